@@ -1,0 +1,216 @@
+"""Events to and from plain data (JSON-ready dicts), with strict validation and upcasting.
+
+The converter follows cattrs' ``configure_converter()`` / ``make_converter()`` convention.
+Strict hooks are registered first and the tagged union of events last, because
+``configure_tagged_union`` captures the member classes' hooks when it is called.
+
+Stored payloads carry their type tag and schema version beside them. Reading a payload written
+by an older version runs the registered upcasters, one version step at a time, before the
+payload is structured; a payload from a newer version is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeAlias
+
+import cattrs
+import pendulum
+from cattrs.strategies import configure_tagged_union
+
+from .dates import PartialDate, When, parse_when
+from .errors import DateError, DecodeError
+from .events import Event, event_classes
+
+__all__ = [
+    "TAG_KEY",
+    "Codec",
+    "Upcaster",
+    "canonical_json",
+    "configure_converter",
+    "default_codec",
+    "make_converter",
+]
+
+TAG_KEY: Final = "type"
+Upcaster: TypeAlias = Callable[[dict[str, Any]], dict[str, Any]]
+
+_CLASSES: Final = {cls.TYPE: cls for cls in event_classes()}
+
+
+def _strict_str(value: object, _: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _strict_int(value: object, _: object) -> int:
+    if type(value) is not int:
+        raise TypeError(f"expected a whole number, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _strict_bool(value: object, _: object) -> bool:
+    if type(value) is not bool:
+        raise TypeError(f"expected true or false, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _structure_when(value: object, _: object) -> When:
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO date text, got {type(value).__name__} {value!r}")
+    try:
+        return parse_when(value)
+    except DateError as error:
+        raise ValueError(f"invalid date {value!r}: expected {error.expected}") from None
+
+
+def _structure_optional_when(value: object, _: object) -> When | None:
+    return None if value is None else _structure_when(value, _)
+
+
+def _unstructure_when(value: When) -> str:
+    return value.isoformat()
+
+
+def _structure_uuid(value: object, _: object) -> uuid.UUID:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a UUID text, got {type(value).__name__} {value!r}")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValueError(f"expected a UUID, got {value!r}") from None
+
+
+def configure_converter(converter: cattrs.Converter) -> None:
+    """Teach ``converter`` the event vocabulary: strict scalars, dates, UUIDs, the event union."""
+    converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook(int, _strict_int)
+    converter.register_structure_hook(bool, _strict_bool)
+    converter.register_structure_hook(uuid.UUID, _structure_uuid)
+    converter.register_unstructure_hook(uuid.UUID, str)
+    converter.register_structure_hook_func(lambda t: t == When, _structure_when)
+    converter.register_structure_hook_func(lambda t: t == (When | None), _structure_optional_when)
+    converter.register_unstructure_hook(pendulum.Date, _unstructure_when)
+    converter.register_unstructure_hook(PartialDate, _unstructure_when)
+    converter.register_unstructure_hook_func(lambda t: t == When, _unstructure_when)
+    configure_tagged_union(
+        _event_union(),
+        converter,
+        tag_generator=lambda cls: cls.TYPE,
+        tag_name=TAG_KEY,
+    )
+
+
+def _event_union() -> Any:
+    classes = event_classes()
+    union: Any = classes[0]
+    for cls in classes[1:]:
+        union = union | cls
+    return union
+
+
+def make_converter() -> cattrs.Converter:
+    """A new converter configured for events; it rejects unknown fields."""
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    configure_converter(converter)
+    return converter
+
+
+def _format_exception(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, KeyError):
+        return f"required field missing ({exc})"
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return f"unexpected field(s) {', '.join(sorted(exc.extra_fields))}"
+    return str(exc) or type(exc).__name__
+
+
+_FIELD_MESSAGE: Final = re.compile(r"(\w+): (.*) @ \$$", re.DOTALL)
+
+
+def _pin_field(problem: str) -> str:
+    # attrs validators name their field in the message; move it into the path.
+    match = _FIELD_MESSAGE.fullmatch(problem)
+    return f"{match.group(2)} @ $.{match.group(1)}" if match else problem
+
+
+def canonical_json(data: Mapping[str, Any]) -> str:
+    """The one text form of a payload: sorted keys, no spaces, UTF-8 kept as is."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class Codec:
+    """Encodes events to (tag, version, payload) and decodes them back, upcasting old payloads."""
+
+    def __init__(self, converter: cattrs.Converter | None = None) -> None:
+        self.converter = converter or make_converter()
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+
+    def register_upcaster(self, type_tag: str, from_version: int, upcaster: Upcaster) -> None:
+        """Upgrade payloads of ``type_tag`` at ``from_version`` to ``from_version + 1``."""
+        self._upcasters[(type_tag, from_version)] = upcaster
+
+    def encode(self, event: Event) -> tuple[str, int, dict[str, Any]]:
+        """The event's type tag, schema version and JSON-ready payload."""
+        payload: dict[str, Any] = self.converter.unstructure(event, unstructure_as=type(event))
+        return event.TYPE, event.VERSION, payload
+
+    def decode(self, type_tag: object, version: object, payload: object) -> Event:
+        """Build an event from stored data; raises :class:`DecodeError` naming every fault."""
+        cls = _CLASSES.get(type_tag) if isinstance(type_tag, str) else None
+        if cls is None:
+            known = ", ".join(sorted(_CLASSES))
+            raise DecodeError([f"unknown event type {type_tag!r} @ $.type (known: {known})"])
+        if type(version) is not int or version < 1:
+            raise DecodeError([f"invalid schema version {version!r} @ $.version"])
+        if not isinstance(payload, dict):
+            raise DecodeError([f"expected an object for the payload, got {payload!r} @ $"])
+        if version > cls.VERSION:
+            raise DecodeError(
+                [
+                    f"{type_tag} schema version {version} is newer than this library reads "
+                    f"({cls.VERSION}); upgrade aes_membership"
+                ]
+            )
+        data = dict(payload)
+        data.pop(TAG_KEY, None)
+        while version < cls.VERSION:
+            upcaster = self._upcasters.get((type_tag, version))
+            if upcaster is None:
+                raise DecodeError([f"no upcaster from {type_tag} version {version}"])
+            data = upcaster(data)
+            version += 1
+        try:
+            event: Event = self.converter.structure(data, cls)
+        except Exception as exc:  # cattrs groups every fault; report each with its path
+            problems = cattrs.transform_error(exc, path="$", format_exception=_format_exception)
+            raise DecodeError([_pin_field(p) for p in problems]) from None
+        return event
+
+    def to_dict(self, event: Event) -> dict[str, Any]:
+        """The event as one JSON-ready object, its type tag and version included."""
+        type_tag, version, payload = self.encode(event)
+        return {TAG_KEY: type_tag, "version": version, **payload}
+
+    def from_dict(self, data: object) -> Event:
+        """The inverse of :meth:`to_dict`."""
+        if not isinstance(data, dict):
+            raise DecodeError([f"expected an object, got {data!r} @ $"])
+        payload = dict(data)
+        type_tag = payload.pop(TAG_KEY, None)
+        version = payload.pop("version", 1)
+        return self.decode(type_tag, version, payload)
+
+
+_DEFAULT: Codec | None = None
+
+
+def default_codec() -> Codec:
+    """The shared codec used by the stores (built on first use)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Codec()
+    return _DEFAULT

@@ -1,0 +1,183 @@
+"""The library's exceptions: one tree, rooted at :class:`MembershipError`.
+
+Every exception also derives from the nearest builtin (``ValueError``, ``LookupError``,
+``RuntimeError``) so that callers who already catch those keep working, and every exception
+keeps the offending values as attributes so that programs need not parse messages.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = [
+    "AmbiguousDateError",
+    "ConcurrencyError",
+    "DateError",
+    "DecodeError",
+    "DuplicateEventError",
+    "InvariantError",
+    "MembershipError",
+    "SchemaVersionError",
+    "StoreError",
+    "TamperError",
+    "UnknownIdError",
+]
+
+
+class MembershipError(Exception):
+    """Base class of every error raised by aes_membership."""
+
+
+class DateError(MembershipError, ValueError):
+    """A date or instant could not be read.
+
+    ``value`` is what was given; ``expected`` describes the accepted forms.
+    """
+
+    def __init__(self, value: object, expected: str, *, field: str | None = None) -> None:
+        self.value = value
+        self.expected = expected
+        self.field = field
+        where = f"{field}: " if field else ""
+        super().__init__(f"{where}invalid date {value!r}: expected {expected}")
+
+
+class UnknownIdError(MembershipError, LookupError):
+    """An id does not name anything the registry knows.
+
+    ``kind`` is what was looked for (``"state"``, ``"bloc"``, …), ``value`` the id given and
+    ``suggestions`` the known ids that are spelt most like it.
+    """
+
+    def __init__(self, kind: str, value: str, known: Iterable[str] = ()) -> None:
+        self.kind = kind
+        self.value = value
+        self.suggestions: tuple[str, ...] = tuple(_close_matches(value, known))
+        message = f"unknown {kind} {value!r}"
+        if self.suggestions:
+            quoted = " or ".join(repr(s) for s in self.suggestions)
+            message += f" — did you mean {quoted}?"
+        super().__init__(message)
+
+    def __str__(self) -> str:  # LookupError would otherwise quote the message
+        return str(self.args[0])
+
+
+def _close_matches(value: str, known: Iterable[str]) -> list[str]:
+    candidates = list(known)
+    found = difflib.get_close_matches(value, candidates, n=3, cutoff=0.6)
+    if not found:
+        # Ids are short codes: a case slip ("mli") or a transposition ("MIL") is the usual typo.
+        folded = {c.casefold(): c for c in candidates}
+        if value.casefold() in folded:
+            found = [folded[value.casefold()]]
+        else:
+            found = [c for c in candidates if sorted(c.casefold()) == sorted(value.casefold())]
+    return found[:3]
+
+
+class InvariantError(MembershipError, ValueError):
+    """An event would make the history inconsistent, so it was not recorded.
+
+    ``event`` is the event that was rejected; ``conflicting`` is the already-recorded (or
+    same-batch) event it contradicts, when there is one; ``reason`` says what rule broke.
+    """
+
+    def __init__(self, reason: str, *, event: Any = None, conflicting: Any = None) -> None:
+        self.reason = reason
+        self.event = event
+        self.conflicting = conflicting
+        message = reason
+        if event is not None:
+            message = f"{_describe(event)}: {reason}"
+        if conflicting is not None and conflicting is not event:
+            message += f" (conflicts with {_describe(conflicting)})"
+        super().__init__(message)
+
+
+class AmbiguousDateError(InvariantError):
+    """Two partial dates overlap so that the order of their events cannot be known.
+
+    Registries opened with ``ambiguous_dates="allow"`` accept such events and order them by
+    their first possible day.
+    """
+
+
+def _describe(event: Any) -> str:
+    type_tag = getattr(event, "TYPE", type(event).__name__)
+    on = getattr(event, "on", None)
+    ident = getattr(event, "id", None)
+    when = f" on {on}" if on is not None else ""
+    return f"{type_tag}{when} [{ident}]"
+
+
+class DuplicateEventError(MembershipError, ValueError):
+    """An event id is already recorded with different content."""
+
+    def __init__(self, event_id: object) -> None:
+        self.event_id = event_id
+        super().__init__(
+            f"event id {event_id} is already recorded with different content; "
+            "ids are for idempotent retries of the same event"
+        )
+
+
+class DecodeError(MembershipError, ValueError):
+    """Stored or imported data is not a valid event.
+
+    ``problems`` lists each fault with the path of the field at fault (``$.on``), and
+    ``line`` is the 1-based line number when the data came from a JSON Lines file.
+    """
+
+    def __init__(self, problems: Iterable[str], *, line: int | None = None) -> None:
+        self.problems: tuple[str, ...] = tuple(problems)
+        self.line = line
+        where = f"line {line}: " if line is not None else ""
+        super().__init__(where + "; ".join(self.problems))
+
+
+class StoreError(MembershipError, RuntimeError):
+    """The store cannot be opened, read or written (driver errors are translated to this)."""
+
+
+class SchemaVersionError(StoreError):
+    """The store was written by a newer (or unknown) schema version of this library."""
+
+    def __init__(self, found: object, supported: int) -> None:
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            f"the store has schema version {found!r}; this version of aes_membership reads "
+            f"schema version {supported} — upgrade aes_membership to open it"
+        )
+
+
+class ConcurrencyError(StoreError):
+    """Another writer appended first and retrying did not resolve the race.
+
+    ``expected`` is the position this writer had validated against, ``actual`` the position
+    the store had reached.
+    """
+
+    def __init__(self, expected: int, actual: int, *, attempts: int = 1) -> None:
+        self.expected = expected
+        self.actual = actual
+        self.attempts = attempts
+        super().__init__(
+            f"the store moved from position {expected} to {actual} while appending "
+            f"(after {attempts} attempt(s)); catch up and try again"
+        )
+
+
+class TamperError(StoreError):
+    """The stored log's hash chain is broken: a row was changed behind the library's back.
+
+    ``position`` is the first position at which the chain no longer verifies.
+    """
+
+    def __init__(self, position: int, detail: str) -> None:
+        self.position = position
+        self.detail = detail
+        super().__init__(f"the event log fails verification at position {position}: {detail}")

@@ -1,0 +1,370 @@
+"""The vocabulary: every fact is one of these immutable events.
+
+Each class has a fixed type tag (``TYPE``) and schema version (``VERSION``) that are written to
+the store; they never derive from the class or module name, so classes can be moved and
+renamed without breaking stored logs. Older payloads are upgraded on read by the upcasters in
+:mod:`aes_membership.codec`.
+
+Events are plain values: building one checks its shape and domain rules (ids are non-empty,
+kinds and seats make sense) but not whether it fits the history — that is the timeline's job
+when the event is recorded.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any, ClassVar, Final, Literal, TypeAlias
+
+import attrs
+
+from .dates import When, parse_when
+
+__all__ = [
+    "KINDS",
+    "BlocDissolved",
+    "BlocFounded",
+    "BlocRenamed",
+    "Event",
+    "EventRetracted",
+    "HolderAppointed",
+    "HolderLeft",
+    "Kind",
+    "KindChanged",
+    "PersonRegistered",
+    "PersonRenamed",
+    "PostAbolished",
+    "PostCreated",
+    "StateJoined",
+    "StateRegistered",
+    "StateReinstated",
+    "StateRenamed",
+    "StateSuspended",
+    "StateWithdrew",
+    "event_classes",
+]
+
+Kind: TypeAlias = Literal["full", "associate", "observer"]
+KINDS: Final = ("full", "associate", "observer")
+
+_ID_RE = re.compile(r"[^\s/][^\s]*")
+
+
+def _to_uuid(value: object) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise ValueError(f"id: expected a UUID, got {value!r}")
+
+
+def _to_when(value: object) -> When:
+    return parse_when(value)
+
+
+def _to_optional_when(value: object) -> When | None:
+    return None if value is None else parse_when(value)
+
+
+def _to_identifiers(value: object) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"identifiers: expected a mapping of scheme to id, got {value!r}")
+    result: dict[str, str] = {}
+    for scheme, ident in value.items():
+        if not isinstance(scheme, str) or not scheme or not isinstance(ident, str) or not ident:
+            raise ValueError(
+                f"identifiers: expected non-empty text scheme and id, got {scheme!r}: {ident!r}"
+            )
+        result[scheme] = ident
+    return dict(sorted(result.items()))
+
+
+def _check_id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or _ID_RE.fullmatch(value) is None:
+        raise ValueError(
+            f"{attribute.name}: expected a non-empty id without spaces, got {value!r}"
+        )
+
+
+def _check_optional_id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _check_id(instance, attribute, value)
+
+
+def _check_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{attribute.name}: expected non-empty text, got {value!r}")
+
+
+def _check_optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{attribute.name}: expected text or None, got {value!r}")
+
+
+def _check_kind(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value not in KINDS:
+        raise ValueError(f"{attribute.name}: expected one of {', '.join(KINDS)}, got {value!r}")
+
+
+def _check_seats(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not int or value < 1:
+        raise ValueError(f"{attribute.name}: expected a whole number of seats ≥ 1, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """Fields every event carries.
+
+    ``id`` makes appends idempotent (the same id twice is recorded once); ``source`` cites where
+    the fact comes from; ``note`` is free text for the reader.
+    """
+
+    TYPE: ClassVar[str] = ""
+    VERSION: ClassVar[int] = 1
+
+    id: uuid.UUID = attrs.field(factory=uuid.uuid4, converter=_to_uuid)
+    source: str | None = attrs.field(default=None, validator=_check_optional_text)
+    note: str | None = attrs.field(default=None, validator=_check_optional_text)
+
+    @property
+    def effective(self) -> When | None:
+        """The event's effective date, or ``None`` for events outside valid time."""
+        return getattr(self, "on", None)
+
+
+@attrs.frozen(kw_only=True)
+class StateRegistered(Event):
+    """A state becomes known to the registry, with its name and external identifiers."""
+
+    TYPE: ClassVar[str] = "state-registered"
+    state: str = attrs.field(validator=_check_id)
+    name: str = attrs.field(validator=_check_text)
+    identifiers: dict[str, str] = attrs.field(
+        factory=dict, converter=_to_identifiers, hash=False
+    )
+    on: When | None = attrs.field(default=None, converter=_to_optional_when)
+
+
+@attrs.frozen(kw_only=True)
+class StateRenamed(Event):
+    """A state takes a new name from ``on`` (Upper Volta → Burkina Faso on 1984-08-04)."""
+
+    TYPE: ClassVar[str] = "state-renamed"
+    state: str = attrs.field(validator=_check_id)
+    name: str = attrs.field(validator=_check_text)
+    on: When = attrs.field(converter=_to_when)
+
+
+@attrs.frozen(kw_only=True)
+class PersonRegistered(Event):
+    """A person becomes known to the registry."""
+
+    TYPE: ClassVar[str] = "person-registered"
+    person: str = attrs.field(validator=_check_id)
+    name: str = attrs.field(validator=_check_text)
+    identifiers: dict[str, str] = attrs.field(
+        factory=dict, converter=_to_identifiers, hash=False
+    )
+    on: When | None = attrs.field(default=None, converter=_to_optional_when)
+
+
+@attrs.frozen(kw_only=True)
+class PersonRenamed(Event):
+    """A person is known by a new name from ``on``."""
+
+    TYPE: ClassVar[str] = "person-renamed"
+    person: str = attrs.field(validator=_check_id)
+    name: str = attrs.field(validator=_check_text)
+    on: When = attrs.field(converter=_to_when)
+
+
+@attrs.frozen(kw_only=True)
+class BlocFounded(Event):
+    """A bloc comes into being on ``on``."""
+
+    TYPE: ClassVar[str] = "bloc-founded"
+    bloc: str = attrs.field(validator=_check_id)
+    name: str = attrs.field(validator=_check_text)
+    identifiers: dict[str, str] = attrs.field(
+        factory=dict, converter=_to_identifiers, hash=False
+    )
+    on: When = attrs.field(converter=_to_when)
+
+
+@attrs.frozen(kw_only=True)
+class BlocRenamed(Event):
+    """A bloc takes a new name from ``on``."""
+
+    TYPE: ClassVar[str] = "bloc-renamed"
+    bloc: str = attrs.field(validator=_check_id)
+    name: str = attrs.field(validator=_check_text)
+    on: When = attrs.field(converter=_to_when)
+
+
+@attrs.frozen(kw_only=True)
+class BlocDissolved(Event):
+    """A bloc ceases on ``on``: every membership, post and tenure in it ends that day."""
+
+    TYPE: ClassVar[str] = "bloc-dissolved"
+    bloc: str = attrs.field(validator=_check_id)
+    on: When = attrs.field(converter=_to_when)
+
+
+@attrs.frozen(kw_only=True)
+class StateJoined(Event):
+    """A state becomes a member of a bloc from ``on`` (inclusive)."""
+
+    TYPE: ClassVar[str] = "state-joined"
+    state: str = attrs.field(validator=_check_id)
+    bloc: str = attrs.field(validator=_check_id)
+    kind: str = attrs.field(default="full", validator=_check_kind)
+    on: When = attrs.field(converter=_to_when)
+
+
+@attrs.frozen(kw_only=True)
+class KindChanged(Event):
+    """A member's kind (full, associate, observer) changes from ``on``."""
+
+    TYPE: ClassVar[str] = "kind-changed"
+    state: str = attrs.field(validator=_check_id)
+    bloc: str = attrs.field(validator=_check_id)
+    kind: str = attrs.field(validator=_check_kind)
+    on: When = attrs.field(converter=_to_when)
+
+
+@attrs.frozen(kw_only=True)
+class StateSuspended(Event):
+    """A member is suspended from ``on``; it stays a member while suspended."""
+
+    TYPE: ClassVar[str] = "state-suspended"
+    state: str = attrs.field(validator=_check_id)
+    bloc: str = attrs.field(validator=_check_id)
+    on: When = attrs.field(converter=_to_when)
+
+
+@attrs.frozen(kw_only=True)
+class StateReinstated(Event):
+    """A suspended member is reinstated from ``on``."""
+
+    TYPE: ClassVar[str] = "state-reinstated"
+    state: str = attrs.field(validator=_check_id)
+    bloc: str = attrs.field(validator=_check_id)
+    on: When = attrs.field(converter=_to_when)
+
+
+@attrs.frozen(kw_only=True)
+class StateWithdrew(Event):
+    """A state stops being a member on ``on`` (exclusive: not a member that day).
+
+    ``announced`` is when the withdrawal was made known; it may fall before or after ``on``.
+    """
+
+    TYPE: ClassVar[str] = "state-withdrew"
+    state: str = attrs.field(validator=_check_id)
+    bloc: str = attrs.field(validator=_check_id)
+    on: When = attrs.field(converter=_to_when)
+    announced: When | None = attrs.field(default=None, converter=_to_optional_when)
+
+
+@attrs.frozen(kw_only=True)
+class PostCreated(Event):
+    """A leadership post is created, attached to a bloc or to a state, with ``seats`` seats."""
+
+    TYPE: ClassVar[str] = "post-created"
+    post: str = attrs.field(validator=_check_id)
+    title: str = attrs.field(validator=_check_text)
+    bloc: str | None = attrs.field(default=None, validator=_check_optional_id)
+    state: str | None = attrs.field(default=None, validator=_check_optional_id)
+    seats: int = attrs.field(default=1, validator=_check_seats)
+    on: When = attrs.field(converter=_to_when)
+
+    def __attrs_post_init__(self) -> None:
+        if (self.bloc is None) == (self.state is None):
+            raise ValueError(
+                f"post {self.post!r}: expected exactly one of bloc= or state=, "
+                f"got bloc={self.bloc!r}, state={self.state!r}"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class PostAbolished(Event):
+    """A post ceases on ``on``; its sitting holders leave that day."""
+
+    TYPE: ClassVar[str] = "post-abolished"
+    post: str = attrs.field(validator=_check_id)
+    on: When = attrs.field(converter=_to_when)
+
+
+@attrs.frozen(kw_only=True)
+class HolderAppointed(Event):
+    """A person takes a seat of a post from ``on`` (inclusive).
+
+    On a single-seat post the sitting holder's tenure ends that same day.
+    """
+
+    TYPE: ClassVar[str] = "holder-appointed"
+    post: str = attrs.field(validator=_check_id)
+    person: str = attrs.field(validator=_check_id)
+    on: When = attrs.field(converter=_to_when)
+
+
+@attrs.frozen(kw_only=True)
+class HolderLeft(Event):
+    """A person leaves a post on ``on`` (exclusive: not the holder that day)."""
+
+    TYPE: ClassVar[str] = "holder-left"
+    post: str = attrs.field(validator=_check_id)
+    person: str = attrs.field(validator=_check_id)
+    on: When = attrs.field(converter=_to_when)
+
+
+@attrs.frozen(kw_only=True)
+class EventRetracted(Event):
+    """An earlier event was wrong: from now on it no longer counts.
+
+    The retracted event stays in the log; ``as_known_at`` questions about earlier instants
+    still see it. ``replacement`` links to the event recorded in its place by a correction.
+    """
+
+    TYPE: ClassVar[str] = "event-retracted"
+    target: uuid.UUID = attrs.field(converter=_to_uuid)
+    reason: str = attrs.field(validator=_check_text)
+    replacement: uuid.UUID | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_to_uuid)
+    )
+
+
+def event_classes() -> tuple[type[Event], ...]:
+    """Every concrete event class, in a stable order."""
+    return (
+        StateRegistered,
+        StateRenamed,
+        PersonRegistered,
+        PersonRenamed,
+        BlocFounded,
+        BlocRenamed,
+        BlocDissolved,
+        StateJoined,
+        KindChanged,
+        StateSuspended,
+        StateReinstated,
+        StateWithdrew,
+        PostCreated,
+        PostAbolished,
+        HolderAppointed,
+        HolderLeft,
+        EventRetracted,
+    )
+
+
+def _check_tags() -> None:
+    tags = [cls.TYPE for cls in event_classes()]
+    if len(set(tags)) != len(tags) or "" in tags:
+        raise RuntimeError(f"event type tags must be unique and non-empty: {tags}")
+
+
+_check_tags()

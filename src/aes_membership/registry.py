@@ -1,0 +1,537 @@
+"""The registry: the object users hold.
+
+Commands (``join``, ``appoint``, ``retract``…) build events, validate them against the whole
+timeline and append them to the store; queries (``snapshot``, ``periods``…) read the indexed
+timeline. Every query can be asked *as known at* an earlier instant or log position.
+
+Writers sharing a store use optimistic concurrency: the registry validates against the log up
+to position P and appends "expecting P"; if another writer got there first, it catches up,
+validates again and retries, and raises :class:`~aes_membership.errors.ConcurrencyError` after
+``max_retries`` lost races.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as _dt
+import os
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import attrs
+import pendulum
+
+from .dates import When, parse_day, parse_instant, utc_now
+from .errors import ConcurrencyError, DateError, DuplicateEventError, UnknownIdError
+from .events import (
+    BlocDissolved,
+    BlocFounded,
+    BlocRenamed,
+    Event,
+    EventRetracted,
+    HolderAppointed,
+    HolderLeft,
+    KindChanged,
+    PersonRegistered,
+    PersonRenamed,
+    PostAbolished,
+    PostCreated,
+    StateJoined,
+    StateRegistered,
+    StateReinstated,
+    StateRenamed,
+    StateSuspended,
+    StateWithdrew,
+)
+from .impact import Impact, compare
+from .snapshot import Basis, Snapshot
+from .stores.base import Recorded, Store, VerifyReport
+from .stores.memory import MemoryStore
+from .timeline import Ambiguity, Period, Tenure, Timeline, build
+
+__all__ = ["KnownAt", "Registry"]
+
+KnownAt = _dt.datetime | str | int | None
+"""An "as known at" point: an instant (aware datetime or ISO text) or a log position."""
+
+_CACHE_SIZE = 8
+
+
+def _is_dsn(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+class Registry:
+    """An append-only, bitemporal history of blocs, states, memberships and posts.
+
+    ``Registry()`` keeps its log in memory; :meth:`open` opens a durable store.
+    ``ambiguous="allow"`` accepts events whose partial dates leave their order unknown
+    (ordered by first possible day); the default rejects them.
+    """
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        ambiguous: Ambiguity = "reject",
+        max_retries: int = 8,
+    ) -> None:
+        if ambiguous not in ("reject", "allow"):
+            raise ValueError(f"ambiguous: expected 'reject' or 'allow', got {ambiguous!r}")
+        self._store: Store = store if store is not None else MemoryStore()
+        self._ambiguous: Ambiguity = ambiguous
+        self._max_retries = max_retries
+        self._lock = threading.RLock()
+        self._events: list[Event] = []
+        self._stamps: list[float] = []  # recorded_at of each position, as POSIX seconds
+        self._instants: dict[float, pendulum.DateTime] = {}
+        self._positions: dict[uuid.UUID, int] = {}
+        self._timeline = Timeline()
+        self._past: OrderedDict[int, Timeline] = OrderedDict()
+        self.last_impact = Impact()
+        self.refresh()
+
+    @classmethod
+    def open(cls, target: str | os.PathLike[str], **options: Any) -> Registry:
+        """Open a durable registry.
+
+        ``target`` is a file path (SQLite, created if absent; reopening replays it),
+        ``":memory:"``, or a ``postgresql://`` connection string (needs the ``postgres``
+        extra). Options other than the registry's own go to the store.
+        """
+        registry_options = {k: options.pop(k) for k in ("ambiguous", "max_retries") if k in options}
+        text = os.fspath(target)
+        store: Store
+        if text == ":memory:":
+            store = MemoryStore()
+        elif _is_dsn(text):
+            from .stores.postgres import PostgresStore
+
+            store = PostgresStore(text, **options)
+        else:
+            from .stores.sqlite import SQLiteStore
+
+            store = SQLiteStore(text, **options)
+        return cls(store, **registry_options)
+
+    @property
+    def store(self) -> Store:
+        """The backend holding the log."""
+        return self._store
+
+    @property
+    def position(self) -> int:
+        """The last log position this registry has seen."""
+        return len(self._events)
+
+    def close(self) -> None:
+        """Close the store."""
+        self._store.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Registry events={self.position} store={self._store!r}>"
+
+    def _repr_html_(self) -> str:
+        counts = {kind: len(self._timeline.ids.get(kind) or ()) for kind in
+                  ("bloc", "state", "post", "person")}
+        cells = "".join(f"<td>{n}</td>" for n in counts.values())
+        heads = "".join(f"<th>{k}s</th>" for k in counts)
+        return (f"<p>Registry: {self.position} events</p><table><tr>{heads}</tr>"
+                f"<tr>{cells}</tr></table>")
+
+    # -- following the log ----------------------------------------------------------------
+
+    def refresh(self) -> int:
+        """Catch up with events other writers appended; returns how many were new."""
+        with self._lock:
+            new = list(self._store.read(self.position))
+            if new:
+                self._absorb(new, trusted=True)
+            return len(new)
+
+    def _absorb(self, recorded: Sequence[Recorded], *, trusted: bool,
+                timeline: Timeline | None = None) -> None:
+        first = self.position + 1
+        if recorded and recorded[0].position != first:
+            raise ConcurrencyError(self.position, recorded[0].position - 1)
+        events = [r.event for r in recorded]
+        if timeline is None:
+            if first == 1 and trusted:
+                timeline = build((r.position, r.event) for r in recorded)
+            else:
+                timeline = self._timeline.apply(events, first, validate=False)
+        for r in recorded:
+            stamp = r.recorded_at.timestamp()
+            self._instants.setdefault(stamp, r.recorded_at)
+            self._stamps.append(stamp)
+            self._positions[r.event.id] = r.position
+        self._events.extend(events)
+        self._timeline = timeline
+
+    def follow(self, *, poll: float = 1.0, timeout: float | None = None) -> Iterator[Recorded]:
+        """Yield events as other writers commit them (blocking); stops after ``timeout``
+        seconds without news when given."""
+        while True:
+            start = self.position
+            if not self._store.wait(start, poll):
+                if timeout is not None:
+                    timeout -= poll
+                    if timeout <= 0:
+                        return
+                continue
+            with self._lock:
+                before = self.position
+                self.refresh()
+                news = self.events(after=before)
+            yield from news
+
+    # -- recording ------------------------------------------------------------------------
+
+    def record(self, *events: Event, recorded_at: _dt.datetime | str | None = None) -> list[Event]:
+        """Validate and append ``events`` as one all-or-nothing batch.
+
+        Events whose id is already recorded with the same content are not appended again
+        (idempotent retries). ``recorded_at`` backdates the batch (loading a history with its
+        original recording instants); it may not precede the last recorded instant.
+        Returns the recorded events, in the order given.
+        """
+        for event in events:
+            if not isinstance(event, Event):
+                raise TypeError(f"record() takes events, got {type(event).__name__} {event!r}")
+        stamp = parse_instant(recorded_at, field="recorded_at") if recorded_at is not None else None
+        with self._lock:
+            expected = self.position
+            for attempt in range(1, self._max_retries + 1):
+                self.refresh()
+                expected = self.position
+                fresh = self._fresh(events)
+                if not fresh:
+                    return list(events)
+                before = self._timeline
+                after = before.apply(fresh, expected + 1, ambiguous=self._ambiguous)
+                try:
+                    recorded = self._store.append(
+                        fresh, expected_position=expected, recorded_at=stamp
+                    )
+                except ConcurrencyError:
+                    time.sleep(0.001 * attempt)
+                    continue
+                self._absorb(recorded, trusted=False, timeline=after)
+                self.last_impact = compare(before, after, fresh)
+                return list(events)
+            raise ConcurrencyError(expected, self._store.last_position(), attempts=self._max_retries)
+
+    def _fresh(self, events: Sequence[Event]) -> list[Event]:
+        fresh: list[Event] = []
+        seen: dict[uuid.UUID, Event] = {}
+        for event in events:
+            position = self._positions.get(event.id)
+            earlier = self._events[position - 1] if position is not None else seen.get(event.id)
+            if earlier is not None:
+                if earlier != event:
+                    raise DuplicateEventError(event.id)
+                continue
+            seen[event.id] = event
+            fresh.append(event)
+        return fresh
+
+    def _one(self, event: Event) -> Any:
+        self.record(event)
+        return event
+
+    # -- commands: who exists -------------------------------------------------------------
+
+    def register_state(self, state: str, *, name: str, identifiers: Mapping[str, str] | None = None,
+                       on: When | _dt.date | str | None = None, **common: Any) -> StateRegistered:
+        """Make a state known (ISO 3166-1 alpha-3 ids are recommended: ``"MLI"``)."""
+        return self._one(StateRegistered(state=state, name=name, identifiers=identifiers or {},
+                                         on=on, **common))  # type: ignore[no-any-return]
+
+    def register_person(self, person: str, *, name: str,
+                        identifiers: Mapping[str, str] | None = None, **common: Any
+                        ) -> PersonRegistered:
+        """Make a person known (slug ids are recommended: ``"assimi-goita"``)."""
+        return self._one(PersonRegistered(person=person, name=name,  # type: ignore[no-any-return]
+                                          identifiers=identifiers or {}, **common))
+
+    def rename(self, ident: str, *, name: str, on: When | _dt.date | str, **common: Any) -> Event:
+        """Record that a state, bloc or person is known by ``name`` from ``on``."""
+        timeline = self._timeline
+        if timeline.exists("state", ident):
+            return self._one(StateRenamed(state=ident, name=name, on=on, **common))  # type: ignore[no-any-return]
+        if timeline.exists("bloc", ident):
+            return self._one(BlocRenamed(bloc=ident, name=name, on=on, **common))  # type: ignore[no-any-return]
+        if timeline.exists("person", ident):
+            return self._one(PersonRenamed(person=ident, name=name, on=on, **common))  # type: ignore[no-any-return]
+        known = set()
+        for kind in ("state", "bloc", "person"):
+            known |= timeline.ids.get(kind) or frozenset()
+        raise UnknownIdError("state, bloc or person", ident, known)
+
+    def found(self, bloc: str, *, name: str, on: When | _dt.date | str,
+              identifiers: Mapping[str, str] | None = None, **common: Any) -> BlocFounded:
+        """Record that a bloc came into being on ``on``."""
+        return self._one(BlocFounded(bloc=bloc, name=name, on=on,  # type: ignore[no-any-return]
+                                     identifiers=identifiers or {}, **common))
+
+    def dissolve(self, bloc: str, *, on: When | _dt.date | str, **common: Any) -> BlocDissolved:
+        """Record that a bloc ceased on ``on``; its memberships and tenures end that day."""
+        return self._one(BlocDissolved(bloc=bloc, on=on, **common))  # type: ignore[no-any-return]
+
+    # -- commands: membership -------------------------------------------------------------
+
+    def join(self, state: str, bloc: str, *, on: When | _dt.date | str, kind: str = "full",
+             **common: Any) -> StateJoined:
+        """Record that ``state`` became a member of ``bloc`` on ``on``."""
+        return self._one(StateJoined(state=state, bloc=bloc, on=on, kind=kind, **common))  # type: ignore[no-any-return]
+
+    def change_kind(self, state: str, bloc: str, *, kind: str, on: When | _dt.date | str,
+                    **common: Any) -> KindChanged:
+        """Record that a member became a full member, an associate or an observer."""
+        return self._one(KindChanged(state=state, bloc=bloc, kind=kind, on=on, **common))  # type: ignore[no-any-return]
+
+    def suspend(self, state: str, bloc: str, *, on: When | _dt.date | str,
+                **common: Any) -> StateSuspended:
+        """Record that a member was suspended from ``on`` (it stays a member)."""
+        return self._one(StateSuspended(state=state, bloc=bloc, on=on, **common))  # type: ignore[no-any-return]
+
+    def reinstate(self, state: str, bloc: str, *, on: When | _dt.date | str,
+                  **common: Any) -> StateReinstated:
+        """Record that a suspended member was reinstated on ``on``."""
+        return self._one(StateReinstated(state=state, bloc=bloc, on=on, **common))  # type: ignore[no-any-return]
+
+    def withdraw(self, state: str, bloc: str, *, on: When | _dt.date | str,
+                 announced: When | _dt.date | str | None = None, **common: Any) -> StateWithdrew:
+        """Record that ``state`` left ``bloc``, effective ``on`` (not a member that day)."""
+        return self._one(StateWithdrew(state=state, bloc=bloc, on=on, announced=announced,  # type: ignore[no-any-return]
+                                       **common))
+
+    # -- commands: posts ------------------------------------------------------------------
+
+    def create_post(self, post: str, *, title: str, on: When | _dt.date | str,
+                    bloc: str | None = None, state: str | None = None, seats: int = 1,
+                    **common: Any) -> PostCreated:
+        """Create a leadership post of a bloc (``bloc=``) or of a state (``state=``)."""
+        return self._one(PostCreated(post=post, title=title, on=on, bloc=bloc, state=state,  # type: ignore[no-any-return]
+                                     seats=seats, **common))
+
+    def abolish_post(self, post: str, *, on: When | _dt.date | str,
+                     **common: Any) -> PostAbolished:
+        """Abolish a post on ``on``; its holders leave that day."""
+        return self._one(PostAbolished(post=post, on=on, **common))  # type: ignore[no-any-return]
+
+    def appoint(self, post: str, person: str, *, on: When | _dt.date | str,
+                **common: Any) -> HolderAppointed:
+        """Record that ``person`` took a seat of ``post`` on ``on``.
+
+        On a single-seat post the sitting holder's tenure ends that same day.
+        """
+        return self._one(HolderAppointed(post=post, person=person, on=on, **common))  # type: ignore[no-any-return]
+
+    def leave(self, post: str, person: str, *, on: When | _dt.date | str,
+              **common: Any) -> HolderLeft:
+        """Record that ``person`` left ``post`` on ``on`` (not the holder that day)."""
+        return self._one(HolderLeft(post=post, person=person, on=on, **common))  # type: ignore[no-any-return]
+
+    # -- commands: corrections ------------------------------------------------------------
+
+    def retract(self, event_id: uuid.UUID | str, *, reason: str, **common: Any) -> EventRetracted:
+        """Record that an earlier event was wrong. The event stays in the log; from now on it
+        no longer counts, and earlier ``as_known_at`` questions still see it."""
+        target = self._target(event_id)
+        return self._one(EventRetracted(target=target.id, reason=reason, **common))  # type: ignore[no-any-return]
+
+    def correct(self, event_id: uuid.UUID | str, replacement: Event | None = None, *,
+                reason: str, source: str | None = None, note: str | None = None,
+                **changes: Any) -> Event:
+        """Retract an event and record its replacement in one atomic batch.
+
+        Give the ``replacement`` event, or the fields to change (``on="2023-11-29"``): the
+        replacement is then the original with those changes and a new id. Returns it.
+        """
+        target = self._target(event_id)
+        if isinstance(target, EventRetracted):
+            raise ValueError("a retraction cannot be corrected; record the event again instead")
+        if replacement is None:
+            if not changes:
+                raise ValueError("correct() needs a replacement event or fields to change")
+            base = {"id": uuid.uuid4()}
+            if source is not None:
+                base["source"] = source
+            try:
+                replacement = attrs.evolve(target, **base, **changes)
+            except TypeError as error:
+                raise ValueError(f"cannot change {sorted(changes)} on {target.TYPE}: {error}") from None
+        elif changes:
+            raise ValueError("give either a replacement event or fields to change, not both")
+        retraction = EventRetracted(target=target.id, reason=reason, replacement=replacement.id,
+                                    source=source, note=note)
+        self.record(retraction, replacement)
+        return replacement
+
+    def _target(self, event_id: uuid.UUID | str) -> Event:
+        try:
+            ident = event_id if isinstance(event_id, uuid.UUID) else uuid.UUID(str(event_id))
+        except ValueError:
+            raise UnknownIdError("event", str(event_id), ()) from None
+        self.refresh()
+        position = self._positions.get(ident)
+        if position is None:
+            raise UnknownIdError("event", str(ident), ())
+        return self._events[position - 1]
+
+    # -- reading: which point of the log --------------------------------------------------
+
+    def _position_at(self, as_known_at: KnownAt) -> tuple[int, pendulum.DateTime | None]:
+        if as_known_at is None:
+            return self.position, None
+        if isinstance(as_known_at, bool) or not isinstance(as_known_at, (int, str, _dt.datetime)):
+            raise DateError(as_known_at, "an instant, ISO instant text or log position",
+                            field="as_known_at")
+        if isinstance(as_known_at, int):
+            if not 0 <= as_known_at <= self.position:
+                raise DateError(as_known_at, f"a log position from 0 to {self.position}",
+                                field="as_known_at")
+            return as_known_at, None
+        instant = parse_instant(as_known_at)
+        return bisect.bisect_right(self._stamps, instant.timestamp()), instant
+
+    def _timeline_at(self, position: int) -> Timeline:
+        if position == self.position:
+            return self._timeline
+        cached = self._past.get(position)
+        if cached is not None:
+            self._past.move_to_end(position)
+            return cached
+        timeline = build(enumerate(self._events[:position], start=1))
+        self._past[position] = timeline
+        if len(self._past) > _CACHE_SIZE:
+            self._past.popitem(last=False)
+        return timeline
+
+    def _view(self, as_known_at: KnownAt) -> tuple[Timeline, int, pendulum.DateTime | None]:
+        with self._lock:
+            position, instant = self._position_at(as_known_at)
+            return self._timeline_at(position), position, instant
+
+    def recorded_at(self, position: int) -> pendulum.DateTime | None:
+        """The instant the event at ``position`` was recorded (``None`` for position 0)."""
+        if position == 0:
+            return None
+        return self._instants[self._stamps[position - 1]]
+
+    # -- queries --------------------------------------------------------------------------
+
+    def snapshot(self, on: _dt.date | str | None = None, *, as_known_at: KnownAt = None) -> Snapshot:
+        """The answers for valid date ``on`` (default: today, UTC), as known at a point.
+
+        ``as_known_at`` is an instant (aware datetime or ISO text) or a log position: the
+        snapshot then sees exactly the events recorded by then, minus those retracted by then.
+        """
+        day = parse_day(on) if on is not None else utc_now().date()
+        day = parse_day(day)
+        timeline, position, instant = self._view(as_known_at)
+        return Snapshot(timeline, Basis(day, position, self.recorded_at(position), instant))
+
+    def periods(self, state: str, bloc: str, *, as_known_at: KnownAt = None) -> list[Period]:
+        """The spells of ``state`` in ``bloc``, ordered: ``(start, end)``, ``end`` None if open."""
+        timeline, _, _ = self._view(as_known_at)
+        line = timeline.memberships.get((state, bloc))
+        if line is None:
+            timeline.require("state", state)
+            timeline.require("bloc", bloc)
+            return []
+        return [Period(s.start, s.end) for s in line.spells]
+
+    def suspensions(self, state: str, bloc: str, *, as_known_at: KnownAt = None) -> list[Period]:
+        """The periods during which ``state`` was a suspended member of ``bloc``."""
+        timeline, _, _ = self._view(as_known_at)
+        line = timeline.memberships.get((state, bloc))
+        if line is None:
+            timeline.require("state", state)
+            timeline.require("bloc", bloc)
+            return []
+        return [p for s in line.spells for p in s.suspensions]
+
+    def kinds(self, state: str, bloc: str, *, as_known_at: KnownAt = None) -> list[tuple[When, str]]:
+        """Each kind of membership ``state`` had in ``bloc``, with the date it began."""
+        timeline, _, _ = self._view(as_known_at)
+        line = timeline.memberships.get((state, bloc))
+        if line is None:
+            timeline.require("state", state)
+            timeline.require("bloc", bloc)
+            return []
+        return [k for s in line.spells for k in s.kinds]
+
+    def tenures(self, post: str, *, as_known_at: KnownAt = None) -> list[Tenure]:
+        """Everyone who held ``post``, ordered: ``(person, start, end)``, ``end`` None if sitting."""
+        timeline, _, _ = self._view(as_known_at)
+        timeline.require("post", post)
+        line = timeline.posts.get(post)
+        return list(line.tenures) if line is not None else []
+
+    def history(self, ident: str, *, as_known_at: KnownAt = None) -> list[Event]:
+        """Events concerning a state, bloc, person or post, in valid-time order."""
+        timeline, _, _ = self._view(as_known_at)
+        found = timeline.history(ident)
+        if not found:
+            known: set[str] = set()
+            for kind in ("state", "bloc", "person", "post"):
+                known |= timeline.ids.get(kind) or frozenset()
+            raise UnknownIdError("id", ident, known)
+        return list(found)
+
+    def ids(self, kind: str, *, as_known_at: KnownAt = None) -> frozenset[str]:
+        """The known ids of one kind: ``"state"``, ``"bloc"``, ``"person"`` or ``"post"``."""
+        if kind not in ("state", "bloc", "person", "post"):
+            raise ValueError(f"kind: expected state, bloc, person or post, got {kind!r}")
+        timeline, _, _ = self._view(as_known_at)
+        return frozenset(i for i in timeline.ids.get(kind) or () if timeline.exists(kind, i))
+
+    def events(self, *, after: int = 0) -> list[Recorded]:
+        """Every recorded event after position ``after``, in recorded order, with its envelope."""
+        with self._lock:
+            return [
+                Recorded(position, self._instants[self._stamps[position - 1]],
+                         self._events[position - 1])
+                for position in range(after + 1, self.position + 1)
+            ]
+
+    def get(self, event_id: uuid.UUID | str) -> Recorded:
+        """The recorded event with this id."""
+        event = self._target(event_id)
+        position = self._positions[event.id]
+        return Recorded(position, self._instants[self._stamps[position - 1]], event)
+
+    def is_retracted(self, event_id: uuid.UUID | str, *, as_known_at: KnownAt = None) -> bool:
+        """Whether the event was retracted (as known at the given point)."""
+        event = self._target(event_id)
+        timeline, _, _ = self._view(as_known_at)
+        return event.id in timeline.retractions
+
+    def learned(self, since: KnownAt = None, until: KnownAt = None) -> list[Recorded]:
+        """The events recorded after ``since`` and up to ``until`` (instants or positions)."""
+        with self._lock:
+            start = self._position_at(since)[0] if since is not None else 0
+            end = self._position_at(until)[0] if until is not None else self.position
+            return self.events(after=start)[: max(0, end - start)]
+
+    def impact(self, event_id: uuid.UUID | str) -> Impact:
+        """Which answers recording this event changed, for which dates."""
+        event = self._target(event_id)
+        position = self._positions[event.id]
+        return compare(self._timeline_at(position - 1), self._timeline_at(position), [event])
+
+    def verify(self) -> VerifyReport:
+        """Re-read the store and check that no row was changed behind the library's back."""
+        return self._store.verify()

@@ -1,0 +1,324 @@
+"""A snapshot: the answers for one valid date, as known at one point of the log.
+
+Snapshots are immutable: the timeline they read is never changed by later recording, so a
+snapshot kept in a notebook keeps giving the same answers. Its :attr:`Snapshot.basis` says
+exactly which question it answers, so the question can be asked again later.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+
+import attrs
+import pendulum
+
+from .errors import UnknownIdError
+from .timeline import CODE_KINDS, SUSPENDED, MembershipLine, Timeline
+from .truth import Truth
+
+__all__ = ["Basis", "Membership", "Snapshot", "SnapshotDiff"]
+
+
+@attrs.frozen
+class Basis:
+    """What a snapshot answers: valid date ``on``, seeing the log up to ``position``.
+
+    ``recorded_at`` is the instant of the last event seen (``None`` for an empty log);
+    ``as_known_at`` is the instant asked for, when the question was asked by instant.
+    """
+
+    on: pendulum.Date
+    position: int
+    recorded_at: pendulum.DateTime | None
+    as_known_at: pendulum.DateTime | None = None
+
+
+@attrs.frozen
+class Membership:
+    """One state's membership of one bloc on the snapshot's date."""
+
+    state: str
+    bloc: str
+    kind: str
+    suspended: bool
+
+
+@attrs.frozen
+class SnapshotDiff:
+    """What changed between two snapshots (on either time axis)."""
+
+    joined: frozenset[tuple[str, str]]
+    left: frozenset[tuple[str, str]]
+    suspended: frozenset[tuple[str, str]]
+    reinstated: frozenset[tuple[str, str]]
+    kind_changed: frozenset[tuple[str, str]]
+    holders_changed: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.joined
+            or self.left
+            or self.suspended
+            or self.reinstated
+            or self.kind_changed
+            or self.holders_changed
+        )
+
+
+@attrs.frozen(repr=False)
+class Snapshot:
+    """Who belonged to which bloc, and who held which post, on one date."""
+
+    timeline: Timeline = attrs.field(eq=False)
+    basis: Basis
+
+    @property
+    def on(self) -> pendulum.Date:
+        """The valid date the snapshot answers for."""
+        return self.basis.on
+
+    @property
+    def _day(self) -> int:
+        return self.basis.on.toordinal()
+
+    # -- membership -----------------------------------------------------------------------
+
+    def _line(self, state: str, bloc: str) -> MembershipLine | None:
+        line = self.timeline.memberships.get((state, bloc))
+        if line is None:
+            self.timeline.require("state", state)
+            self.timeline.require("bloc", bloc)
+        return line
+
+    def is_member(self, state: str, bloc: str) -> bool:
+        """Whether ``state`` belongs to ``bloc`` on this date (suspended members included)."""
+        line = self._line(state, bloc)
+        return line is not None and line.code_on(self._day) > 0
+
+    def is_suspended(self, state: str, bloc: str) -> bool:
+        """Whether ``state`` is a suspended member of ``bloc`` on this date."""
+        line = self._line(state, bloc)
+        return line is not None and bool(line.code_on(self._day) & SUSPENDED)
+
+    def kind(self, state: str, bloc: str) -> str | None:
+        """The kind of membership (full, associate, observer), or ``None`` if not a member."""
+        line = self._line(state, bloc)
+        code = line.code_on(self._day) if line is not None else 0
+        return CODE_KINDS[code & ~SUSPENDED] if code else None
+
+    def _codes(self, bloc: str) -> Iterator[tuple[str, int]]:
+        self.timeline.require("bloc", bloc)
+        day = self._day
+        memberships = self.timeline.memberships
+        for state in self.timeline.bloc_states.get(bloc) or ():
+            line = memberships[(state, bloc)]
+            code = line.code_on(day)
+            if code:
+                yield state, code
+
+    def members(self, bloc: str) -> frozenset[str]:
+        """The bloc's members on this date, suspended ones included.
+
+        A partial date counts from its first day (the documented boolean rule); see
+        :meth:`members_certain` and :meth:`members_possible` for the honest bounds.
+        """
+        return frozenset(state for state, _ in self._codes(bloc))
+
+    def suspended(self, bloc: str) -> frozenset[str]:
+        """The bloc's suspended members on this date."""
+        return frozenset(state for state, code in self._codes(bloc) if code & SUSPENDED)
+
+    def blocs_of(self, state: str) -> frozenset[str]:
+        """The blocs ``state`` belongs to on this date."""
+        self.timeline.require("state", state)
+        day = self._day
+        memberships = self.timeline.memberships
+        return frozenset(
+            bloc
+            for bloc in self.timeline.state_blocs.get(state) or ()
+            if memberships[(state, bloc)].code_on(day)
+        )
+
+    def blocs(self) -> frozenset[str]:
+        """The blocs that exist on this date (founded, not yet dissolved)."""
+        day = self._day
+        return frozenset(
+            bloc
+            for bloc in self.timeline.ids.get("bloc") or ()
+            if self.timeline.alive_on("bloc", bloc, day)
+        )
+
+    def memberships(self) -> tuple[Membership, ...]:
+        """Every membership in force on this date, sorted by bloc then state."""
+        day = self._day
+        found = []
+        for (state, bloc), line in self.timeline.memberships.items():
+            code = line.code_on(day)
+            if code:
+                found.append(
+                    Membership(state, bloc, CODE_KINDS[code & ~SUSPENDED], bool(code & SUSPENDED))
+                )
+        found.sort(key=lambda m: (m.bloc, m.state))
+        return tuple(found)
+
+    # -- three-valued answers -------------------------------------------------------------
+
+    def truth_member(self, state: str, bloc: str) -> Truth:
+        """YES, NO or UNKNOWN: whether ``state`` belongs to ``bloc``, honest about partial dates.
+
+        UNKNOWN when the date falls inside the span of a partial start or end date and the
+        answer depends on which day it stands for.
+        """
+        line = self._line(state, bloc)
+        if line is None:
+            return Truth.NO
+        day = self._day
+        certain = possible = False
+        for spell in line.spells:
+            start_lo, start_hi = spell.start_span
+            end_lo, end_hi = spell.end_span if spell.end_span else (1 << 40, 1 << 40)
+            if start_hi <= day < end_lo:
+                certain = True
+            if start_lo <= day < end_hi:
+                possible = True
+        return Truth.of(certain, possible)
+
+    def members_certain(self, bloc: str) -> frozenset[str]:
+        """Members for sure on this date, whatever day each partial date stands for."""
+        self.timeline.require("bloc", bloc)
+        return frozenset(
+            s for s in self.timeline.bloc_states.get(bloc) or () if self.truth_member(s, bloc).certain
+        )
+
+    def members_possible(self, bloc: str) -> frozenset[str]:
+        """States that may be members on this date (certain ones included)."""
+        self.timeline.require("bloc", bloc)
+        return frozenset(
+            s
+            for s in self.timeline.bloc_states.get(bloc) or ()
+            if self.truth_member(s, bloc).possible
+        )
+
+    def truth_holds(self, post: str, person: str) -> Truth:
+        """YES, NO or UNKNOWN: whether ``person`` holds ``post`` on this date."""
+        self.timeline.require("post", post)
+        line = self.timeline.posts.get(post)
+        if line is None:
+            return Truth.NO
+        day = self._day
+        certain = possible = False
+        for tenure, (start_span, end_span) in zip(line.tenures, line.tenure_spans, strict=True):
+            if tenure.person != person:
+                continue
+            end_lo, end_hi = end_span if end_span else (1 << 40, 1 << 40)
+            if start_span[1] <= day < end_lo:
+                certain = True
+            if start_span[0] <= day < end_hi:
+                possible = True
+        return Truth.of(certain, possible)
+
+    # -- posts ----------------------------------------------------------------------------
+
+    def holders(self, post: str) -> tuple[str, ...]:
+        """Everyone holding a seat of ``post`` on this date, sorted."""
+        line = self.timeline.posts.get(post)
+        if line is None:
+            self.timeline.require("post", post)
+            return ()
+        return line.holders_on(self._day)
+
+    def holder(self, post: str) -> str | None:
+        """The holder of ``post`` on this date, or ``None`` when vacant.
+
+        For a post with several seats use :meth:`holders`.
+        """
+        holders = self.holders(post)
+        return holders[0] if holders else None
+
+    def posts_of(self, person: str) -> frozenset[str]:
+        """The posts ``person`` holds on this date."""
+        self.timeline.require("person", person)
+        day = self._day
+        return frozenset(
+            post
+            for post in self.timeline.person_posts.get(person) or ()
+            if person in self.timeline.posts[post].holders_on(day)
+        )
+
+    def posts(self, bloc: str | None = None) -> frozenset[str]:
+        """Posts that exist on this date (of ``bloc`` only, when given)."""
+        day = self._day
+        candidates = (
+            self.timeline.bloc_posts.get(bloc) or ()
+            if bloc is not None
+            else self.timeline.ids.get("post") or ()
+        )
+        return frozenset(p for p in candidates if self.timeline.alive_on("post", p, day))
+
+    # -- names ----------------------------------------------------------------------------
+
+    def name(self, ident: str, kind: str | None = None) -> str:
+        """The name in force on this date of a state, bloc, person or post (its title)."""
+        kinds = (kind,) if kind else ("state", "bloc", "person", "post")
+        for candidate in kinds:
+            if self.timeline.exists(candidate, ident):
+                found = self.timeline.name_on(candidate, ident, self._day)
+                if found is not None:
+                    return found
+        known: set[str] = set()
+        for candidate in kinds:
+            known |= self.timeline.ids.get(candidate) or frozenset()
+        raise UnknownIdError(kind or "id", ident, known)
+
+    # -- comparing ------------------------------------------------------------------------
+
+    def diff(self, other: Snapshot) -> SnapshotDiff:
+        """What changed from this snapshot to ``other`` (joins, exits, suspensions, holders)."""
+        before = {(m.state, m.bloc): m for m in self.memberships()}
+        after = {(m.state, m.bloc): m for m in other.memberships()}
+        common = before.keys() & after.keys()
+        posts = (self.timeline.ids.get("post") or frozenset()) | (
+            other.timeline.ids.get("post") or frozenset()
+        )
+        changes = []
+        for post in sorted(posts):
+            was = _holders_or_empty(self, post)
+            now = _holders_or_empty(other, post)
+            if was != now:
+                changes.append((post, was, now))
+        return SnapshotDiff(
+            joined=frozenset(after.keys() - before.keys()),
+            left=frozenset(before.keys() - after.keys()),
+            suspended=frozenset(k for k in common if after[k].suspended and not before[k].suspended),
+            reinstated=frozenset(
+                k for k in common if before[k].suspended and not after[k].suspended
+            ),
+            kind_changed=frozenset(k for k in common if before[k].kind != after[k].kind),
+            holders_changed=tuple(changes),
+        )
+
+    # -- display --------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        known = f", as_known_at={self.basis.as_known_at}" if self.basis.as_known_at else ""
+        return f"<Snapshot on={self.basis.on} position={self.basis.position}{known}>"
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for m in self.memberships():
+            status = "suspended" if m.suspended else ""
+            rows.append(
+                f"<tr><td>{html.escape(m.bloc)}</td><td>{html.escape(m.state)}</td>"
+                f"<td>{html.escape(m.kind)}</td><td>{status}</td></tr>"
+            )
+        return (
+            f"<p>Memberships on {self.basis.on} (log position {self.basis.position})</p>"
+            "<table><thead><tr><th>bloc</th><th>state</th><th>kind</th><th></th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
+
+
+def _holders_or_empty(snapshot: Snapshot, post: str) -> tuple[str, ...]:
+    line = snapshot.timeline.posts.get(post)
+    return line.holders_on(snapshot.basis.on.toordinal()) if line is not None else ()

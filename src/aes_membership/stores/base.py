@@ -1,0 +1,254 @@
+"""The store protocol every backend implements, and the row format they share.
+
+A store is an append-only log. Positions start at 1 and increase by one per event, in commit
+order. Appends name the position they expect the log to be at; a store that has moved on
+refuses the batch with :class:`~aes_membership.errors.ConcurrencyError`, and the writer catches
+up, validates again and retries. A batch is one transaction: all of it or none of it.
+
+Each row carries a hash chained over the previous row's hash and its own canonical text, so
+that :meth:`Store.verify` can find the first row edited, removed, reordered or inserted behind
+the library's back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Protocol, runtime_checkable
+
+import attrs
+import pendulum
+
+from ..codec import Codec, canonical_json, default_codec
+from ..dates import utc_now
+from ..errors import DateError, DuplicateEventError, TamperError
+from ..events import Event
+
+__all__ = [
+    "GENESIS_HASH",
+    "SCHEMA_VERSION",
+    "Recorded",
+    "Row",
+    "Store",
+    "VerifyReport",
+    "chain_hash",
+    "check_duplicates",
+    "decode_row",
+    "encode_rows",
+    "format_instant",
+    "next_recorded_at",
+    "parse_stored_instant",
+    "verify_rows",
+]
+
+SCHEMA_VERSION = 1
+GENESIS_HASH = "0" * 64
+
+
+@attrs.frozen
+class Recorded:
+    """An event as the log holds it: its position and the instant it was recorded."""
+
+    position: int
+    recorded_at: pendulum.DateTime
+    event: Event
+
+
+@attrs.frozen
+class Row:
+    """One stored event in the backends' shared text form."""
+
+    position: int
+    event_id: str
+    type: str
+    version: int
+    effective: str | None
+    recorded_at: str
+    payload: str
+    hash: str
+
+
+@attrs.frozen
+class VerifyReport:
+    """The result of re-reading a store's hash chain."""
+
+    ok: bool
+    checked: int
+    position: int | None = None
+    detail: str | None = None
+
+    def raise_for_error(self) -> None:
+        """Raise :class:`TamperError` if the chain is broken."""
+        if not self.ok:
+            assert self.position is not None and self.detail is not None
+            raise TamperError(self.position, self.detail)
+
+
+def format_instant(instant: pendulum.DateTime) -> str:
+    """Recorded instants are stored as fixed-width UTC text, so text order is time order."""
+    return instant.in_timezone(pendulum.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_stored_instant(text: str) -> pendulum.DateTime:
+    return pendulum.DateTime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=pendulum.UTC)
+
+
+def chain_hash(previous: str, row_text: str) -> str:
+    return hashlib.sha256(f"{previous}\n{row_text}".encode()).hexdigest()
+
+
+def _row_text(position: int, event_id: str, type_tag: str, version: int, recorded_at: str,
+              payload: str) -> str:
+    return f"{position}|{event_id}|{type_tag}|{version}|{recorded_at}|{payload}"
+
+
+def next_recorded_at(
+    last: pendulum.DateTime | None, requested: pendulum.DateTime | None
+) -> pendulum.DateTime:
+    """The instant to stamp on a new batch: never before the last one, never in the future.
+
+    ``requested`` backdates a batch (loading a history with its original recording times).
+    """
+    now = utc_now()
+    if requested is None:
+        return now if last is None or now > last else last
+    if last is not None and requested < last:
+        raise DateError(
+            requested,
+            f"an instant at or after the last recorded one ({last.isoformat()})",
+            field="recorded_at",
+        )
+    if requested > now:
+        raise DateError(requested, "an instant that is not in the future", field="recorded_at")
+    return requested
+
+
+def encode_rows(
+    events: Sequence[Event],
+    *,
+    first_position: int,
+    recorded_at: pendulum.DateTime,
+    previous_hash: str,
+    codec: Codec | None = None,
+) -> list[Row]:
+    codec = codec or default_codec()
+    stamp = format_instant(recorded_at)
+    rows = []
+    previous = previous_hash
+    for offset, event in enumerate(events):
+        type_tag, version, payload = codec.encode(event)
+        text = canonical_json(payload)
+        position = first_position + offset
+        event_id = str(event.id)
+        digest = chain_hash(previous, _row_text(position, event_id, type_tag, version, stamp, text))
+        effective = event.effective
+        rows.append(
+            Row(
+                position=position,
+                event_id=event_id,
+                type=type_tag,
+                version=version,
+                effective=effective.isoformat() if effective is not None else None,
+                recorded_at=stamp,
+                payload=text,
+                hash=digest,
+            )
+        )
+        previous = digest
+    return rows
+
+
+def decode_row(
+    position: int, type_tag: str, version: int, recorded_at: str, payload: str,
+    codec: Codec | None = None,
+) -> Recorded:
+    codec = codec or default_codec()
+    event = codec.decode(type_tag, version, json.loads(payload))
+    return Recorded(position, parse_stored_instant(recorded_at), event)
+
+
+def verify_rows(rows: Iterator[tuple[int, str, str, int, str, str, str]]) -> VerifyReport:
+    """Re-check a chain of (position, id, type, version, recorded_at, payload, hash) rows."""
+    previous = GENESIS_HASH
+    expected_position = 1
+    checked = 0
+    for position, event_id, type_tag, version, recorded_at, payload, digest in rows:
+        if position != expected_position:
+            return VerifyReport(
+                False, checked, expected_position,
+                f"expected position {expected_position}, found {position} (a row is missing)",
+            )
+        text = _row_text(position, event_id, type_tag, version, recorded_at, payload)
+        if chain_hash(previous, text) != digest:
+            return VerifyReport(
+                False, checked, position,
+                "the row's content or order does not match its hash (edited, swapped or inserted)",
+            )
+        previous = digest
+        expected_position += 1
+        checked += 1
+    return VerifyReport(True, checked)
+
+
+def check_duplicates(
+    events: Sequence[Event], stored: dict[str, Event]
+) -> tuple[list[Event], list[Event]]:
+    """Split a batch into events to append and already-stored identical events.
+
+    ``stored`` maps the ids of the batch that the store already holds to their events.
+    """
+    fresh: list[Event] = []
+    existing: list[Event] = []
+    seen: dict[uuid.UUID, Event] = {}
+    for event in events:
+        earlier = stored.get(str(event.id)) or seen.get(event.id)
+        if earlier is not None:
+            if earlier != event:
+                raise DuplicateEventError(event.id)
+            existing.append(earlier)
+            continue
+        seen[event.id] = event
+        fresh.append(event)
+    return fresh, existing
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What the registry needs from a backend."""
+
+    def append(
+        self,
+        events: Sequence[Event],
+        *,
+        expected_position: int,
+        recorded_at: pendulum.DateTime | None = None,
+    ) -> list[Recorded]:
+        """Append a batch atomically if the log is at ``expected_position``.
+
+        Events whose id is already stored with the same content are skipped (idempotent
+        retries); the same id with other content raises ``DuplicateEventError``. Returns the
+        newly recorded events.
+        """
+        ...
+
+    def read(self, after: int = 0) -> Iterator[Recorded]:
+        """Every event after position ``after``, in position order."""
+        ...
+
+    def last_position(self) -> int:
+        """The position of the last event (0 for an empty log)."""
+        ...
+
+    def wait(self, after: int, timeout: float) -> bool:
+        """Block until the log passes ``after`` or ``timeout`` seconds pass; True if it did."""
+        ...
+
+    def verify(self) -> VerifyReport:
+        """Re-read the whole log and check its hash chain."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        ...

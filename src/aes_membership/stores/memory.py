@@ -1,0 +1,93 @@
+"""The in-memory store: the log of one process, gone when it ends."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+
+import pendulum
+
+from ..errors import ConcurrencyError
+from ..events import Event
+from .base import (
+    GENESIS_HASH,
+    Recorded,
+    Row,
+    VerifyReport,
+    check_duplicates,
+    encode_rows,
+    next_recorded_at,
+    verify_rows,
+)
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """A store held in this process's memory; rows are kept encoded, as a durable store would."""
+
+    def __init__(self) -> None:
+        self._rows: list[Row] = []
+        self._recorded: list[Recorded] = []
+        self._by_id: dict[str, Event] = {}
+        self._changed = threading.Condition()
+
+    def append(
+        self,
+        events: Sequence[Event],
+        *,
+        expected_position: int,
+        recorded_at: pendulum.DateTime | None = None,
+    ) -> list[Recorded]:
+        with self._changed:
+            actual = len(self._rows)
+            if actual != expected_position:
+                raise ConcurrencyError(expected_position, actual)
+            fresh, _ = check_duplicates(
+                events, {str(e.id): self._by_id[str(e.id)] for e in events if str(e.id) in self._by_id}
+            )
+            if not fresh:
+                return []
+            last = self._recorded[-1].recorded_at if self._recorded else None
+            stamp = next_recorded_at(last, recorded_at)
+            rows = encode_rows(
+                fresh,
+                first_position=actual + 1,
+                recorded_at=stamp,
+                previous_hash=self._rows[-1].hash if self._rows else GENESIS_HASH,
+            )
+            recorded = [Recorded(row.position, stamp, event) for row, event in zip(rows, fresh, strict=True)]
+            self._rows.extend(rows)
+            self._recorded.extend(recorded)
+            for event in fresh:
+                self._by_id[str(event.id)] = event
+            self._changed.notify_all()
+            return recorded
+
+    def read(self, after: int = 0) -> Iterator[Recorded]:
+        with self._changed:
+            snapshot = self._recorded[after:]
+        return iter(snapshot)
+
+    def last_position(self) -> int:
+        return len(self._rows)
+
+    def wait(self, after: int, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self._rows) > after, timeout=timeout)
+
+    def verify(self) -> VerifyReport:
+        with self._changed:
+            rows = list(self._rows)
+        return verify_rows(
+            iter(
+                (r.position, r.event_id, r.type, r.version, r.recorded_at, r.payload, r.hash)
+                for r in rows
+            )
+        )
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __repr__(self) -> str:
+        return f"<MemoryStore events={len(self._rows)}>"

@@ -1,0 +1,273 @@
+"""The SQLite store: the embedded default, one file, safe for several processes.
+
+The file runs in WAL mode with ``synchronous=FULL``: a committed batch survives a crash or a
+power cut, and readers never block the writer. Each batch is one ``BEGIN IMMEDIATE``
+transaction, which takes SQLite's write lock before the expected position is checked, so two
+processes can never both append at the same position.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pendulum
+
+from ..codec import Codec, default_codec
+from ..errors import ConcurrencyError, SchemaVersionError, StoreError
+from ..events import Event
+from .base import (
+    GENESIS_HASH,
+    SCHEMA_VERSION,
+    Recorded,
+    VerifyReport,
+    check_duplicates,
+    decode_row,
+    encode_rows,
+    next_recorded_at,
+    parse_stored_instant,
+    verify_rows,
+)
+
+__all__ = ["SQLiteStore"]
+
+_APPLICATION = "aes_membership"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS aes_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS aes_events (
+    position INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    effective TEXT,
+    recorded_at TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+"""
+_ID_CHUNK = 500  # SQLite's limit on bound parameters is 32766 but small IN lists plan better
+
+
+class SQLiteStore:
+    """An append-only event log in one SQLite file."""
+
+    def __init__(self, path: str | os.PathLike[str], *, codec: Codec | None = None,
+                 busy_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self._codec = codec or default_codec()
+        self._lock = threading.RLock()
+        self.read_only = False
+        try:
+            self._conn = self._connect(busy_timeout)
+            self._prepare()
+        except sqlite3.DatabaseError as error:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            raise _translate(error, self.path) from None
+
+    def _connect(self, busy_timeout: float) -> sqlite3.Connection:
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            self.read_only = True
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
+                                   timeout=busy_timeout)
+        else:
+            if not self.path.parent.exists():
+                raise StoreError(f"cannot create the store {str(self.path)!r}: "
+                                 f"the folder {str(self.path.parent)!r} does not exist")
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=busy_timeout)
+        return conn
+
+    def _prepare(self) -> None:
+        conn = self._conn
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "aes_meta" not in tables:
+            raise StoreError(
+                f"{str(self.path)!r} is an SQLite database but not an aes_membership store "
+                f"(it has tables {', '.join(sorted(tables))})"
+            )
+        if self.read_only:
+            if not tables:
+                raise StoreError(f"{str(self.path)!r} is read-only and holds no store")
+        else:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            if not tables:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute(
+                        "INSERT OR IGNORE INTO aes_meta (key, value) VALUES (?, ?), (?, ?)",
+                        ("application", _APPLICATION, "schema_version", str(SCHEMA_VERSION)),
+                    )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+        meta = dict(conn.execute("SELECT key, value FROM aes_meta").fetchall())
+        if meta.get("application") != _APPLICATION:
+            raise StoreError(f"{str(self.path)!r} is not an aes_membership store")
+        found = meta.get("schema_version")
+        if found != str(SCHEMA_VERSION):
+            raise SchemaVersionError(found, SCHEMA_VERSION)
+
+    # -- writing --------------------------------------------------------------------------
+
+    def append(
+        self,
+        events: Sequence[Event],
+        *,
+        expected_position: int,
+        recorded_at: pendulum.DateTime | None = None,
+    ) -> list[Recorded]:
+        if self.read_only:
+            raise StoreError(f"the store {str(self.path)!r} is read-only")
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    recorded = self._append_locked(events, expected_position, recorded_at)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                raise _translate(error, self.path) from None
+            return recorded
+
+    def _append_locked(
+        self,
+        events: Sequence[Event],
+        expected_position: int,
+        recorded_at: pendulum.DateTime | None,
+    ) -> list[Recorded]:
+        conn = self._conn
+        last = conn.execute(
+            "SELECT position, recorded_at, hash FROM aes_events ORDER BY position DESC LIMIT 1"
+        ).fetchone()
+        actual = last[0] if last else 0
+        if actual != expected_position:
+            raise ConcurrencyError(expected_position, actual)
+        fresh, _ = check_duplicates(events, self._stored(events))
+        if not fresh:
+            return []
+        stamp = next_recorded_at(parse_stored_instant(last[1]) if last else None, recorded_at)
+        rows = encode_rows(
+            fresh,
+            first_position=actual + 1,
+            recorded_at=stamp,
+            previous_hash=last[2] if last else GENESIS_HASH,
+            codec=self._codec,
+        )
+        conn.executemany(
+            "INSERT INTO aes_events (position, event_id, type, version, effective, recorded_at,"
+            " payload, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (r.position, r.event_id, r.type, r.version, r.effective, r.recorded_at,
+                 r.payload, r.hash)
+                for r in rows
+            ],
+        )
+        return [Recorded(r.position, stamp, e) for r, e in zip(rows, fresh, strict=True)]
+
+    def _stored(self, events: Sequence[Event]) -> dict[str, Event]:
+        ids = [str(e.id) for e in events]
+        found: dict[str, Event] = {}
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for position, type_tag, version, recorded_at, payload in self._conn.execute(
+                "SELECT position, type, version, recorded_at, payload FROM aes_events"
+                f" WHERE event_id IN ({marks})",
+                chunk,
+            ):
+                row = decode_row(position, type_tag, version, recorded_at, payload, self._codec)
+                found[str(row.event.id)] = row.event
+        return found
+
+    # -- reading --------------------------------------------------------------------------
+
+    def read(self, after: int = 0) -> Iterator[Recorded]:
+        with self._lock:
+            try:
+                rows = self._conn.execute(
+                    "SELECT position, type, version, recorded_at, payload FROM aes_events"
+                    " WHERE position > ? ORDER BY position",
+                    (after,),
+                ).fetchall()
+            except sqlite3.Error as error:
+                raise _translate(error, self.path) from None
+        codec = self._codec
+        stamps: dict[str, pendulum.DateTime] = {}
+        for position, type_tag, version, recorded_at, payload in rows:
+            stamp = stamps.get(recorded_at)
+            if stamp is None:
+                stamp = stamps[recorded_at] = parse_stored_instant(recorded_at)
+            yield Recorded(position, stamp, codec.decode(type_tag, version, json.loads(payload)))
+
+    def last_position(self) -> int:
+        with self._lock:
+            try:
+                row = self._conn.execute("SELECT max(position) FROM aes_events").fetchone()
+            except sqlite3.Error as error:
+                raise _translate(error, self.path) from None
+        return int(row[0] or 0)
+
+    def wait(self, after: int, timeout: float) -> bool:
+        # SQLite has no notifications between processes: poll, gently.
+        deadline = time.monotonic() + timeout
+        interval = 0.02
+        while True:
+            if self.last_position() > after:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(interval, remaining))
+            interval = min(interval * 2, 0.25)
+
+    def verify(self) -> VerifyReport:
+        with self._lock:
+            try:
+                rows = self._conn.execute(
+                    "SELECT position, event_id, type, version, recorded_at, payload, hash"
+                    " FROM aes_events ORDER BY position"
+                ).fetchall()
+            except sqlite3.Error as error:
+                raise _translate(error, self.path) from None
+        return verify_rows(iter(rows))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __repr__(self) -> str:
+        return f"<SQLiteStore {str(self.path)!r}>"
+
+
+def _translate(error: sqlite3.Error, path: Path) -> StoreError:
+    text = str(error)
+    if "file is not a database" in text or "malformed" in text:
+        return StoreError(f"{str(path)!r} is not a readable aes_membership store ({text})")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the store {str(path)!r} is read-only ({text})")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"the store {str(path)!r} stayed locked by another process ({text})")
+    if "disk" in text and "full" in text:
+        return StoreError(f"the disk holding {str(path)!r} is full; nothing was written ({text})")
+    if "unable to open" in text:
+        return StoreError(f"cannot open the store {str(path)!r} ({text})")
+    return StoreError(f"the store {str(path)!r} failed: {text}")

@@ -1,0 +1,910 @@
+"""The valid-time timeline: events folded into interval indexes, with every invariant checked.
+
+Pure and free of I/O. A :class:`Timeline` is immutable: :meth:`Timeline.apply` returns a new
+timeline that shares everything the batch did not touch (see :mod:`aes_membership._pmap`), so a
+snapshot taken earlier never changes.
+
+Each (state, bloc) pair and each post has its own line: its events sorted by effective date
+(first possible day, then last possible day, then recorded order), walked once to derive the
+spells and a step function — sorted change points with the status that holds from each point.
+Point-in-time questions are a binary search in that step function, never a replay.
+
+Partial dates. In boolean answers a partial date counts from its first day (``"1977"`` is
+1977-01-01); three-valued answers use the whole span. Two events of one line whose spans nest
+strictly (``"2000"`` around ``2000-06-01``) have no knowable order and are rejected unless the
+timeline is told ``ambiguous="allow"``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Final, Literal, NamedTuple, TypeAlias
+
+import attrs
+
+from ._pmap import PMap, PMapEvolver
+from .dates import When, span
+from .errors import AmbiguousDateError, InvariantError, UnknownIdError
+from .events import (
+    BlocDissolved,
+    BlocFounded,
+    BlocRenamed,
+    Event,
+    EventRetracted,
+    HolderAppointed,
+    HolderLeft,
+    KindChanged,
+    PersonRegistered,
+    PersonRenamed,
+    PostAbolished,
+    PostCreated,
+    StateJoined,
+    StateRegistered,
+    StateReinstated,
+    StateRenamed,
+    StateSuspended,
+    StateWithdrew,
+)
+
+__all__ = [
+    "KIND_CODES",
+    "Entry",
+    "MembershipLine",
+    "Period",
+    "PostLine",
+    "Spell",
+    "Tenure",
+    "Timeline",
+    "entry_for",
+]
+
+Entry: TypeAlias = tuple[int, int, int, Event]
+"""An event placed in time: (first day, last day, recorded sequence, event)."""
+
+KIND_CODES: Final = {"full": 1, "associate": 2, "observer": 3}
+CODE_KINDS: Final = {code: kind for kind, code in KIND_CODES.items()}
+SUSPENDED: Final = 4
+_FIRST: Final = -1  # sequence that puts a lifetime's start first on its day
+_LAST: Final = 1 << 62  # … and its end last
+_NO_DATE: Final = 0  # events without an effective date sort before every date
+_INFINITY: Final = 1 << 40
+
+Ambiguity = Literal["reject", "allow"]
+
+
+class Period(NamedTuple):
+    """A half-open span ``[start, end)``; ``end`` is ``None`` while it is still open."""
+
+    start: When
+    end: When | None
+
+
+class Tenure(NamedTuple):
+    """A person holding a post over ``[start, end)``."""
+
+    person: str
+    start: When
+    end: When | None
+
+
+@attrs.frozen
+class Spell:
+    """One continuous membership of a state in a bloc."""
+
+    start: When
+    end: When | None
+    kinds: tuple[tuple[When, str], ...]
+    suspensions: tuple[Period, ...]
+    start_span: tuple[int, int]
+    end_span: tuple[int, int] | None
+
+
+@attrs.frozen
+class MembershipLine:
+    """Every event of one (state, bloc) pair and what follows from them."""
+
+    entries: tuple[Entry, ...]
+    points: tuple[int, ...] = ()
+    codes: tuple[int, ...] = ()
+    spells: tuple[Spell, ...] = ()
+
+    def code_on(self, day: int) -> int:
+        index = bisect.bisect_right(self.points, day)
+        return self.codes[index - 1] if index else 0
+
+
+@attrs.frozen
+class PostLine:
+    """Every appointment and departure of one post, and the holders that follow from them."""
+
+    entries: tuple[Entry, ...]
+    points: tuple[int, ...] = ()
+    holders: tuple[tuple[str, ...], ...] = ()
+    tenures: tuple[Tenure, ...] = ()
+    tenure_spans: tuple[tuple[tuple[int, int], tuple[int, int] | None], ...] = ()
+
+    def holders_on(self, day: int) -> tuple[str, ...]:
+        index = bisect.bisect_right(self.points, day)
+        return self.holders[index - 1] if index else ()
+
+
+def entry_for(event: Event, seq: int) -> Entry:
+    """Place ``event`` on the timeline with recorded sequence ``seq``."""
+    on = event.effective
+    if on is None:
+        return (_NO_DATE, _NO_DATE, seq, event)
+    lo, hi = span(on)
+    return (lo, hi, seq, event)
+
+
+# What each subject's lifecycle events are, by subject kind.
+_CREATORS: Final[dict[str, type[Event]]] = {
+    "state": StateRegistered,
+    "person": PersonRegistered,
+    "bloc": BlocFounded,
+    "post": PostCreated,
+}
+_ENDERS: Final[dict[str, type[Event]]] = {"bloc": BlocDissolved, "post": PostAbolished}
+_CREATED_WORD: Final = {
+    "state": "registered",
+    "person": "registered",
+    "bloc": "founded",
+    "post": "created",
+}
+_SUBJECT_EVENTS: Final[dict[type[Event], str]] = {
+    StateRegistered: "state",
+    StateRenamed: "state",
+    PersonRegistered: "person",
+    PersonRenamed: "person",
+    BlocFounded: "bloc",
+    BlocRenamed: "bloc",
+    BlocDissolved: "bloc",
+    PostCreated: "post",
+    PostAbolished: "post",
+}
+_MEMBERSHIP_EVENTS: Final = (
+    StateJoined,
+    KindChanged,
+    StateSuspended,
+    StateReinstated,
+    StateWithdrew,
+)
+_TENURE_EVENTS: Final = (HolderAppointed, HolderLeft)
+
+
+def _subject_id(event: Event, kind: str) -> str:
+    value: str = getattr(event, kind)
+    return value
+
+
+def references(event: Event) -> Iterator[tuple[str, str]]:
+    """The (kind, id) pairs an event concerns."""
+    for kind in ("state", "bloc", "post", "person"):
+        value = getattr(event, kind, None)
+        if value is not None:
+            yield kind, value
+
+
+class _Violation(Exception):
+    def __init__(
+        self, event: Event, conflicting: Event | None, reason: str, *, ambiguous: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.event = event
+        self.conflicting = conflicting
+        self.reason = reason
+        self.ambiguous = ambiguous
+
+
+def _entry_key(entry: Entry) -> tuple[int, int, int]:
+    return entry[0], entry[1], entry[2]
+
+
+def _remove(entries: list[Entry], event_id: uuid.UUID) -> None:
+    for index, entry in enumerate(entries):
+        if entry[3].id == event_id:
+            del entries[index]
+            return
+
+
+def _check_ambiguity(merged: Sequence[Entry], is_new: frozenset[uuid.UUID]) -> None:
+    """Reject strictly nested spans where one of the pair is being recorded now."""
+    for i, first in enumerate(merged):
+        if first[0] == first[1]:
+            continue  # an exact date cannot strictly contain another span
+        for second in merged[i + 1 :]:
+            if second[0] > first[1]:
+                break
+            if first[0] < second[0] and second[1] < first[1]:
+                new = first[3] if first[3].id in is_new else second[3]
+                other = second[3] if new is first[3] else first[3]
+                if new.id in is_new:
+                    raise _Violation(
+                        new,
+                        other,
+                        f"the order of {new.effective} and {other.effective} cannot be known "
+                        "(one partial date strictly contains the other)",
+                        ambiguous=True,
+                    )
+
+
+def _derive_membership(
+    entries: tuple[Entry, ...],
+    bloc_lifecycle: tuple[Entry, ...],
+    *,
+    strict: bool,
+    new: frozenset[uuid.UUID],
+) -> MembershipLine:
+    founded = next((e for e in bloc_lifecycle if isinstance(e[3], BlocFounded)), None)
+    ended = next((e for e in bloc_lifecycle if isinstance(e[3], BlocDissolved)), None)
+    merged: list[Entry] = list(entries)
+    if founded is not None:
+        merged.append((founded[0], founded[1], _FIRST, founded[3]))
+    if ended is not None:
+        merged.append((ended[0], ended[1], _LAST, ended[3]))
+    merged.sort(key=lambda e: (e[0], e[1], e[2]))
+    if strict and new:
+        _check_ambiguity(merged, new)
+
+    points: list[int] = []
+    codes: list[int] = []
+    spells: list[Spell] = []
+    is_founded = founded is None and not strict
+    dissolved_by: Event | None = None
+    code = 0
+    start: Entry | None = None
+    kinds: list[tuple[When, str]] = []
+    suspensions: list[Period] = []
+    suspended_since: When | None = None
+    last_exit: Event | None = None
+
+    def fail(event: Event, conflicting: Event | None, reason: str) -> None:
+        if strict:
+            raise _Violation(event, conflicting, reason)
+
+    def step(at: int, new_code: int) -> None:
+        nonlocal code
+        code = new_code
+        if points and points[-1] == at:
+            codes[-1] = new_code
+        else:
+            points.append(at)
+            codes.append(new_code)
+
+    def close(entry: Entry) -> None:
+        nonlocal start, suspended_since
+        assert start is not None
+        end_when = entry[3].effective
+        assert end_when is not None
+        if start[0] == start[1] == entry[0] == entry[1]:
+            fail(entry[3], start[3], "the membership would end on the day it begins")
+        if suspended_since is not None:
+            suspensions.append(Period(suspended_since, end_when))
+            suspended_since = None
+        start_when = start[3].effective
+        assert start_when is not None
+        spells.append(
+            Spell(
+                start=start_when,
+                end=end_when,
+                kinds=tuple(kinds),
+                suspensions=tuple(suspensions),
+                start_span=(start[0], start[1]),
+                end_span=(entry[0], entry[1]),
+            )
+        )
+        start = None
+        step(entry[0], 0)
+
+    for entry in merged:
+        event = entry[3]
+        if founded is not None and event is founded[3]:
+            is_founded = True
+            continue
+        if ended is not None and event is ended[3]:
+            if start is not None:
+                close(entry)
+            dissolved_by = event
+            continue
+        if not is_founded:
+            fail(event, founded[3] if founded else None, "it falls before the bloc was founded")
+            continue
+        if dissolved_by is not None:
+            fail(event, dissolved_by, f"the bloc was dissolved on {dissolved_by.effective}")
+            continue
+        if isinstance(event, StateJoined):
+            if start is not None:
+                fail(event, start[3], f"the state is already a member since {start[3].effective}")
+                continue
+            start = entry
+            kinds = [(event.on, event.kind)]
+            suspensions = []
+            step(entry[0], KIND_CODES[event.kind])
+            continue
+        if start is None:
+            fail(event, last_exit, "the state is not a member of the bloc at that date")
+            continue
+        if isinstance(event, KindChanged):
+            if kinds[-1][1] == event.kind:
+                fail(event, start[3], f"the state is already a member of kind {event.kind!r}")
+                continue
+            kinds.append((event.on, event.kind))
+            step(entry[0], KIND_CODES[event.kind] | (code & SUSPENDED))
+        elif isinstance(event, StateSuspended):
+            if suspended_since is not None:
+                fail(event, None, f"the state is already suspended since {suspended_since}")
+                continue
+            suspended_since = event.on
+            step(entry[0], code | SUSPENDED)
+        elif isinstance(event, StateReinstated):
+            if suspended_since is None:
+                fail(event, None, "the state is not suspended at that date")
+                continue
+            suspensions.append(Period(suspended_since, event.on))
+            suspended_since = None
+            step(entry[0], code & ~SUSPENDED)
+        elif isinstance(event, StateWithdrew):
+            close(entry)
+            last_exit = event
+
+    if start is not None:
+        start_when = start[3].effective
+        assert start_when is not None
+        if suspended_since is not None:
+            suspensions.append(Period(suspended_since, None))
+        spells.append(
+            Spell(
+                start=start_when,
+                end=None,
+                kinds=tuple(kinds),
+                suspensions=tuple(suspensions),
+                start_span=(start[0], start[1]),
+                end_span=None,
+            )
+        )
+    return MembershipLine(entries, tuple(points), tuple(codes), tuple(spells))
+
+
+def _derive_post(
+    entries: tuple[Entry, ...],
+    post_lifecycle: tuple[Entry, ...],
+    bloc_lifecycle: tuple[Entry, ...],
+    *,
+    strict: bool,
+    new: frozenset[uuid.UUID],
+) -> PostLine:
+    created = next((e for e in post_lifecycle if isinstance(e[3], PostCreated)), None)
+    abolished = next((e for e in post_lifecycle if isinstance(e[3], PostAbolished)), None)
+    bloc_founded = next((e for e in bloc_lifecycle if isinstance(e[3], BlocFounded)), None)
+    bloc_ended = next((e for e in bloc_lifecycle if isinstance(e[3], BlocDissolved)), None)
+    merged: list[Entry] = list(entries)
+    if created is not None:
+        merged.append((created[0], created[1], _FIRST, created[3]))
+    if bloc_founded is not None:
+        merged.append((bloc_founded[0], bloc_founded[1], _FIRST - 1, bloc_founded[3]))
+    for end in (abolished, bloc_ended):
+        if end is not None:
+            merged.append((end[0], end[1], _LAST, end[3]))
+    merged.sort(key=lambda e: (e[0], e[1], e[2]))
+    if strict and new:
+        _check_ambiguity(merged, new)
+
+    seats = created[3].seats if created is not None and isinstance(created[3], PostCreated) else 1
+    bloc_ok = bloc_founded is not None or not bloc_lifecycle
+    is_created = created is None and not strict
+    ended_by: Event | None = None
+    sitting: dict[str, Entry] = {}
+    points: list[int] = []
+    holders: list[tuple[str, ...]] = []
+    tenures: list[tuple[int, Tenure, tuple[int, int], tuple[int, int] | None]] = []
+
+    def fail(event: Event, conflicting: Event | None, reason: str) -> None:
+        if strict:
+            raise _Violation(event, conflicting, reason)
+
+    def step(at: int) -> None:
+        current = tuple(sorted(sitting))
+        if points and points[-1] == at:
+            holders[-1] = current
+        else:
+            points.append(at)
+            holders.append(current)
+
+    def end_tenure(person: str, entry: Entry) -> None:
+        began = sitting.pop(person)
+        began_on = began[3].effective
+        assert began_on is not None
+        if began[0] == began[1] == entry[0] == entry[1] and began[3] is not entry[3]:
+            if not isinstance(entry[3], HolderAppointed):
+                fail(entry[3], began[3], "the tenure would end on the day it begins")
+        tenures.append(
+            (
+                began[2],
+                Tenure(person, began_on, entry[3].effective),
+                (began[0], began[1]),
+                (entry[0], entry[1]),
+            )
+        )
+
+    for entry in merged:
+        event = entry[3]
+        if bloc_founded is not None and event is bloc_founded[3]:
+            bloc_ok = True
+            continue
+        if created is not None and event is created[3]:
+            if not bloc_ok:
+                fail(event, None, "the post is created before its bloc was founded")
+            is_created = True
+            continue
+        if event is (abolished[3] if abolished else None) or event is (
+            bloc_ended[3] if bloc_ended else None
+        ):
+            if ended_by is None:
+                if created is not None and not is_created:
+                    fail(created[3], event, "the post would be created after it ends")
+                for person in sorted(sitting):
+                    end_tenure(person, entry)
+                step(entry[0])
+                ended_by = event
+            continue
+        if not is_created:
+            fail(event, created[3] if created else None, "it falls before the post was created")
+            continue
+        if ended_by is not None:
+            word = "abolished" if isinstance(ended_by, PostAbolished) else "dissolved with its bloc"
+            fail(event, ended_by, f"the post was {word} on {ended_by.effective}")
+            continue
+        if isinstance(event, HolderAppointed):
+            if event.person in sitting:
+                fail(event, sitting[event.person][3], f"{event.person!r} already holds the post")
+                continue
+            if len(sitting) >= seats:
+                if seats == 1:
+                    end_tenure(next(iter(sitting)), entry)
+                else:
+                    latest = max(sitting.values(), key=lambda e: (e[0], e[2]))
+                    fail(event, latest[3], f"all {seats} seats of the post are taken")
+                    continue
+            sitting[event.person] = entry
+            step(entry[0])
+        elif isinstance(event, HolderLeft):
+            if event.person not in sitting:
+                fail(event, None, f"{event.person!r} does not hold the post at that date")
+                continue
+            end_tenure(event.person, entry)
+            step(entry[0])
+
+    for person, began in sitting.items():
+        began_on = began[3].effective
+        assert began_on is not None
+        tenures.append((began[2], Tenure(person, began_on, None), (began[0], began[1]), None))
+    tenures.sort(key=lambda t: (t[2][0], t[2][1], t[0]))
+    return PostLine(
+        entries,
+        tuple(points),
+        tuple(holders),
+        tuple(t[1] for t in tenures),
+        tuple((t[2], t[3]) for t in tenures),
+    )
+
+
+def _check_subject(kind: str, subject: str, entries: tuple[Entry, ...], strict: bool) -> None:
+    """One creation, at most one end, renames between them."""
+    if not strict:
+        return
+    creator = _CREATORS[kind]
+    ender = _ENDERS.get(kind)
+    created: Entry | None = None
+    ended: Entry | None = None
+    for entry in entries:
+        event = entry[3]
+        if isinstance(event, creator):
+            if created is not None:
+                raise _Violation(
+                    event, created[3], f"{kind} {subject!r} is already {_CREATED_WORD[kind]}"
+                )
+            created = entry
+    for entry in sorted(entries, key=lambda e: (e[0], e[1], e[2])):
+        event = entry[3]
+        if isinstance(event, creator):
+            continue
+        if ender is not None and isinstance(event, ender):
+            if ended is not None:
+                raise _Violation(event, ended[3], f"{kind} {subject!r} already ended")
+            if created is not None and created[3].effective is not None and (
+                entry[1] < created[0]
+                or (entry[0] == entry[1] == created[0] == created[1])
+            ):
+                raise _Violation(
+                    event, created[3], f"{kind} {subject!r} would end before it begins"
+                )
+            ended = entry
+            continue
+        # a rename
+        if created is not None and created[3].effective is not None and entry[1] < created[0]:
+            raise _Violation(
+                event, created[3], f"{kind} {subject!r} is renamed before it was {_CREATED_WORD[kind]}"
+            )
+        if ended is not None:
+            raise _Violation(event, ended[3], f"{kind} {subject!r} is renamed after it ended")
+
+
+@attrs.frozen
+class Timeline:
+    """An immutable, indexed fold of live (recorded, unretracted) events."""
+
+    subjects: PMap[tuple[str, str], tuple[Entry, ...]] = attrs.field(factory=PMap)
+    memberships: PMap[tuple[str, str], MembershipLine] = attrs.field(factory=PMap)
+    posts: PMap[str, PostLine] = attrs.field(factory=PMap)
+    bloc_states: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
+    state_blocs: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
+    bloc_posts: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
+    person_posts: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
+    history_index: PMap[str, tuple[Entry, ...]] = attrs.field(factory=PMap)
+    live: PMap[uuid.UUID, Entry] = attrs.field(factory=PMap)
+    retractions: PMap[uuid.UUID, Entry] = attrs.field(factory=PMap)
+    ids: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
+    event_count: int = 0
+
+    # -- building -------------------------------------------------------------------------
+
+    def apply(
+        self,
+        events: Sequence[Event],
+        first_seq: int,
+        *,
+        validate: bool = True,
+        ambiguous: Ambiguity = "reject",
+    ) -> Timeline:
+        """A new timeline with ``events`` recorded at sequences ``first_seq``, ``first_seq+1``…
+
+        With ``validate`` every invariant is checked and :class:`InvariantError` (or
+        :class:`UnknownIdError`) raised for the first event that breaks one; ``self`` is
+        never changed. Without it (replaying a trusted log), events that do not fit are
+        skipped instead.
+        """
+        draft = _Draft(self)
+        for offset, event in enumerate(events):
+            draft.add(event, first_seq + offset, validate=validate)
+        return draft.finish(events, validate=validate, ambiguous=ambiguous)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def lifecycle(self, kind: str, subject: str) -> tuple[Entry, ...]:
+        return self.subjects.get((kind, subject)) or ()
+
+    def exists(self, kind: str, subject: str) -> bool:
+        creator = _CREATORS[kind]
+        return any(isinstance(e[3], creator) for e in self.lifecycle(kind, subject))
+
+    def require(self, kind: str, subject: str) -> None:
+        """Raise :class:`UnknownIdError` (with close matches) if ``subject`` is unknown."""
+        if not self.exists(kind, subject):
+            raise UnknownIdError(kind, subject, self.ids.get(kind) or ())
+
+    def creation(self, kind: str, subject: str) -> Event | None:
+        creator = _CREATORS[kind]
+        for entry in self.lifecycle(kind, subject):
+            if isinstance(entry[3], creator):
+                return entry[3]
+        return None
+
+    def lifetime(self, kind: str, subject: str) -> tuple[Entry | None, Entry | None]:
+        created: Entry | None = None
+        ended: Entry | None = None
+        ender = _ENDERS.get(kind)
+        for entry in self.lifecycle(kind, subject):
+            if isinstance(entry[3], _CREATORS[kind]):
+                created = entry
+            elif ender is not None and isinstance(entry[3], ender):
+                ended = entry
+        if kind == "post" and created is not None:
+            post = created[3]
+            assert isinstance(post, PostCreated)
+            if post.bloc is not None:
+                bloc_end = self.lifetime("bloc", post.bloc)[1]
+                if bloc_end is not None and (ended is None or bloc_end[0] < ended[0]):
+                    ended = bloc_end
+        return created, ended
+
+    def name_on(self, kind: str, subject: str, day: int) -> str | None:
+        name: str | None = None
+        for entry in sorted(self.lifecycle(kind, subject), key=lambda e: (e[0], e[1], e[2])):
+            event = entry[3]
+            text = getattr(event, "name", None) or getattr(event, "title", None)
+            if text is None:
+                continue
+            if name is None or entry[0] <= day:
+                name = text
+        return name
+
+    def alive_on(self, kind: str, subject: str, day: int) -> bool:
+        created, ended = self.lifetime(kind, subject)
+        if created is None:
+            return False
+        return created[0] <= day and (ended is None or day < ended[0])
+
+    def history(self, subject: str) -> tuple[Event, ...]:
+        return tuple(e[3] for e in self.history_index.get(subject) or ())
+
+
+class _Draft:
+    """Working copy of a timeline while one batch is applied."""
+
+    def __init__(self, base: Timeline) -> None:
+        self.base = base
+        self.subjects: PMapEvolver[tuple[str, str], tuple[Entry, ...]] = base.subjects.evolver()
+        self.memberships = base.memberships.evolver()
+        self.posts = base.posts.evolver()
+        self.bloc_states = base.bloc_states.evolver()
+        self.state_blocs = base.state_blocs.evolver()
+        self.bloc_posts = base.bloc_posts.evolver()
+        self.person_posts = base.person_posts.evolver()
+        self.history: PMapEvolver[str, tuple[Entry, ...]] = base.history_index.evolver()
+        self.live = base.live.evolver()
+        self.retractions = base.retractions.evolver()
+        self.ids = base.ids.evolver()
+        self.count = base.event_count
+        self.line_work: dict[tuple[str, str], list[Entry]] = {}
+        self.post_work: dict[str, list[Entry]] = {}
+        self.subject_work: dict[tuple[str, str], list[Entry]] = {}
+        self.history_work: dict[str, list[Entry]] = {}
+        self.dirty_blocs: set[str] = set()
+        # sets that grow during the batch, frozen once in finish()
+        self.growing: dict[tuple[str, str], set[str]] = {}
+        # first event of the batch that touched each key: the one an error is pinned on
+        self.touched: dict[Any, Event] = {}
+
+    # -- collecting -----------------------------------------------------------------------
+
+    def _list(self, work: dict[Any, list[Entry]], key: Any, base: Any) -> list[Entry]:
+        items = work.get(key)
+        if items is None:
+            existing = base.get(key)
+            if existing is None:
+                items = []
+            elif isinstance(existing, tuple):
+                items = list(existing)
+            else:
+                items = list(existing.entries)
+            work[key] = items
+        return items
+
+    def _touch(self, key: Any, event: Event) -> None:
+        self.touched.setdefault(key, event)
+
+    def _add_to(self, kind: str, key: Any, entry: Entry, remove: bool) -> None:
+        work, base = {
+            "subject": (self.subject_work, self.subjects),
+            "line": (self.line_work, self.memberships),
+            "post": (self.post_work, self.posts),
+            "history": (self.history_work, self.history),
+        }[kind]
+        items = self._list(work, key, base)
+        if remove:
+            _remove(items, entry[3].id)
+        else:
+            items.append(entry)  # sorted once, in finish()
+
+    def _grow(self, name: str, key: str, value: str) -> None:
+        grown = self.growing.get((name, key))
+        if grown is None:
+            target: PMapEvolver[str, frozenset[str]] = getattr(self, name)
+            existing = target.get(key) or frozenset()
+            if value in existing:
+                return
+            grown = self.growing[(name, key)] = set(existing)
+        grown.add(value)
+
+    def add(self, event: Event, seq: int, *, validate: bool) -> None:
+        if isinstance(event, EventRetracted):
+            self._retract(event, seq, validate=validate)
+            return
+        entry = entry_for(event, seq)
+        self.live[event.id] = entry
+        self.count += 1
+        self._place(entry, event, event, remove=False)
+
+    def _retract(self, event: EventRetracted, seq: int, *, validate: bool) -> None:
+        target = self.live.get(event.target)
+        if target is None:
+            if not validate:
+                return
+            if event.target in self.retractions:
+                raise InvariantError(
+                    f"event {event.target} is already retracted",
+                    event=event,
+                    conflicting=self.retractions[event.target][3],
+                )
+            raise UnknownIdError("event", str(event.target), ())
+        if isinstance(target[3], EventRetracted):  # pragma: no cover - retractions are not live
+            raise InvariantError("a retraction cannot itself be retracted", event=event)
+        del self.live[event.target]
+        self.count -= 1
+        self.retractions[event.target] = (0, 0, seq, event)
+        self._place(target, target[3], event, remove=True)
+
+    def _place(self, entry: Entry, event: Event, cause: Event, *, remove: bool) -> None:
+        subject_kind = _SUBJECT_EVENTS.get(type(event))
+        if subject_kind is not None:
+            subject = _subject_id(event, subject_kind)
+            key = (subject_kind, subject)
+            self._add_to("subject", key, entry, remove)
+            self._touch(("subject",) + key, cause)
+            if not remove and isinstance(event, _CREATORS[subject_kind]):
+                self._grow("ids", subject_kind, subject)
+            if subject_kind == "bloc":
+                self.dirty_blocs.add(subject)
+                self._touch(("bloc-lifetime", subject), cause)
+            elif subject_kind == "post":
+                self._list(self.post_work, subject, self.posts)
+                self._touch(("post", subject), cause)
+                if isinstance(event, PostCreated) and event.bloc is not None:
+                    self._grow("bloc_posts", event.bloc, subject)
+        elif isinstance(event, _MEMBERSHIP_EVENTS):
+            state: str = event.state
+            bloc: str = event.bloc
+            self._add_to("line", (state, bloc), entry, remove)
+            self._touch(("line", state, bloc), cause)
+            if not remove:
+                self._grow("bloc_states", bloc, state)
+                self._grow("state_blocs", state, bloc)
+        elif isinstance(event, _TENURE_EVENTS):
+            self._add_to("post", event.post, entry, remove)
+            self._touch(("post", event.post), cause)
+            if not remove:
+                self._grow("person_posts", event.person, event.post)
+        for _kind, ident in set(references(event)):
+            self._add_to("history", ident, entry, remove)
+
+    # -- checking and deriving ------------------------------------------------------------
+
+    def _lifecycle(self, kind: str, subject: str) -> tuple[Entry, ...]:
+        key = (kind, subject)
+        if key in self.subject_work:
+            return tuple(self.subject_work[key])
+        return self.subjects.get(key) or ()
+
+    def _exists(self, kind: str, subject: str) -> bool:
+        creator = _CREATORS[kind]
+        return any(isinstance(e[3], creator) for e in self._lifecycle(kind, subject))
+
+    def _check_references(self, events: Sequence[Event]) -> None:
+        for event in events:
+            if isinstance(event, EventRetracted):
+                continue
+            if event.id not in self.live:
+                continue  # retracted again within the same batch
+            own_kind = _SUBJECT_EVENTS.get(type(event))
+            for kind, ident in references(event):
+                if kind == own_kind and isinstance(event, _CREATORS[kind]):
+                    continue
+                if not self._exists(kind, ident):
+                    raise UnknownIdError(kind, ident, self.ids.get(kind) or ())
+        # A retracted creation must leave nothing that still refers to its subject.
+        for event in events:
+            if not isinstance(event, EventRetracted):
+                continue
+            removed = self.base.live.get(event.target)
+            if removed is None:
+                continue
+            kind = _SUBJECT_EVENTS.get(type(removed[3]))
+            if kind is None or not isinstance(removed[3], _CREATORS[kind]):
+                continue
+            subject = _subject_id(removed[3], kind)
+            if self._exists(kind, subject):
+                continue
+            remaining = self.history_work.get(subject)
+            if remaining is None:
+                remaining = list(self.history.get(subject) or ())
+            for entry in remaining:
+                if any(k == kind and i == subject for k, i in references(entry[3])):
+                    raise InvariantError(
+                        f"retracting it would leave {kind} {subject!r} unknown to a recorded event",
+                        event=event,
+                        conflicting=entry[3],
+                    )
+
+    def _raise(self, violation: _Violation, key: Any, events: Sequence[Event]) -> None:
+        batch_ids = {e.id for e in events}
+        error = AmbiguousDateError if violation.ambiguous else InvariantError
+        if violation.event.id in batch_ids:
+            raise error(
+                violation.reason, event=violation.event, conflicting=violation.conflicting
+            ) from None
+        cause = self.touched.get(key)
+        raise error(
+            f"it would invalidate the recorded {violation.event.TYPE} event of "
+            f"{violation.event.effective}: {violation.reason}",
+            event=cause,
+            conflicting=violation.event,
+        ) from None
+
+    def finish(self, events: Sequence[Event], *, validate: bool, ambiguous: Ambiguity) -> Timeline:
+        strict = validate
+        new = (
+            frozenset(e.id for e in events)
+            if validate and ambiguous == "reject"
+            else frozenset()
+        )
+        for (name, key), grown in self.growing.items():
+            target: PMapEvolver[str, frozenset[str]] = getattr(self, name)
+            target[key] = frozenset(grown)
+        self.growing.clear()
+        for work in (self.subject_work, self.line_work, self.post_work, self.history_work):
+            for items in work.values():
+                items.sort(key=_entry_key)
+        if validate:
+            self._check_references(events)
+        for key, items in self.subject_work.items():
+            value = tuple(items)
+            try:
+                _check_subject(key[0], key[1], value, strict)
+            except _Violation as violation:
+                self._raise(violation, ("subject",) + key, events)
+            if value:
+                self.subjects[key] = value
+            elif key in self.subjects:
+                del self.subjects[key]
+        # Lines to derive again: the touched ones, and every line of a bloc whose lifetime moved.
+        for bloc in self.dirty_blocs:
+            for state in self.bloc_states.get(bloc) or ():
+                self._list(self.line_work, (state, bloc), self.memberships)
+                self.touched.setdefault(("line", state, bloc), self.touched[("bloc-lifetime", bloc)])
+            for post in self.bloc_posts.get(bloc) or ():
+                self._list(self.post_work, post, self.posts)
+                self.touched.setdefault(("post", post), self.touched[("bloc-lifetime", bloc)])
+        for (state, bloc), items in self.line_work.items():
+            try:
+                line = _derive_membership(
+                    tuple(items), self._lifecycle("bloc", bloc), strict=strict, new=new
+                )
+            except _Violation as violation:
+                self._raise(violation, ("line", state, bloc), events)
+            self.memberships[(state, bloc)] = line
+        for post, items in self.post_work.items():
+            lifecycle = self._lifecycle("post", post)
+            created = next((e[3] for e in lifecycle if isinstance(e[3], PostCreated)), None)
+            bloc_lifecycle: tuple[Entry, ...] = ()
+            if isinstance(created, PostCreated) and created.bloc is not None:
+                bloc_lifecycle = self._lifecycle("bloc", created.bloc)
+            try:
+                post_line = _derive_post(
+                    tuple(items), lifecycle, bloc_lifecycle, strict=strict, new=new
+                )
+            except _Violation as violation:
+                self._raise(violation, ("post", post), events)
+            self.posts[post] = post_line
+        for ident, items in self.history_work.items():
+            if items:
+                self.history[ident] = tuple(items)
+            elif ident in self.history:
+                del self.history[ident]
+        return Timeline(
+            subjects=self.subjects.persistent(),
+            memberships=self.memberships.persistent(),
+            posts=self.posts.persistent(),
+            bloc_states=self.bloc_states.persistent(),
+            state_blocs=self.state_blocs.persistent(),
+            bloc_posts=self.bloc_posts.persistent(),
+            person_posts=self.person_posts.persistent(),
+            history_index=self.history.persistent(),
+            live=self.live.persistent(),
+            retractions=self.retractions.persistent(),
+            ids=self.ids.persistent(),
+            event_count=self.count,
+        )
+
+
+def build(events: Iterable[tuple[int, Event]]) -> Timeline:
+    """Fold a trusted log of (sequence, event) pairs into a timeline, without validation."""
+    pairs = list(events)
+    if not pairs:
+        return Timeline()
+    timeline = Timeline()
+    draft = _Draft(timeline)
+    for seq, event in pairs:
+        draft.add(event, seq, validate=False)
+    return draft.finish([e for _, e in pairs], validate=False, ambiguous="allow")
