@@ -197,18 +197,35 @@ class Registry:
 
     # -- recording ------------------------------------------------------------------------
 
-    def record(self, *events: Event, recorded_at: _dt.datetime | str | None = None) -> list[Event]:
+    def record(
+        self,
+        *events: Event,
+        recorded_at: _dt.datetime | str | Sequence[_dt.datetime | str] | None = None,
+    ) -> list[Event]:
         """Validate and append ``events`` as one all-or-nothing batch.
 
         Events whose id is already recorded with the same content are not appended again
-        (idempotent retries). ``recorded_at`` backdates the batch (loading a history with its
-        original recording instants); it may not precede the last recorded instant.
-        Returns the recorded events, in the order given.
+        (idempotent retries). ``recorded_at`` backdates the batch — one instant, or one per
+        event — when loading a history with its original recording instants; it may not
+        precede the last recorded instant nor lie in the future. Returns the events, in the
+        order given.
         """
         for event in events:
             if not isinstance(event, Event):
                 raise TypeError(f"record() takes events, got {type(event).__name__} {event!r}")
-        stamp = parse_instant(recorded_at, field="recorded_at") if recorded_at is not None else None
+        stamps: dict[uuid.UUID, pendulum.DateTime] | pendulum.DateTime | None = None
+        if isinstance(recorded_at, (str, _dt.datetime)):
+            stamps = parse_instant(recorded_at, field="recorded_at")
+        elif recorded_at is not None:
+            given = list(recorded_at)
+            if len(given) != len(events):
+                raise ValueError(
+                    f"recorded_at: expected one instant per event ({len(events)}), got {len(given)}"
+                )
+            stamps = {
+                e.id: parse_instant(t, field="recorded_at")
+                for e, t in zip(events, given, strict=True)
+            }
         with self._lock:
             expected = self.position
             for attempt in range(1, self._max_retries + 1):
@@ -219,13 +236,19 @@ class Registry:
                     return list(events)
                 before = self._timeline
                 after = before.apply(fresh, expected + 1, ambiguous=self._ambiguous)
+                batch_stamps = (
+                    [stamps[e.id] for e in fresh] if isinstance(stamps, dict) else stamps
+                )
                 try:
                     recorded = self._store.append(
-                        fresh, expected_position=expected, recorded_at=stamp
+                        fresh, expected_position=expected, recorded_at=batch_stamps
                     )
                 except ConcurrencyError:
                     time.sleep(0.001 * attempt)
                     continue
+                if len(recorded) != len(fresh):  # another writer stored some of them: re-read
+                    self.refresh()
+                    return list(events)
                 self._absorb(recorded, trusted=False, timeline=after)
                 self.last_impact = compare(before, after, fresh)
                 return list(events)

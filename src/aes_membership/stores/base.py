@@ -105,39 +105,54 @@ def _row_text(position: int, event_id: str, type_tag: str, version: int, recorde
 
 
 def next_recorded_at(
-    last: pendulum.DateTime | None, requested: pendulum.DateTime | None
-) -> pendulum.DateTime:
-    """The instant to stamp on a new batch: never before the last one, never in the future.
+    last: pendulum.DateTime | None,
+    requested: pendulum.DateTime | Sequence[pendulum.DateTime] | None,
+    count: int = 1,
+) -> list[pendulum.DateTime]:
+    """The instants to stamp on a batch of ``count`` events.
 
-    ``requested`` backdates a batch (loading a history with its original recording times).
+    Never before the last recorded instant, never in the future. ``requested`` backdates the
+    batch (loading a history with its original recording instants): one instant for all, or
+    one per event, in non-decreasing order.
     """
     now = utc_now()
     if requested is None:
-        return now if last is None or now > last else last
-    if last is not None and requested < last:
-        raise DateError(
-            requested,
-            f"an instant at or after the last recorded one ({last.isoformat()})",
-            field="recorded_at",
-        )
-    if requested > now:
-        raise DateError(requested, "an instant that is not in the future", field="recorded_at")
-    return requested
+        stamp = now if last is None or now > last else last
+        return [stamp] * count
+    stamps = [requested] * count if isinstance(requested, pendulum.DateTime) else list(requested)
+    if len(stamps) != count:
+        raise ValueError(f"recorded_at: expected {count} instants, got {len(stamps)}")
+    previous = last
+    for stamp in stamps:
+        if previous is not None and stamp < previous:
+            raise DateError(
+                stamp,
+                f"an instant at or after the last recorded one ({previous.isoformat()})",
+                field="recorded_at",
+            )
+        if stamp > now:
+            raise DateError(stamp, "an instant that is not in the future", field="recorded_at")
+        previous = stamp
+    return stamps
 
 
 def encode_rows(
     events: Sequence[Event],
     *,
     first_position: int,
-    recorded_at: pendulum.DateTime,
+    recorded_at: Sequence[pendulum.DateTime],
     previous_hash: str,
     codec: Codec | None = None,
 ) -> list[Row]:
     codec = codec or default_codec()
-    stamp = format_instant(recorded_at)
+    texts: dict[pendulum.DateTime, str] = {}
     rows = []
     previous = previous_hash
     for offset, event in enumerate(events):
+        instant = recorded_at[offset]
+        stamp = texts.get(instant)
+        if stamp is None:
+            stamp = texts[instant] = format_instant(instant)
         type_tag, version, payload = codec.encode(event)
         text = canonical_json(payload)
         position = first_position + offset
@@ -223,7 +238,7 @@ class Store(Protocol):
         events: Sequence[Event],
         *,
         expected_position: int,
-        recorded_at: pendulum.DateTime | None = None,
+        recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None = None,
     ) -> list[Recorded]:
         """Append a batch atomically if the log is at ``expected_position``.
 

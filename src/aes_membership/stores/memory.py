@@ -37,7 +37,7 @@ class MemoryStore:
         events: Sequence[Event],
         *,
         expected_position: int,
-        recorded_at: pendulum.DateTime | None = None,
+        recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None = None,
     ) -> list[Recorded]:
         with self._changed:
             actual = len(self._rows)
@@ -49,14 +49,17 @@ class MemoryStore:
             if not fresh:
                 return []
             last = self._recorded[-1].recorded_at if self._recorded else None
-            stamp = next_recorded_at(last, recorded_at)
+            stamps = next_recorded_at(last, recorded_at, len(fresh))
             rows = encode_rows(
                 fresh,
                 first_position=actual + 1,
-                recorded_at=stamp,
+                recorded_at=stamps,
                 previous_hash=self._rows[-1].hash if self._rows else GENESIS_HASH,
             )
-            recorded = [Recorded(row.position, stamp, event) for row, event in zip(rows, fresh, strict=True)]
+            recorded = [
+                Recorded(row.position, stamp, event)
+                for row, stamp, event in zip(rows, stamps, fresh, strict=True)
+            ]
             self._rows.extend(rows)
             self._recorded.extend(recorded)
             for event in fresh:

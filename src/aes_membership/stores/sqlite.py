@@ -130,7 +130,7 @@ class SQLiteStore:
         events: Sequence[Event],
         *,
         expected_position: int,
-        recorded_at: pendulum.DateTime | None = None,
+        recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None = None,
     ) -> list[Recorded]:
         if self.read_only:
             raise StoreError(f"the store {str(self.path)!r} is read-only")
@@ -152,7 +152,7 @@ class SQLiteStore:
         self,
         events: Sequence[Event],
         expected_position: int,
-        recorded_at: pendulum.DateTime | None,
+        recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None,
     ) -> list[Recorded]:
         conn = self._conn
         last = conn.execute(
@@ -164,11 +164,13 @@ class SQLiteStore:
         fresh, _ = check_duplicates(events, self._stored(events))
         if not fresh:
             return []
-        stamp = next_recorded_at(parse_stored_instant(last[1]) if last else None, recorded_at)
+        stamps = next_recorded_at(
+            parse_stored_instant(last[1]) if last else None, recorded_at, len(fresh)
+        )
         rows = encode_rows(
             fresh,
             first_position=actual + 1,
-            recorded_at=stamp,
+            recorded_at=stamps,
             previous_hash=last[2] if last else GENESIS_HASH,
             codec=self._codec,
         )
@@ -181,7 +183,9 @@ class SQLiteStore:
                 for r in rows
             ],
         )
-        return [Recorded(r.position, stamp, e) for r, e in zip(rows, fresh, strict=True)]
+        return [
+            Recorded(r.position, stamp, e) for r, stamp, e in zip(rows, stamps, fresh, strict=True)
+        ]
 
     def _stored(self, events: Sequence[Event]) -> dict[str, Event]:
         ids = [str(e.id) for e in events]

@@ -1,0 +1,31 @@
+"""Curated, sourced histories shipped with the package."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from ..registry import Registry
+
+__all__ = ["west_africa", "west_africa_path"]
+
+
+def west_africa_path() -> str:
+    """The path of the bundled West Africa history (JSON Lines, every event with its source)."""
+    return str(resources.files(__package__).joinpath("west_africa.jsonl"))
+
+
+def west_africa(registry: Registry | None = None) -> Registry:
+    """A registry loaded with the West Africa history: ECOWAS, WAEMU, the AES and the G5 Sahel,
+    their members since founding, ECOWAS chairs since 2019, the AES presidency, and the heads
+    of state of Mali, Burkina Faso and Niger since 2020.
+
+    Every event keeps its recording instant, so late-learnt facts answer ``as_known_at``
+    questions as they were known then. Pass ``registry`` (an empty one, e.g. from
+    ``Registry.open("file.sqlite")``) to load it into a durable store.
+    """
+    from ..interop.jsonl import import_events
+
+    target = registry if registry is not None else Registry()
+    import_events(target, resources.files(__package__).joinpath("west_africa.jsonl").open(
+        encoding="utf-8"))
+    return target

@@ -1,0 +1,136 @@
+"""JSON Lines: the canonical, lossless exchange and backup format.
+
+One event per line, with its envelope::
+
+    {"position": 1, "recorded_at": "2023-09-16T18:00:00.000000Z", "type": "state-joined",
+     "version": 1, "event": {"id": "…", "state": "MLI", "bloc": "AES", "on": "2023-09-16"}}
+
+Exports stream line by line. Imports read line by line, decode every line (a bad line is
+reported with its number and the field at fault), and record everything as one batch: the
+target registry gets all of the file or none of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+from collections.abc import Iterator
+from typing import IO, Any, Literal
+
+import pendulum
+
+from ..codec import Codec, default_codec
+from ..dates import parse_instant
+from ..errors import DateError, DecodeError
+from ..events import Event
+from ..registry import KnownAt, Registry
+from ..stores.base import Recorded, format_instant
+
+__all__ = ["export_events", "import_events", "read_events"]
+
+Source = str | os.PathLike[str] | IO[str]
+
+
+@contextlib.contextmanager
+def _opened(target: Source, mode: str) -> Iterator[IO[str]]:
+    if isinstance(target, (str, os.PathLike)):
+        with open(target, mode, encoding="utf-8") as handle:
+            yield handle
+    else:
+        yield target
+
+
+def _line(record: Recorded, codec: Codec) -> str:
+    type_tag, version, payload = codec.encode(record.event)
+    compact = {k: v for k, v in payload.items() if v is not None and v != {}}
+    envelope: dict[str, Any] = {
+        "position": record.position,
+        "recorded_at": format_instant(record.recorded_at),
+        "type": type_tag,
+        "version": version,
+        "event": compact,
+    }
+    return json.dumps(envelope, ensure_ascii=False)
+
+
+def export_events(
+    registry: Registry, target: Source, *, as_known_at: KnownAt = None, codec: Codec | None = None
+) -> int:
+    """Write every recorded event (retractions included) to ``target``; returns the count.
+
+    With ``as_known_at``, only the events recorded by then.
+    """
+    codec = codec or default_codec()
+    records = registry.learned(until=as_known_at) if as_known_at is not None else registry.events()
+    with _opened(target, "w") as out:
+        for record in records:
+            out.write(_line(record, codec))
+            out.write("\n")
+    return len(records)
+
+
+def read_events(
+    source: Source, *, codec: Codec | None = None
+) -> Iterator[tuple[Event, pendulum.DateTime | None]]:
+    """Decode a JSON Lines file lazily: (event, recorded_at) pairs, one per non-blank line."""
+    codec = codec or default_codec()
+    with _opened(source, "r") as handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise DecodeError([f"not valid JSON: {error.msg} (column {error.colno})"],
+                                  line=number) from None
+            if not isinstance(data, dict):
+                raise DecodeError([f"expected an object, got {data!r} @ $"], line=number)
+            unknown = set(data) - {"position", "recorded_at", "type", "version", "event"}
+            if unknown:
+                raise DecodeError([f"unexpected field(s) {', '.join(sorted(unknown))} @ $"],
+                                  line=number)
+            try:
+                event = codec.decode(data.get("type"), data.get("version", 1), data.get("event"))
+            except DecodeError as error:
+                problems = [p.replace("@ $", "@ $.event", 1) if "@ $." in p or p.endswith("@ $")
+                            else p for p in error.problems]
+                raise DecodeError(problems, line=number) from None
+            stamp = data.get("recorded_at")
+            try:
+                instant = parse_instant(stamp, field="recorded_at") if stamp is not None else None
+            except DateError as error:
+                raise DecodeError([f"{error} @ $.recorded_at"], line=number) from None
+            yield event, instant
+
+
+def import_events(
+    registry: Registry,
+    source: Source,
+    *,
+    recorded_at: Literal["keep", "now"] = "keep",
+    codec: Codec | None = None,
+) -> int:
+    """Record every event of a JSON Lines file into ``registry`` as one batch.
+
+    ``recorded_at="keep"`` keeps the file's recording instants (they must not precede the
+    registry's last one); ``"now"`` records everything at the current instant. Events already
+    recorded (same id, same content) are skipped, so importing a file twice is harmless.
+    Returns the number of events read.
+    """
+    if recorded_at not in ("keep", "now"):
+        raise ValueError(f"recorded_at: expected 'keep' or 'now', got {recorded_at!r}")
+    pairs = list(read_events(source, codec=codec))
+    events = [event for event, _ in pairs]
+    if recorded_at == "keep" and pairs and all(stamp is not None for _, stamp in pairs):
+        stamps = [stamp for _, stamp in pairs if stamp is not None]
+        registry.record(*events, recorded_at=stamps)
+    else:
+        registry.record(*events)
+    return len(events)
+
+
+def loads(text: str) -> list[Event]:
+    """Decode JSON Lines text into events (handy in tests and notebooks)."""
+    return [event for event, _ in read_events(io.StringIO(text))]
