@@ -26,6 +26,6 @@ def west_africa(registry: Registry | None = None) -> Registry:
     from ..interop.jsonl import import_events
 
     target = registry if registry is not None else Registry()
-    import_events(target, resources.files(__package__).joinpath("west_africa.jsonl").open(
-        encoding="utf-8"))
+    with resources.files(__package__).joinpath("west_africa.jsonl").open(encoding="utf-8") as data:
+        import_events(target, data)
     return target

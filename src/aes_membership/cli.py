@@ -1,0 +1,227 @@
+"""The ``aes-membership`` command: a thin layer over the public API.
+
+Bad dates and unknown ids print one clear line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .codec import default_codec
+from .errors import MembershipError
+from .registry import Registry
+
+__all__ = ["main"]
+
+DEFAULT_DB = "aes-membership.sqlite"
+
+_STORY_DATES = (
+    ("1975-06-01", "ECOWAS is founded by fifteen states"),
+    ("2021-06-01", "after the coup in Mali"),
+    ("2023-12-01", "the AES exists; the G5 Sahel is falling apart"),
+    ("2024-06-01", "the exits from ECOWAS are announced, not yet effective"),
+    ("2025-02-01", "the exits have taken effect"),
+    ("2026-01-01", "today's picture"),
+)
+
+
+def _open(args: argparse.Namespace) -> Registry:
+    return Registry.open(args.db)
+
+
+def _names(registry: Registry, ids: Sequence[str], on: str) -> str:
+    snap = registry.snapshot(on)
+    return ", ".join(f"{snap.name(i)} ({i})" for i in sorted(ids)) or "—"
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .datasets import west_africa
+
+    registry = _open(args)
+    if registry.position == 0:
+        west_africa(registry)
+    out = sys.stdout
+    out.write(f"West Africa history: {registry.position} events in {args.db}\n")
+    for on, caption in _STORY_DATES:
+        snap = registry.snapshot(on)
+        out.write(f"\n{on} — {caption}\n")
+        for bloc in sorted(snap.blocs()):
+            members = snap.members(bloc)
+            suspended = snap.suspended(bloc)
+            listed = ", ".join(s + ("*" if s in suspended else "") for s in sorted(members))
+            out.write(f"  {snap.name(bloc)} ({bloc}): {len(members)} members: {listed}\n")
+            for post in sorted(snap.posts(bloc)):
+                holder = snap.holder(post)
+                who = snap.name(holder, "person") if holder else "vacant"
+                out.write(f"    {snap.name(post, 'post')}: {who}\n")
+    out.write("\n  * suspended\n")
+    g5_early = registry.snapshot("2023-11-30", as_known_at="2023-12-01T00:00:00Z")
+    g5_late = registry.snapshot("2023-11-30", as_known_at="2023-12-03T00:00:00Z")
+    out.write(
+        "\nTwo time axes: was Burkina Faso in the G5 Sahel on 2023-11-30?\n"
+        f"  as known on 2023-12-01: {'yes' if g5_early.is_member('BFA', 'G5S') else 'no'}\n"
+        f"  as known on 2023-12-03: {'yes' if g5_late.is_member('BFA', 'G5S') else 'no'}"
+        " (the withdrawal effective 2023-11-29 was announced on 2023-12-02)\n"
+    )
+    registry.close()
+    return 0
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    if args.json:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+def _cmd_members(args: argparse.Namespace) -> int:
+    with _open(args) as registry:
+        snap = registry.snapshot(args.on, as_known_at=args.as_known_at)
+        members = sorted(snap.members(args.bloc))
+        suspended = snap.suspended(args.bloc)
+        data = [{"state": s, "name": snap.name(s, "state"), "kind": snap.kind(s, args.bloc),
+                 "suspended": s in suspended} for s in members]
+        text = "\n".join(
+            "\t".join([d["state"], d["name"], d["kind"]] + (["suspended"] if d["suspended"] else []))
+            for d in data
+        )
+        _emit(args, {"bloc": args.bloc, "on": str(snap.on), "members": data}, text)
+    return 0
+
+
+def _cmd_blocs(args: argparse.Namespace) -> int:
+    with _open(args) as registry:
+        snap = registry.snapshot(args.on, as_known_at=args.as_known_at)
+        blocs = sorted(snap.blocs_of(args.state))
+        _emit(args, {"state": args.state, "on": str(snap.on), "blocs": blocs},
+              "\n".join(f"{b}\t{snap.name(b, 'bloc')}" for b in blocs))
+    return 0
+
+
+def _cmd_holder(args: argparse.Namespace) -> int:
+    with _open(args) as registry:
+        snap = registry.snapshot(args.on, as_known_at=args.as_known_at)
+        holders = list(snap.holders(args.post))
+        names = [snap.name(h, "person") for h in holders]
+        _emit(args, {"post": args.post, "on": str(snap.on), "holders": holders},
+              "\n".join(f"{h}\t{n}" for h, n in zip(holders, names, strict=True)) or "vacant")
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    codec = default_codec()
+    with _open(args) as registry:
+        events = registry.history(args.id, as_known_at=args.as_known_at)
+        data = [codec.to_dict(e) for e in events]
+        lines = []
+        for event in events:
+            detail = ", ".join(
+                f"{k}={v}" for k, v in codec.to_dict(event).items()
+                if k not in ("type", "version", "id", "on", "source", "note") and v not in (None, {})
+            )
+            lines.append(f"{event.effective or '—'}\t{event.TYPE}\t{detail}")
+        _emit(args, data, "\n".join(lines))
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    with _open(args) as registry:
+        report = registry.verify()
+        _emit(args, {"ok": report.ok, "checked": report.checked, "position": report.position,
+                     "detail": report.detail},
+              f"ok: {report.checked} events verified" if report.ok
+              else f"BROKEN at position {report.position}: {report.detail}")
+        return 0 if report.ok else 1
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .interop.jsonl import export_events
+
+    with _open(args) as registry:
+        if args.out == "-":
+            export_events(registry, sys.stdout)
+        else:
+            count = export_events(registry, args.out)
+            sys.stderr.write(f"exported {count} events to {args.out}\n")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .interop.jsonl import import_events
+
+    if not Path(args.file).exists():
+        raise MembershipError(f"no such file: {args.file!r}")
+    with _open(args) as registry:
+        before = registry.position
+        read = import_events(registry, args.file)
+        sys.stderr.write(f"read {read} events, recorded {registry.position - before} new\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aes-membership",
+        description="Who belonged to which bloc, and who led what, on any date.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--db", default=DEFAULT_DB,
+                         help=f"SQLite file or postgresql:// DSN (default: {DEFAULT_DB})")
+        sub.add_argument("--json", action="store_true", help="print JSON")
+        return sub
+
+    def dated(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--on", required=True, help="the valid date, YYYY-MM-DD")
+        sub.add_argument("--as-known-at", default=None,
+                         help="an ISO instant: answer with what was recorded by then")
+
+    demo = command("demo", "load the bundled West Africa history and tell its story")
+    demo.set_defaults(func=_cmd_demo)
+    members = command("members", "the members of a bloc on a date")
+    members.add_argument("bloc")
+    dated(members)
+    members.set_defaults(func=_cmd_members)
+    blocs = command("blocs", "the blocs a state belongs to on a date")
+    blocs.add_argument("state")
+    dated(blocs)
+    blocs.set_defaults(func=_cmd_blocs)
+    holder = command("holder", "who holds a post on a date")
+    holder.add_argument("post")
+    dated(holder)
+    holder.set_defaults(func=_cmd_holder)
+    history = command("history", "the events concerning a state, bloc, person or post")
+    history.add_argument("id")
+    history.add_argument("--as-known-at", default=None)
+    history.set_defaults(func=_cmd_history)
+    verify = command("verify", "check the stored log's hash chain")
+    verify.set_defaults(func=_cmd_verify)
+    export = command("export", "write every event as JSON Lines")
+    export.add_argument("--out", default="-", help="file to write (default: standard output)")
+    export.set_defaults(func=_cmd_export)
+    imported = command("import", "record the events of a JSON Lines file (all or nothing)")
+    imported.add_argument("file")
+    imported.set_defaults(func=_cmd_import)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        status: int = args.func(args)
+    except MembershipError as error:
+        sys.stderr.write(f"aes-membership: error: {error}\n")
+        return 2
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

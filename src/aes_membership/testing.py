@@ -1,0 +1,131 @@
+"""The store contract: one test suite that every store backend must pass.
+
+Third-party backends reuse it by subclassing :class:`StoreContract` in their own tests and
+providing a ``store`` fixture that yields a new, empty store::
+
+    class TestMyStore(StoreContract):
+        @pytest.fixture
+        def store(self):
+            store = MyStore(...)
+            yield store
+            store.close()
+
+Needs pytest (the ``test`` extra).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+import pendulum
+import pytest
+
+from .errors import ConcurrencyError, DateError, DuplicateEventError
+from .events import StateJoined, StateRegistered
+from .stores.base import Store
+
+__all__ = ["StoreContract"]
+
+
+def _event(n: int) -> StateRegistered:
+    return StateRegistered(state=f"S{n}", name=f"State {n}")
+
+
+class StoreContract:
+    """Behaviour every :class:`~aes_membership.stores.base.Store` must have."""
+
+    def test_new_store_is_empty(self, store: Store) -> None:
+        """A new store has no events and last position 0."""
+        assert store.last_position() == 0
+        assert list(store.read()) == []
+
+    def test_append_assigns_consecutive_positions(self, store: Store) -> None:
+        """Appended events get positions 1, 2, 3… in the order given."""
+        recorded = store.append([_event(1), _event(2)], expected_position=0)
+        recorded += store.append([_event(3)], expected_position=2)
+        assert [r.position for r in recorded] == [1, 2, 3]
+        assert store.last_position() == 3
+
+    def test_read_returns_events_unchanged(self, store: Store) -> None:
+        """Reading gives back equal events with their envelope, in position order."""
+        events = [_event(1), StateJoined(state="S1", bloc="B", on="1977", source="src")]
+        store.append(events, expected_position=0)
+        read = list(store.read())
+        assert [r.event for r in read] == events
+        assert all(r.recorded_at.tzinfo is not None for r in read)
+        assert read[0].recorded_at.utcoffset() == pendulum.duration(0)
+
+    def test_read_after_position(self, store: Store) -> None:
+        """read(after=n) starts right after position n."""
+        store.append([_event(i) for i in range(5)], expected_position=0)
+        assert [r.position for r in store.read(3)] == [4, 5]
+
+    def test_stale_expected_position_conflicts(self, store: Store) -> None:
+        """Appending at a stale position raises ConcurrencyError and writes nothing."""
+        store.append([_event(1)], expected_position=0)
+        with pytest.raises(ConcurrencyError) as caught:
+            store.append([_event(2)], expected_position=0)
+        assert (caught.value.expected, caught.value.actual) == (0, 1)
+        assert store.last_position() == 1
+
+    def test_idempotent_retry(self, store: Store) -> None:
+        """Appending an already stored event again (same id, same content) stores nothing."""
+        event = _event(1)
+        store.append([event], expected_position=0)
+        assert store.append([event], expected_position=1) == []
+        assert store.last_position() == 1
+
+    def test_duplicate_id_with_other_content_is_rejected(self, store: Store) -> None:
+        """The same id with different content raises DuplicateEventError and writes nothing."""
+        event = _event(1)
+        store.append([event], expected_position=0)
+        impostor = StateRegistered(id=event.id, state="S1", name="Another name")
+        with pytest.raises(DuplicateEventError):
+            store.append([impostor, _event(2)], expected_position=1)
+        assert store.last_position() == 1
+
+    def test_batch_is_all_or_nothing(self, store: Store) -> None:
+        """A batch with one bad event leaves the store exactly as it was."""
+        store.append([_event(1)], expected_position=0)
+        same = uuid.uuid4()
+        batch = [StateRegistered(id=same, state="X", name="x"),
+                 StateRegistered(id=same, state="Y", name="y")]
+        with pytest.raises(DuplicateEventError):
+            store.append(batch, expected_position=1)
+        assert [r.position for r in store.read()] == [1]
+
+    def test_recorded_at_never_goes_back(self, store: Store) -> None:
+        """Backdated batches are accepted in order and refused out of order."""
+        first = pendulum.datetime(2020, 1, 1, tz="UTC")
+        store.append([_event(1)], expected_position=0, recorded_at=first)
+        with pytest.raises(DateError):
+            store.append([_event(2)], expected_position=1,
+                         recorded_at=pendulum.datetime(2019, 1, 1, tz="UTC"))
+        later = store.append([_event(3)], expected_position=1)
+        assert later[0].recorded_at >= first
+        assert list(store.read())[0].recorded_at == first
+
+    def test_wait_sees_new_events(self, store: Store) -> None:
+        """wait() returns True once the log passes the given position, False on timeout."""
+        assert store.wait(0, 0.05) is False
+        timer = threading.Timer(0.05, lambda: store.append([_event(1)], expected_position=0))
+        timer.start()
+        try:
+            assert store.wait(0, 5.0) is True
+        finally:
+            timer.join()
+
+    def test_verify_passes_on_untouched_log(self, store: Store) -> None:
+        """An untouched log verifies, and verify counts every event."""
+        store.append([_event(i) for i in range(3)], expected_position=0)
+        report = store.verify()
+        assert report.ok and report.checked == 3
+
+    def test_large_batch(self, store: Store) -> None:
+        """A batch of several thousand events is stored whole."""
+        events: list[Any] = [_event(i) for i in range(5000)]
+        store.append(events, expected_position=0)
+        assert store.last_position() == 5000
+        assert sum(1 for _ in store.read()) == 5000

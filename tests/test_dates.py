@@ -1,0 +1,80 @@
+"""Valid-time dates: exact and partial, and recorded instants."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aes_membership import DateError, PartialDate, parse_day, parse_when
+from aes_membership.dates import parse_instant, span
+
+
+def test_exact_dates_become_pendulum_dates() -> None:
+    """Exact ISO text, stdlib dates and pendulum dates all read as pendulum.Date."""
+    for value in ("2024-01-28", dt.date(2024, 1, 28), pendulum.Date(2024, 1, 28)):
+        parsed = parse_when(value)
+        assert type(parsed) is pendulum.Date
+        assert parsed == dt.date(2024, 1, 28)
+
+
+@pytest.mark.parametrize(
+    ("text", "precision", "first", "last"),
+    [
+        ("1977", "year", "1977-01-01", "1977-12-31"),
+        ("2000-12", "month", "2000-12-01", "2000-12-31"),
+        ("2024-02", "month", "2024-02-01", "2024-02-29"),
+        ("1977?", "year", "1977-01-01", "1977-12-31"),
+        ("2023-11-29~", "day", "2023-11-29", "2023-11-29"),
+    ],
+)
+def test_partial_dates_keep_precision_and_span(text: str, precision: str, first: str,
+                                               last: str) -> None:
+    """A partial date keeps its precision and text, and spans its first to last day."""
+    when = parse_when(text)
+    assert isinstance(when, PartialDate)
+    assert when.precision == precision
+    assert str(when.first) == first and str(when.last) == last
+    assert when.isoformat() == text
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["2024-13-01", "2024-02-30", "01/03/2024", "now", "20240301", "2024-W01", "", "1977-1", 5,
+     None, dt.datetime(2024, 1, 1), pendulum.now()],
+)
+def test_bad_dates_name_the_value(bad: object) -> None:
+    """Anything but an ISO calendar date is refused with an error naming the value."""
+    with pytest.raises(DateError) as caught:
+        parse_when(bad)
+    assert caught.value.value is bad or caught.value.value == bad
+    assert repr(bad) in str(caught.value)
+
+
+def test_query_dates_must_be_exact() -> None:
+    """Questions are asked about a day: partial dates are refused there."""
+    assert parse_day("2025-01-01") == pendulum.Date(2025, 1, 1)
+    with pytest.raises(DateError, match="exact date"):
+        parse_day("2025")
+
+
+def test_instants_are_utc_and_must_be_aware() -> None:
+    """Instants come out in UTC; naive ones are refused."""
+    instant = parse_instant("2024-01-28T01:30:00+01:00")
+    assert instant == pendulum.datetime(2024, 1, 28, 0, 30, tz="UTC")
+    assert instant.timezone_name == "UTC"
+    with pytest.raises(DateError, match="offset"):
+        parse_instant(dt.datetime(2024, 1, 28))
+
+
+@given(st.dates(min_value=dt.date(1000, 1, 1), max_value=dt.date(9999, 12, 31)))
+def test_iso_text_round_trips(day: dt.date) -> None:
+    """Every calendar date reads back from its ISO text, at every precision."""
+    assert parse_when(day.isoformat()) == day
+    year = parse_when(f"{day.year:04d}")
+    assert isinstance(year, PartialDate)
+    lo, hi = span(year)
+    assert lo <= day.toordinal() <= hi

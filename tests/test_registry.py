@@ -1,0 +1,286 @@
+"""The registry's commands and queries, on every embedded backend."""
+
+from __future__ import annotations
+
+import pendulum
+import pytest
+
+from aes_membership import (
+    AmbiguousDateError,
+    DuplicateEventError,
+    InvariantError,
+    Period,
+    Registry,
+    StateJoined,
+    Tenure,
+    Truth,
+    UnknownIdError,
+)
+
+
+def sahel(reg: Registry) -> Registry:
+    for code, name in [("MLI", "Mali"), ("NER", "Niger"), ("BFA", "Burkina Faso")]:
+        reg.register_state(code, name=name)
+    reg.register_person("assimi-goita", name="Assimi Goïta")
+    reg.register_person("ibrahim-traore", name="Ibrahim Traoré")
+    reg.found("AES", name="Alliance of Sahel States", on="2023-09-16")
+    reg.found("ECOWAS", name="Economic Community of West African States", on="1975-05-28")
+    for code in ("MLI", "NER", "BFA"):
+        reg.join(code, "AES", on="2023-09-16")
+        reg.join(code, "ECOWAS", on="1975-05-28")
+    reg.create_post("AES/president", bloc="AES", title="President", on="2024-07-06")
+    reg.appoint("AES/president", "assimi-goita", on="2024-07-06")
+    return reg
+
+
+def test_intervals_are_half_open(registry: Registry) -> None:
+    """A state that withdrew on D is not a member on D; it was on the day before."""
+    sahel(registry)
+    registry.withdraw("MLI", "ECOWAS", on="2025-01-29", announced="2024-01-28")
+    assert registry.snapshot("2025-01-28").is_member("MLI", "ECOWAS")
+    assert not registry.snapshot("2025-01-29").is_member("MLI", "ECOWAS")
+    assert registry.periods("MLI", "ECOWAS") == [
+        Period(pendulum.Date(1975, 5, 28), pendulum.Date(2025, 1, 29))
+    ]
+
+
+def test_single_seat_appointment_replaces_holder(registry: Registry) -> None:
+    """Appointing on a single-seat post ends the sitting holder's tenure that day."""
+    sahel(registry)
+    registry.appoint("AES/president", "ibrahim-traore", on="2025-12-23")
+    assert registry.snapshot("2025-12-22").holder("AES/president") == "assimi-goita"
+    assert registry.snapshot("2025-12-23").holder("AES/president") == "ibrahim-traore"
+    assert registry.tenures("AES/president") == [
+        Tenure("assimi-goita", pendulum.Date(2024, 7, 6), pendulum.Date(2025, 12, 23)),
+        Tenure("ibrahim-traore", pendulum.Date(2025, 12, 23), None),
+    ]
+    assert registry.snapshot("2024-07-05").holder("AES/president") is None
+
+
+def test_leaving_vacates_the_post(registry: Registry) -> None:
+    """A holder who left on D does not hold the post on D."""
+    sahel(registry)
+    registry.leave("AES/president", "assimi-goita", on="2025-01-01")
+    assert registry.snapshot("2025-01-01").holder("AES/president") is None
+    assert registry.snapshot("2024-12-31").posts_of("assimi-goita") == {"AES/president"}
+
+
+def test_suspended_members_stay_members(registry: Registry) -> None:
+    """Suspension keeps the state in members() and lists it in suspended()."""
+    sahel(registry)
+    registry.suspend("MLI", "ECOWAS", on="2021-05-30")
+    snap = registry.snapshot("2022-01-01")
+    assert "MLI" in snap.members("ECOWAS")
+    assert snap.suspended("ECOWAS") == {"MLI"}
+    registry.reinstate("MLI", "ECOWAS", on="2022-06-01")
+    assert registry.snapshot("2022-06-01").suspended("ECOWAS") == frozenset()
+    assert registry.suspensions("MLI", "ECOWAS") == [
+        Period(pendulum.Date(2021, 5, 30), pendulum.Date(2022, 6, 1))
+    ]
+
+
+def test_kind_changes(registry: Registry) -> None:
+    """A member's kind can change; the snapshot reports the kind in force."""
+    sahel(registry)
+    registry.change_kind("MLI", "AES", kind="observer", on="2025-01-01")
+    assert registry.snapshot("2024-12-31").kind("MLI", "AES") == "full"
+    assert registry.snapshot("2025-01-01").kind("MLI", "AES") == "observer"
+    with pytest.raises(InvariantError, match="already a member of kind 'observer'"):
+        registry.change_kind("MLI", "AES", kind="observer", on="2025-02-01")
+
+
+def test_names_change_over_time(registry: Registry) -> None:
+    """A snapshot knows the name in force on its date."""
+    registry.register_state("BFA", name="Upper Volta")
+    registry.rename("BFA", name="Burkina Faso", on="1984-08-04")
+    assert registry.snapshot("1984-08-03").name("BFA") == "Upper Volta"
+    assert registry.snapshot("1984-08-04").name("BFA") == "Burkina Faso"
+
+
+def test_unknown_ids_suggest_close_matches(registry: Registry) -> None:
+    """An unknown id is rejected with the known ids spelt most like it."""
+    sahel(registry)
+    with pytest.raises(UnknownIdError, match=r"unknown state 'MIL' — did you mean 'MLI'\?") as caught:
+        registry.join("MIL", "AES", on="2024-01-01")
+    assert caught.value.suggestions == ("MLI",)
+    with pytest.raises(UnknownIdError, match="AES/president"):
+        registry.snapshot("2025-01-01").holder("AES/presidnt")
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (lambda r: r.join("MLI", "ECOWAS", on="2000-01-01"), "already a member since 1975-05-28"),
+        (lambda r: r.withdraw("MLI", "AES", on="2020-01-01"), "before the bloc was founded"),
+        (lambda r: r.reinstate("MLI", "AES", on="2024-01-01"), "not suspended"),
+        (lambda r: r.join("MLI", "AES", on="1990-01-01"), "before the bloc was founded"),
+        (lambda r: r.appoint("AES/president", "assimi-goita", on="2025-01-01"), "already holds"),
+        (lambda r: r.leave("AES/president", "ibrahim-traore", on="2025-01-01"), "does not hold"),
+        (lambda r: r.appoint("AES/president", "ibrahim-traore", on="2024-01-01"),
+         "before the post was created"),
+        (lambda r: r.found("AES", name="again", on="2024-01-01"), "already founded"),
+    ],
+)
+def test_invariants_reject_with_clear_errors(registry: Registry, command, message: str) -> None:  # type: ignore[no-untyped-def]
+    """Events that break an invariant are rejected with a message saying why."""
+    sahel(registry)
+    before = registry.position
+    with pytest.raises(InvariantError, match=message):
+        command(registry)
+    assert registry.position == before
+    assert registry.store.last_position() == before
+
+
+def test_retroactive_event_naming_the_later_event_it_breaks(registry: Registry) -> None:
+    """A retroactive withdrawal that would invalidate a later suspension names that event."""
+    sahel(registry)
+    suspension = registry.suspend("MLI", "ECOWAS", on="2021-05-30")
+    with pytest.raises(InvariantError) as caught:
+        registry.withdraw("MLI", "ECOWAS", on="2000-01-01")
+    assert caught.value.conflicting == suspension
+    assert str(suspension.id) in str(caught.value)
+
+
+def test_dissolution_ends_memberships_and_tenures(registry: Registry) -> None:
+    """Dissolving a bloc ends its memberships and its posts' tenures that day."""
+    sahel(registry)
+    registry.dissolve("AES", on="2030-01-01")
+    snap = registry.snapshot("2030-01-01")
+    assert snap.members("AES") == frozenset()
+    assert snap.holder("AES/president") is None
+    assert registry.periods("MLI", "AES")[0].end == pendulum.Date(2030, 1, 1)
+    assert "AES" not in snap.blocs()
+    with pytest.raises(InvariantError, match="dissolved"):
+        registry.join("MLI", "AES", on="2031-01-01")
+
+
+def test_dissolution_before_recorded_events_is_rejected(registry: Registry) -> None:
+    """A dissolution dated before recorded membership events is rejected."""
+    sahel(registry)
+    registry.suspend("NER", "AES", on="2025-01-01")
+    with pytest.raises(InvariantError, match="would invalidate"):
+        registry.dissolve("AES", on="2024-01-01")
+
+
+def test_same_day_events_apply_in_recorded_order(registry: Registry) -> None:
+    """Two events on one date apply in the order they were recorded."""
+    sahel(registry)
+    registry.suspend("MLI", "AES", on="2025-03-01")
+    registry.reinstate("MLI", "AES", on="2025-03-01")
+    assert not registry.snapshot("2025-03-01").is_suspended("MLI", "AES")
+
+
+def test_idempotent_ids(registry: Registry) -> None:
+    """Recording the same event twice stores it once; reusing its id otherwise is an error."""
+    sahel(registry)
+    event = StateJoined(state="MLI", bloc="AES", on="2030-01-01")
+    registry.withdraw("MLI", "AES", on="2029-01-01")
+    registry.record(event)
+    position = registry.position
+    registry.record(event)
+    assert registry.position == position
+    with pytest.raises(DuplicateEventError):
+        registry.record(StateJoined(id=event.id, state="NER", bloc="AES", on="2030-01-01"))
+
+
+def test_batch_is_all_or_nothing(registry: Registry) -> None:
+    """A batch with one invalid event records none of its events."""
+    sahel(registry)
+    before = registry.position
+    good = StateJoined(state="MLI", bloc="AES", on="2030-01-01")
+    with pytest.raises(InvariantError):
+        registry.record(good, StateJoined(state="NER", bloc="AES", on="2030-01-01"))
+    assert registry.position == before
+
+
+def test_every_command_keeps_source_and_note(registry: Registry) -> None:
+    """Commands record source and note with the event, and return it."""
+    registry.register_state("MLI", name="Mali", source="ISO 3166-1", note="n")
+    bloc = registry.found("AES", name="AES", on="2023-09-16", source="Liptako-Gourma Charter")
+    assert bloc.source == "Liptako-Gourma Charter"
+    assert registry.events()[-1].event == bloc
+    assert registry.history("MLI")[0].note == "n"
+
+
+def test_events_envelope(registry: Registry) -> None:
+    """events() lists every event with its position and UTC recorded instant."""
+    sahel(registry)
+    recorded = registry.events()
+    assert [r.position for r in recorded] == list(range(1, len(recorded) + 1))
+    assert all(r.recorded_at.timezone_name == "UTC" for r in recorded)
+
+
+def test_multi_seat_posts(registry: Registry) -> None:
+    """A post with several seats holds several people and refuses one more."""
+    sahel(registry)
+    registry.register_person("a", name="A")
+    registry.create_post("AES/commission", bloc="AES", title="Commission", seats=2, on="2024-01-01")
+    registry.appoint("AES/commission", "a", on="2024-02-01")
+    registry.appoint("AES/commission", "assimi-goita", on="2024-02-01")
+    assert registry.snapshot("2024-03-01").holders("AES/commission") == ("a", "assimi-goita")
+    with pytest.raises(InvariantError, match="all 2 seats"):
+        registry.appoint("AES/commission", "ibrahim-traore", on="2024-03-01")
+
+
+def test_partial_dates_and_three_valued_answers(registry: Registry) -> None:
+    """A join known only to the year is UNKNOWN inside that year and YES after it."""
+    registry.register_state("CPV", name="Cape Verde")
+    registry.found("ECOWAS", name="ECOWAS", on="1975-05-28")
+    registry.join("CPV", "ECOWAS", on="1977")
+    assert registry.snapshot("1977-03-01").truth_member("CPV", "ECOWAS") is Truth.UNKNOWN
+    assert registry.snapshot("1978-01-01").truth_member("CPV", "ECOWAS") is Truth.YES
+    assert registry.snapshot("1976-12-31").truth_member("CPV", "ECOWAS") is Truth.NO
+    snap = registry.snapshot("1977-03-01")
+    assert snap.members("ECOWAS") == {"CPV"}  # boolean rule: a partial date counts from its first day
+    assert snap.members_certain("ECOWAS") == frozenset()
+    assert snap.members_possible("ECOWAS") == {"CPV"}
+    with pytest.raises(TypeError, match="ambiguous"):
+        bool(snap.truth_member("CPV", "ECOWAS"))
+
+
+def test_partial_date_ordering_rules(registry: Registry) -> None:
+    """Nested partial dates that share an end are ordered; strictly nested ones are ambiguous."""
+    registry.register_state("MRT", name="Mauritania")
+    registry.found("X", name="X", on="1990-01-01")
+    registry.join("MRT", "X", on="2000")
+    registry.withdraw("MRT", "X", on="2000-12")  # accepted: the withdrawal can follow the join
+    registry.register_state("SEN", name="Senegal")
+    registry.join("SEN", "X", on="1995-01-01")
+    registry.withdraw("SEN", "X", on="2000")
+    before = registry.position
+    with pytest.raises(AmbiguousDateError, match="cannot be known"):
+        registry.join("SEN", "X", on="2000-06-01")
+    assert registry.position == before
+
+
+def test_ambiguous_dates_can_be_allowed() -> None:
+    """With ambiguous='allow' nested partial dates are ordered by their first day."""
+    reg = Registry(ambiguous="allow")
+    reg.register_state("SEN", name="Senegal")
+    reg.found("X", name="X", on="1990-01-01")
+    reg.join("SEN", "X", on="1995-01-01")
+    reg.withdraw("SEN", "X", on="2000")
+    reg.join("SEN", "X", on="2000-06-01")
+    assert reg.snapshot("2000-07-01").is_member("SEN", "X")
+
+
+def test_bundled_history_facts(wa: Registry) -> None:
+    """The bundled West Africa history answers the reference questions."""
+    june = wa.snapshot("2024-06-01")
+    assert len(june.members("ECOWAS")) == 15
+    assert june.suspended("ECOWAS") == {"MLI", "BFA", "NER", "GIN"}
+    assert len(wa.snapshot("2025-02-01").members("ECOWAS")) == 12
+    assert wa.snapshot("2025-01-01").holder("AES/president") == "assimi-goita"
+    assert wa.snapshot("2026-01-01").holder("AES/president") == "ibrahim-traore"
+    assert len(wa.snapshot("2026-01-01").members("WAEMU")) == 8
+    assert wa.snapshot("1980-01-01").name("BFA") == "Upper Volta"
+    assert all(r.event.source for r in wa.events())
+
+
+def test_bundled_history_records_late_facts_late(wa: Registry) -> None:
+    """Burkina Faso's G5 Sahel withdrawal is only known from its announcement on 2023-12-02."""
+    assert wa.snapshot("2023-11-30", as_known_at="2023-12-01T00:00:00Z").is_member("BFA", "G5S")
+    assert not wa.snapshot("2023-11-30", as_known_at="2023-12-03T00:00:00Z").is_member("BFA", "G5S")
+    assert wa.snapshot("1977-06-01").truth_member("CPV", "ECOWAS") is Truth.UNKNOWN
+    assert wa.snapshot("2000-12-15").truth_member("MRT", "ECOWAS") is Truth.UNKNOWN
+    assert wa.snapshot("2001-01-01").truth_member("MRT", "ECOWAS") is Truth.NO
