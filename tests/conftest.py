@@ -27,10 +27,7 @@ def shared_file(*parts: str) -> Path:
 @pytest.fixture(params=["memory", "sqlite"])
 def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registry]:
     """An empty registry on each embedded backend."""
-    if request.param == "memory":
-        reg = Registry()
-    else:
-        reg = Registry.open(tmp_path / "test.sqlite")
+    reg = Registry() if request.param == "memory" else Registry.open(tmp_path / "test.sqlite")
     yield reg
     reg.close()
 

@@ -153,7 +153,11 @@ def assert_matches(reg: Registry, events: list[Event], query: int, **known: Any)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(histories(), st.randoms(use_true_random=False), st.lists(st.integers(-10, 2100), min_size=5, max_size=12))
+@given(
+    histories(),
+    st.randoms(use_true_random=False),
+    st.lists(st.integers(-10, 2100), min_size=5, max_size=12),
+)
 def test_indexed_answers_equal_brute_force(events: list[Event], rnd: random.Random,
                                            queries: list[int]) -> None:
     """Recorded in any order, the indexed answers equal a replay for any date."""
@@ -167,7 +171,11 @@ def test_indexed_answers_equal_brute_force(events: list[Event], rnd: random.Rand
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(histories(), st.randoms(use_true_random=False), st.lists(st.integers(0, 2000), min_size=3, max_size=6))
+@given(
+    histories(),
+    st.randoms(use_true_random=False),
+    st.lists(st.integers(0, 2000), min_size=3, max_size=6),
+)
 def test_as_known_at_equals_replay_of_known_events(events: list[Event], rnd: random.Random,
                                                    queries: list[int]) -> None:
     """With random retractions, every as_known_at answer equals a replay of what was known."""

@@ -18,8 +18,8 @@ from aes_membership.testing import StoreContract
 
 class TestMemoryStore(StoreContract):
     @pytest.fixture
-    def store(self) -> Iterator[MemoryStore]:
-        yield MemoryStore()
+    def store(self) -> MemoryStore:
+        return MemoryStore()
 
 
 class TestSQLiteStore(StoreContract):

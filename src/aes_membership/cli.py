@@ -88,7 +88,10 @@ def _cmd_members(args: argparse.Namespace) -> int:
         data = [{"state": s, "name": snap.name(s, "state"), "kind": snap.kind(s, args.bloc),
                  "suspended": s in suspended} for s in members]
         text = "\n".join(
-            "\t".join([d["state"], d["name"], d["kind"]] + (["suspended"] if d["suspended"] else []))
+            "\t".join(
+                [str(d["state"]), str(d["name"]), str(d["kind"])]
+                + (["suspended"] if d["suspended"] else [])
+            )
             for d in data
         )
         _emit(args, {"bloc": args.bloc, "on": str(snap.on), "members": data}, text)

@@ -100,7 +100,7 @@ def configure_converter(converter: cattrs.Converter) -> None:
     configure_tagged_union(
         _event_union(),
         converter,
-        tag_generator=lambda cls: cls.TYPE,
+        tag_generator=lambda cls: str(getattr(cls, "TYPE")),  # noqa: B009 - classes typed as plain type
         tag_name=TAG_KEY,
     )
 
@@ -161,7 +161,7 @@ class Codec:
     def decode(self, type_tag: object, version: object, payload: object) -> Event:
         """Build an event from stored data; raises :class:`DecodeError` naming every fault."""
         cls = _CLASSES.get(type_tag) if isinstance(type_tag, str) else None
-        if cls is None:
+        if cls is None or not isinstance(type_tag, str):
             known = ", ".join(sorted(_CLASSES))
             raise DecodeError([f"unknown event type {type_tag!r} @ $.type (known: {known})"])
         if type(version) is not int or version < 1:

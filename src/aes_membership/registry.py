@@ -19,8 +19,8 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import attrs
 import pendulum
@@ -54,6 +54,8 @@ from .stores.memory import MemoryStore
 from .timeline import Ambiguity, Period, Tenure, Timeline, build
 
 __all__ = ["KnownAt", "Registry"]
+
+_E = TypeVar("_E", bound=Event)
 
 KnownAt = _dt.datetime | str | int | None
 """An "as known at" point: an instant (aware datetime or ISO text) or a log position."""
@@ -109,7 +111,7 @@ class Registry:
         if text == ":memory:":
             store = MemoryStore()
         elif _is_dsn(text):
-            from .stores.postgres import PostgresStore
+            from .stores.postgres import PostgresStore  # type: ignore[import-not-found]
 
             store = PostgresStore(text, **options)
         else:
@@ -268,7 +270,7 @@ class Registry:
             fresh.append(event)
         return fresh
 
-    def _one(self, event: Event) -> Any:
+    def _one(self, event: _E) -> _E:
         self.record(event)
         return event
 
@@ -278,25 +280,25 @@ class Registry:
                        on: When | _dt.date | str | None = None, **common: Any) -> StateRegistered:
         """Make a state known (ISO 3166-1 alpha-3 ids are recommended: ``"MLI"``)."""
         return self._one(StateRegistered(state=state, name=name, identifiers=identifiers or {},
-                                         on=on, **common))  # type: ignore[no-any-return]
+                                         on=on, **common))
 
     def register_person(self, person: str, *, name: str,
                         identifiers: Mapping[str, str] | None = None, **common: Any
                         ) -> PersonRegistered:
         """Make a person known (slug ids are recommended: ``"assimi-goita"``)."""
-        return self._one(PersonRegistered(person=person, name=name,  # type: ignore[no-any-return]
+        return self._one(PersonRegistered(person=person, name=name,
                                           identifiers=identifiers or {}, **common))
 
     def rename(self, ident: str, *, name: str, on: When | _dt.date | str, **common: Any) -> Event:
         """Record that a state, bloc or person is known by ``name`` from ``on``."""
         timeline = self._timeline
         if timeline.exists("state", ident):
-            return self._one(StateRenamed(state=ident, name=name, on=on, **common))  # type: ignore[no-any-return]
+            return self._one(StateRenamed(state=ident, name=name, on=on, **common))
         if timeline.exists("bloc", ident):
-            return self._one(BlocRenamed(bloc=ident, name=name, on=on, **common))  # type: ignore[no-any-return]
+            return self._one(BlocRenamed(bloc=ident, name=name, on=on, **common))
         if timeline.exists("person", ident):
-            return self._one(PersonRenamed(person=ident, name=name, on=on, **common))  # type: ignore[no-any-return]
-        known = set()
+            return self._one(PersonRenamed(person=ident, name=name, on=on, **common))
+        known: set[str] = set()
         for kind in ("state", "bloc", "person"):
             known |= timeline.ids.get(kind) or frozenset()
         raise UnknownIdError("state, bloc or person", ident, known)
@@ -304,39 +306,39 @@ class Registry:
     def found(self, bloc: str, *, name: str, on: When | _dt.date | str,
               identifiers: Mapping[str, str] | None = None, **common: Any) -> BlocFounded:
         """Record that a bloc came into being on ``on``."""
-        return self._one(BlocFounded(bloc=bloc, name=name, on=on,  # type: ignore[no-any-return]
+        return self._one(BlocFounded(bloc=bloc, name=name, on=on,
                                      identifiers=identifiers or {}, **common))
 
     def dissolve(self, bloc: str, *, on: When | _dt.date | str, **common: Any) -> BlocDissolved:
         """Record that a bloc ceased on ``on``; its memberships and tenures end that day."""
-        return self._one(BlocDissolved(bloc=bloc, on=on, **common))  # type: ignore[no-any-return]
+        return self._one(BlocDissolved(bloc=bloc, on=on, **common))
 
     # -- commands: membership -------------------------------------------------------------
 
     def join(self, state: str, bloc: str, *, on: When | _dt.date | str, kind: str = "full",
              **common: Any) -> StateJoined:
         """Record that ``state`` became a member of ``bloc`` on ``on``."""
-        return self._one(StateJoined(state=state, bloc=bloc, on=on, kind=kind, **common))  # type: ignore[no-any-return]
+        return self._one(StateJoined(state=state, bloc=bloc, on=on, kind=kind, **common))
 
     def change_kind(self, state: str, bloc: str, *, kind: str, on: When | _dt.date | str,
                     **common: Any) -> KindChanged:
         """Record that a member became a full member, an associate or an observer."""
-        return self._one(KindChanged(state=state, bloc=bloc, kind=kind, on=on, **common))  # type: ignore[no-any-return]
+        return self._one(KindChanged(state=state, bloc=bloc, kind=kind, on=on, **common))
 
     def suspend(self, state: str, bloc: str, *, on: When | _dt.date | str,
                 **common: Any) -> StateSuspended:
         """Record that a member was suspended from ``on`` (it stays a member)."""
-        return self._one(StateSuspended(state=state, bloc=bloc, on=on, **common))  # type: ignore[no-any-return]
+        return self._one(StateSuspended(state=state, bloc=bloc, on=on, **common))
 
     def reinstate(self, state: str, bloc: str, *, on: When | _dt.date | str,
                   **common: Any) -> StateReinstated:
         """Record that a suspended member was reinstated on ``on``."""
-        return self._one(StateReinstated(state=state, bloc=bloc, on=on, **common))  # type: ignore[no-any-return]
+        return self._one(StateReinstated(state=state, bloc=bloc, on=on, **common))
 
     def withdraw(self, state: str, bloc: str, *, on: When | _dt.date | str,
                  announced: When | _dt.date | str | None = None, **common: Any) -> StateWithdrew:
         """Record that ``state`` left ``bloc``, effective ``on`` (not a member that day)."""
-        return self._one(StateWithdrew(state=state, bloc=bloc, on=on, announced=announced,  # type: ignore[no-any-return]
+        return self._one(StateWithdrew(state=state, bloc=bloc, on=on, announced=announced,
                                        **common))
 
     # -- commands: posts ------------------------------------------------------------------
@@ -345,13 +347,13 @@ class Registry:
                     bloc: str | None = None, state: str | None = None, seats: int = 1,
                     **common: Any) -> PostCreated:
         """Create a leadership post of a bloc (``bloc=``) or of a state (``state=``)."""
-        return self._one(PostCreated(post=post, title=title, on=on, bloc=bloc, state=state,  # type: ignore[no-any-return]
+        return self._one(PostCreated(post=post, title=title, on=on, bloc=bloc, state=state,
                                      seats=seats, **common))
 
     def abolish_post(self, post: str, *, on: When | _dt.date | str,
                      **common: Any) -> PostAbolished:
         """Abolish a post on ``on``; its holders leave that day."""
-        return self._one(PostAbolished(post=post, on=on, **common))  # type: ignore[no-any-return]
+        return self._one(PostAbolished(post=post, on=on, **common))
 
     def appoint(self, post: str, person: str, *, on: When | _dt.date | str,
                 **common: Any) -> HolderAppointed:
@@ -359,12 +361,12 @@ class Registry:
 
         On a single-seat post the sitting holder's tenure ends that same day.
         """
-        return self._one(HolderAppointed(post=post, person=person, on=on, **common))  # type: ignore[no-any-return]
+        return self._one(HolderAppointed(post=post, person=person, on=on, **common))
 
     def leave(self, post: str, person: str, *, on: When | _dt.date | str,
               **common: Any) -> HolderLeft:
         """Record that ``person`` left ``post`` on ``on`` (not the holder that day)."""
-        return self._one(HolderLeft(post=post, person=person, on=on, **common))  # type: ignore[no-any-return]
+        return self._one(HolderLeft(post=post, person=person, on=on, **common))
 
     # -- commands: corrections ------------------------------------------------------------
 
@@ -372,7 +374,7 @@ class Registry:
         """Record that an earlier event was wrong. The event stays in the log; from now on it
         no longer counts, and earlier ``as_known_at`` questions still see it."""
         target = self._target(event_id)
-        return self._one(EventRetracted(target=target.id, reason=reason, **common))  # type: ignore[no-any-return]
+        return self._one(EventRetracted(target=target.id, reason=reason, **common))
 
     def correct(self, event_id: uuid.UUID | str, replacement: Event | None = None, *,
                 reason: str, source: str | None = None, note: str | None = None,
@@ -388,11 +390,10 @@ class Registry:
         if replacement is None:
             if not changes:
                 raise ValueError("correct() needs a replacement event or fields to change")
-            base = {"id": uuid.uuid4()}
             if source is not None:
-                base["source"] = source
+                changes["source"] = source
             try:
-                replacement = attrs.evolve(target, **base, **changes)
+                replacement = attrs.evolve(target, id=uuid.uuid4(), **changes)
             except TypeError as error:
                 raise ValueError(f"cannot change {sorted(changes)} on {target.TYPE}: {error}") from None
         elif changes:

@@ -105,7 +105,7 @@ class StoreContract:
                          recorded_at=pendulum.datetime(2019, 1, 1, tz="UTC"))
         later = store.append([_event(3)], expected_position=1)
         assert later[0].recorded_at >= first
-        assert list(store.read())[0].recorded_at == first
+        assert next(iter(store.read())).recorded_at == first
 
     def test_wait_sees_new_events(self, store: Store) -> None:
         """wait() returns True once the log passes the given position, False on timeout."""

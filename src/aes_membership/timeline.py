@@ -416,9 +416,9 @@ def _derive_post(
         began = sitting.pop(person)
         began_on = began[3].effective
         assert began_on is not None
-        if began[0] == began[1] == entry[0] == entry[1] and began[3] is not entry[3]:
-            if not isinstance(entry[3], HolderAppointed):
-                fail(entry[3], began[3], "the tenure would end on the day it begins")
+        same_day = began[0] == began[1] == entry[0] == entry[1] and began[3] is not entry[3]
+        if same_day and not isinstance(entry[3], HolderAppointed):
+            fail(entry[3], began[3], "the tenure would end on the day it begins")
         tenures.append(
             (
                 began[2],
@@ -676,12 +676,13 @@ class _Draft:
         self.touched.setdefault(key, event)
 
     def _add_to(self, kind: str, key: Any, entry: Entry, remove: bool) -> None:
-        work, base = {
+        targets: dict[str, tuple[dict[Any, list[Entry]], Any]] = {
             "subject": (self.subject_work, self.subjects),
             "line": (self.line_work, self.memberships),
             "post": (self.post_work, self.posts),
             "history": (self.history_work, self.history),
-        }[kind]
+        }
+        work, base = targets[kind]
         items = self._list(work, key, base)
         if remove:
             _remove(items, entry[3].id)
@@ -732,7 +733,7 @@ class _Draft:
             subject = _subject_id(event, subject_kind)
             key = (subject_kind, subject)
             self._add_to("subject", key, entry, remove)
-            self._touch(("subject",) + key, cause)
+            self._touch(("subject", *key), cause)
             if not remove and isinstance(event, _CREATORS[subject_kind]):
                 self._grow("ids", subject_kind, subject)
             if subject_kind == "bloc":
@@ -790,9 +791,10 @@ class _Draft:
             removed = self.base.live.get(event.target)
             if removed is None:
                 continue
-            kind = _SUBJECT_EVENTS.get(type(removed[3]))
-            if kind is None or not isinstance(removed[3], _CREATORS[kind]):
+            removed_kind = _SUBJECT_EVENTS.get(type(removed[3]))
+            if removed_kind is None or not isinstance(removed[3], _CREATORS[removed_kind]):
                 continue
+            kind = removed_kind
             subject = _subject_id(removed[3], kind)
             if self._exists(kind, subject):
                 continue
@@ -838,16 +840,16 @@ class _Draft:
                 items.sort(key=_entry_key)
         if validate:
             self._check_references(events)
-        for key, items in self.subject_work.items():
+        for subject_key, items in self.subject_work.items():
             value = tuple(items)
             try:
-                _check_subject(key[0], key[1], value, strict)
+                _check_subject(subject_key[0], subject_key[1], value, strict)
             except _Violation as violation:
-                self._raise(violation, ("subject",) + key, events)
+                self._raise(violation, ("subject", *subject_key), events)
             if value:
-                self.subjects[key] = value
-            elif key in self.subjects:
-                del self.subjects[key]
+                self.subjects[subject_key] = value
+            elif subject_key in self.subjects:
+                del self.subjects[subject_key]
         # Lines to derive again: the touched ones, and every line of a bloc whose lifetime moved.
         for bloc in self.dirty_blocs:
             for state in self.bloc_states.get(bloc) or ():
