@@ -1,0 +1,1 @@
+"""Benchmarks for aes_membership (run: python -m benchmarks --quick)."""

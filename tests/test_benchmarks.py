@@ -1,0 +1,19 @@
+"""The benchmark suite runs (as a smoke test: its figures are printed, never asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_benchmark_runs() -> None:
+    """python -m benchmarks --quick completes and prints its table."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--events", "2000"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| snap.is_member |" in done.stdout
