@@ -145,3 +145,9 @@ def test_stale_registry_catches_up_and_revalidates(tmp_path: Path) -> None:
     assert a.position == b.position == 3
     a.close()
     b.close()
+
+
+def test_postgres_dsn_gives_a_clear_error() -> None:
+    """A postgresql:// target is refused with a StoreError, not an import traceback."""
+    with pytest.raises(StoreError, match="PostgreSQL stores are not available"):
+        Registry.open("postgresql://user:secret@localhost/db")

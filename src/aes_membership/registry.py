@@ -26,7 +26,13 @@ import attrs
 import pendulum
 
 from .dates import When, parse_day, parse_instant, utc_now
-from .errors import ConcurrencyError, DateError, DuplicateEventError, UnknownIdError
+from .errors import (
+    ConcurrencyError,
+    DateError,
+    DuplicateEventError,
+    StoreError,
+    UnknownIdError,
+)
 from .events import (
     BlocDissolved,
     BlocFounded,
@@ -111,9 +117,10 @@ class Registry:
         if text == ":memory:":
             store = MemoryStore()
         elif _is_dsn(text):
-            from .stores.postgres import PostgresStore  # type: ignore[import-not-found]
-
-            store = PostgresStore(text, **options)
+            raise StoreError(
+                f"PostgreSQL stores are not available in this version of aes_membership "
+                f"(asked to open {text.split('@')[-1]!r}); use an SQLite file instead"
+            )
         else:
             from .stores.sqlite import SQLiteStore
 
