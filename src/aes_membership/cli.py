@@ -123,9 +123,9 @@ def _cmd_history(args: argparse.Namespace) -> int:
         events = registry.history(args.id, as_known_at=args.as_known_at)
         data = [codec.to_dict(e) for e in events]
         lines = []
-        for event in events:
+        for event, fields in zip(events, data, strict=True):
             detail = ", ".join(
-                f"{k}={v}" for k, v in codec.to_dict(event).items()
+                f"{k}={v}" for k, v in fields.items()
                 if k not in ("type", "version", "id", "on", "source", "note") and v not in (None, {})
             )
             lines.append(f"{event.effective or '—'}\t{event.TYPE}\t{detail}")
@@ -188,18 +188,15 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = command("demo", "load the bundled West Africa history and tell its story")
     demo.set_defaults(func=_cmd_demo)
-    members = command("members", "the members of a bloc on a date")
-    members.add_argument("bloc")
-    dated(members)
-    members.set_defaults(func=_cmd_members)
-    blocs = command("blocs", "the blocs a state belongs to on a date")
-    blocs.add_argument("state")
-    dated(blocs)
-    blocs.set_defaults(func=_cmd_blocs)
-    holder = command("holder", "who holds a post on a date")
-    holder.add_argument("post")
-    dated(holder)
-    holder.set_defaults(func=_cmd_holder)
+    for name, argument, help_text, func in (
+        ("members", "bloc", "the members of a bloc on a date", _cmd_members),
+        ("blocs", "state", "the blocs a state belongs to on a date", _cmd_blocs),
+        ("holder", "post", "who holds a post on a date", _cmd_holder),
+    ):
+        query = command(name, help_text)
+        query.add_argument(argument)
+        dated(query)
+        query.set_defaults(func=func)
     history = command("history", "the events concerning a state, bloc, person or post")
     history.add_argument("id")
     history.add_argument("--as-known-at", default=None)

@@ -29,7 +29,6 @@ from .dates import When, parse_day, parse_instant, utc_now
 from .errors import (
     ConcurrencyError,
     DateError,
-    DuplicateEventError,
     StoreError,
     UnknownIdError,
 )
@@ -55,7 +54,7 @@ from .events import (
 )
 from .impact import Impact, compare
 from .snapshot import Basis, Snapshot
-from .stores.base import Recorded, Store, VerifyReport
+from .stores.base import Recorded, Store, VerifyReport, check_duplicates
 from .stores.memory import MemoryStore
 from .timeline import Ambiguity, Period, Tenure, Timeline, build
 
@@ -264,17 +263,12 @@ class Registry:
             raise ConcurrencyError(expected, self._store.last_position(), attempts=self._max_retries)
 
     def _fresh(self, events: Sequence[Event]) -> list[Event]:
-        fresh: list[Event] = []
-        seen: dict[uuid.UUID, Event] = {}
-        for event in events:
-            position = self._positions.get(event.id)
-            earlier = self._events[position - 1] if position is not None else seen.get(event.id)
-            if earlier is not None:
-                if earlier != event:
-                    raise DuplicateEventError(event.id)
-                continue
-            seen[event.id] = event
-            fresh.append(event)
+        known = {
+            str(e.id): self._events[self._positions[e.id] - 1]
+            for e in events
+            if e.id in self._positions
+        }
+        fresh, _ = check_duplicates(events, known)
         return fresh
 
     def _one(self, event: _E) -> _E:
@@ -469,8 +463,7 @@ class Registry:
         ``as_known_at`` is an instant (aware datetime or ISO text) or a log position: the
         snapshot then sees exactly the events recorded by then, minus those retracted by then.
         """
-        day = parse_day(on) if on is not None else utc_now().date()
-        day = parse_day(day)
+        day = parse_day(on) if on is not None else parse_day(utc_now().date())
         timeline, position, instant = self._view(as_known_at)
         return Snapshot(timeline, Basis(day, position, self.recorded_at(position), instant))
 
@@ -532,11 +525,13 @@ class Registry:
     def events(self, *, after: int = 0) -> list[Recorded]:
         """Every recorded event after position ``after``, in recorded order, with its envelope."""
         with self._lock:
-            return [
-                Recorded(position, self._instants[self._stamps[position - 1]],
-                         self._events[position - 1])
-                for position in range(after + 1, self.position + 1)
-            ]
+            return self._recorded(after, self.position)
+
+    def _recorded(self, after: int, until: int) -> list[Recorded]:
+        return [
+            Recorded(position, self._instants[self._stamps[position - 1]], self._events[position - 1])
+            for position in range(after + 1, until + 1)
+        ]
 
     def get(self, event_id: uuid.UUID | str) -> Recorded:
         """The recorded event with this id."""
@@ -555,7 +550,7 @@ class Registry:
         with self._lock:
             start = self._position_at(since)[0] if since is not None else 0
             end = self._position_at(until)[0] if until is not None else self.position
-            return self.events(after=start)[: max(0, end - start)]
+            return self._recorded(start, max(start, end))
 
     def impact(self, event_id: uuid.UUID | str) -> Impact:
         """Which answers recording this event changed, for which dates."""

@@ -506,7 +506,7 @@ def _check_subject(kind: str, subject: str, entries: tuple[Entry, ...], strict: 
                     event, created[3], f"{kind} {subject!r} is already {_CREATED_WORD[kind]}"
                 )
             created = entry
-    for entry in sorted(entries, key=lambda e: (e[0], e[1], e[2])):
+    for entry in entries:  # sorted by date
         event = entry[3]
         if isinstance(event, creator):
             continue
@@ -584,13 +584,6 @@ class Timeline:
         if not self.exists(kind, subject):
             raise UnknownIdError(kind, subject, self.ids.get(kind) or ())
 
-    def creation(self, kind: str, subject: str) -> Event | None:
-        creator = _CREATORS[kind]
-        for entry in self.lifecycle(kind, subject):
-            if isinstance(entry[3], creator):
-                return entry[3]
-        return None
-
     def lifetime(self, kind: str, subject: str) -> tuple[Entry | None, Entry | None]:
         created: Entry | None = None
         ended: Entry | None = None
@@ -611,7 +604,7 @@ class Timeline:
 
     def name_on(self, kind: str, subject: str, day: int) -> str | None:
         name: str | None = None
-        for entry in sorted(self.lifecycle(kind, subject), key=lambda e: (e[0], e[1], e[2])):
+        for entry in self.lifecycle(kind, subject):  # stored sorted by date
             event = entry[3]
             text = getattr(event, "name", None) or getattr(event, "title", None)
             if text is None:

@@ -13,7 +13,6 @@ target registry gets all of the file or none of it.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 from collections.abc import Iterator
@@ -130,7 +129,3 @@ def import_events(
         registry.record(*events)
     return len(events)
 
-
-def loads(text: str) -> list[Event]:
-    """Decode JSON Lines text into events (handy in tests and notebooks)."""
-    return [event for event, _ in read_events(io.StringIO(text))]
