@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,12 +27,88 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+def postgres_dsn() -> str:
+    """The test server's DSN; skip without one, except in CI, where PostgreSQL must be tested."""
+    if POSTGRES_DSN:
+        return POSTGRES_DSN
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail("CI=true but AES_MEMBERSHIP_TEST_DSN is not set: PostgreSQL tests must run")
+    pytest.skip("no PostgreSQL server: set AES_MEMBERSHIP_TEST_DSN to run these tests")
+
+
+class Backend:
+    """A durable store for one test, and a back door for changing it behind the library."""
+
+    def __init__(self, kind: str, tmp_path: Path) -> None:
+        self.kind = kind
+        self.options: dict[str, Any] = {}
+        if kind == "sqlite":
+            self.target = str(tmp_path / "store.sqlite")
+        else:
+            self.target = postgres_dsn()
+            self.options = {"schema": f"t_{uuid.uuid4().hex[:16]}"}
+
+    def open(self, **options: Any) -> Registry:
+        return Registry.open(self.target, **self.options, **options)
+
+    def execute(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Run SQL on the store's tables ({events}, {meta}) without the library."""
+        if self.kind == "sqlite":
+            conn = sqlite3.connect(self.target)
+            try:
+                rows = conn.execute(
+                    statement.format(events="aes_events", meta="aes_meta"), params
+                ).fetchall()
+                conn.commit()
+            finally:
+                conn.close()
+            return rows
+        import psycopg
+
+        schema = self.options["schema"]
+        text = statement.replace("?", "%s").format(events=f"{schema}.aes_events",
+                                                   meta=f"{schema}.aes_meta")
+        with psycopg.connect(self.target, autocommit=True) as conn:
+            cursor = conn.execute(text, params)
+            return cursor.fetchall() if cursor.description else []
+
+    def drop(self) -> None:
+        if self.kind == "postgres":
+            import psycopg
+
+            with psycopg.connect(self.target, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA IF EXISTS {self.options['schema']} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def durable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """Each durable backend, empty, with a back door (PostgreSQL in its own schema)."""
+    backend = Backend(request.param, tmp_path)
+    yield backend
+    backend.drop()
+
+
+@pytest.fixture
+def pg_backend(tmp_path: Path) -> Iterator[Backend]:
+    """A PostgreSQL backend in its own schema, dropped afterwards."""
+    backend = Backend("postgres", tmp_path)
+    yield backend
+    backend.drop()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registry]:
-    """An empty registry on each embedded backend."""
-    reg = Registry() if request.param == "memory" else Registry.open(tmp_path / "test.sqlite")
+    """An empty registry on each backend."""
+    if request.param == "memory":
+        reg = Registry()
+        yield reg
+        reg.close()
+        return
+    backend = Backend(request.param, tmp_path)
+    reg = backend.open()
     yield reg
     reg.close()
+    backend.drop()
 
 
 @pytest.fixture(scope="session")

@@ -26,4 +26,4 @@ def test_every_error_derives_from_the_base_and_a_builtin() -> None:
         cls = getattr(errors, name)
         assert issubclass(cls, errors.MembershipError)
         if cls is not errors.MembershipError:
-            assert issubclass(cls, (ValueError, LookupError, RuntimeError)), name
+            assert issubclass(cls, (ValueError, LookupError, RuntimeError, Warning)), name

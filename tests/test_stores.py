@@ -1,9 +1,10 @@
-"""Every store backend passes the one contract suite; SQLite's own guarantees."""
+"""Every store backend passes the one contract suite; each durable store's own guarantees."""
 
 from __future__ import annotations
 
-import multiprocessing
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +13,9 @@ import pytest
 from aes_membership import InvariantError, Registry, StoreError
 from aes_membership.datasets import west_africa
 from aes_membership.errors import SchemaVersionError
-from aes_membership.stores import MemoryStore, SQLiteStore
+from aes_membership.stores import MemoryStore, PostgresStore, SQLiteStore
 from aes_membership.testing import StoreContract
+from conftest import Backend, postgres_dsn
 
 
 class TestMemoryStore(StoreContract):
@@ -30,15 +32,24 @@ class TestSQLiteStore(StoreContract):
         store.close()
 
 
-def test_reopen_gives_identical_answers(tmp_path: Path) -> None:
-    """A reopened SQLite file answers exactly as the registry that wrote it."""
-    path = tmp_path / "wa.sqlite"
-    with Registry.open(path) as first:
+class TestPostgresStore(StoreContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[PostgresStore]:
+        backend = Backend("postgres", tmp_path)
+        store = PostgresStore(backend.target, **backend.options)
+        yield store
+        store.close()
+        backend.drop()
+
+
+def test_reopen_gives_identical_answers(durable: Backend) -> None:
+    """A reopened store answers exactly as the registry that wrote it."""
+    with durable.open() as first:
         west_africa(first)
         expected = [(r.position, r.recorded_at, r.event) for r in first.events()]
         snap = first.snapshot("2024-06-01")
         answers = (snap.members("ECOWAS"), snap.suspended("ECOWAS"), first.tenures("AES/president"))
-    with Registry.open(path) as again:
+    with durable.open() as again:
         assert [(r.position, r.recorded_at, r.event) for r in again.events()] == expected
         snap = again.snapshot("2024-06-01")
         assert (snap.members("ECOWAS"), snap.suspended("ECOWAS"),
@@ -78,65 +89,139 @@ def test_foreign_and_corrupt_files_are_refused(tmp_path: Path) -> None:
         Registry.open(tmp_path / "missing-folder" / "x.sqlite")
 
 
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    """A store written by a newer schema version is refused, not misread."""
-    path = tmp_path / "new.sqlite"
-    Registry.open(path).close()
-    conn = sqlite3.connect(path)
-    conn.execute("UPDATE aes_meta SET value = '99' WHERE key = 'schema_version'")
-    conn.commit()
-    conn.close()
+def test_newer_schema_is_refused(durable: Backend) -> None:
+    """A store written by a newer schema version is refused, not misread, and kept."""
+    with durable.open() as reg:
+        reg.register_state("MLI", name="Mali")
+    durable.execute("UPDATE {meta} SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(SchemaVersionError, match="schema version '99'"):
-        Registry.open(path)
+        durable.open()
+    assert durable.execute("SELECT count(*) FROM {events}") == [(1,)]
 
 
-def test_tampering_is_detected(tmp_path: Path) -> None:
-    """Editing or deleting a row behind the library's back breaks verification there."""
-    path = tmp_path / "wa.sqlite"
+def test_read_only_sqlite_file_reads_but_refuses_writes(tmp_path: Path) -> None:
+    """A read-only file answers queries; writing to it is a clear StoreError."""
+    if os.geteuid() == 0:
+        pytest.skip("root can write to read-only files")
+    path = tmp_path / "ro.sqlite"
+    with Registry.open(path) as reg:
+        reg.register_state("MLI", name="Mali")
+    path.chmod(0o444)
+    with Registry.open(path) as reg:
+        assert reg.ids("state") == {"MLI"}
+        with pytest.raises(StoreError, match="read-only"):
+            reg.register_state("NER", name="Niger")
+
+
+def test_read_only_store_is_reported_not_swallowed(tmp_path: Path) -> None:
+    """A store opened read_only=True answers, refuses writes clearly and keeps every event."""
+    path = tmp_path / "ro.sqlite"
+    with Registry.open(path) as reg:
+        reg.register_state("MLI", name="Mali")
+    with Registry.open(path, read_only=True) as reg:
+        assert reg.ids("state") == {"MLI"}
+        with pytest.raises(StoreError, match="read-only"):
+            reg.register_state("NER", name="Niger")
+    with pytest.raises(StoreError, match="no such file"):
+        Registry.open(tmp_path / "absent.sqlite", read_only=True)
+    with Registry.open(path) as again:
+        assert again.ids("state") == {"MLI"} and again.verify().ok
+
+
+def test_full_disk_is_a_clear_error_and_loses_nothing(tmp_path: Path) -> None:
+    """When the disk fills mid-batch, the batch is refused whole and earlier events stay."""
+    path = tmp_path / "full.sqlite"
     with Registry.open(path) as reg:
         west_africa(reg)
-    conn = sqlite3.connect(path)
-    conn.execute("UPDATE aes_events SET payload = payload || ' ' WHERE position = 40")
-    conn.commit()
-    with Registry.open(path) as reg:
-        report = reg.verify()
-        assert not report.ok and report.position == 40
-    conn.execute("DELETE FROM aes_events WHERE position = 10")
-    conn.commit()
-    conn.close()
-    with Registry.open(path) as reg:
-        assert reg.verify().position == 10
-
-
-def _writer(path: str, worker: int, count: int) -> None:
-    reg = Registry.open(path)
-    for n in range(count):
-        reg.register_state(f"W{worker}-{n}", name=f"state {worker}/{n}")
+        before = reg.position
+    store = SQLiteStore(path)
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages + 2}")  # a disk with two pages left
+    reg = Registry(store)
+    with pytest.raises(StoreError, match="full"):
+        reg.record(*[west_africa_state(n) for n in range(2000)])
+    assert reg.position == before
     reg.close()
+    with Registry.open(path) as again:
+        assert again.position == before and again.verify().ok
 
 
-def test_two_processes_lose_nothing(tmp_path: Path) -> None:
-    """Two processes appending to one file store every event exactly once."""
-    path = str(tmp_path / "shared.sqlite")
-    Registry.open(path).close()
-    ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_writer, args=(path, w, 40)) for w in range(2)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(120)
-        assert w.exitcode == 0
-    with Registry.open(path) as reg:
-        assert len(reg.ids("state")) == 80
-        assert reg.position == 80
-        assert reg.verify().ok
+def west_africa_state(n: int) -> object:
+    from aes_membership import StateRegistered
+
+    return StateRegistered(state=f"X{n:05d}", name=f"A state with a long name number {n}" * 3)
 
 
-def test_stale_registry_catches_up_and_revalidates(tmp_path: Path) -> None:
+def test_wrong_dsn_is_a_clear_error() -> None:
+    """A malformed connection string is reported with the password hidden."""
+    with pytest.raises(StoreError, match="not valid") as caught:
+        Registry.open("postgresql://user:secret@localhost/db?nonsense_option=1")
+    assert "secret" not in str(caught.value)
+
+
+def test_missing_server_is_a_clear_error() -> None:
+    """No server listening gives a StoreError naming where it looked, without the password."""
+    with pytest.raises(StoreError, match="cannot connect to PostgreSQL") as caught:
+        Registry.open("postgresql://user:secret@127.0.0.1:1/db", connect_timeout=2)
+    assert "127.0.0.1:1" in str(caught.value) and "secret" not in str(caught.value)
+
+
+def test_postgres_wrong_password_is_a_clear_error() -> None:
+    """A refused login is a StoreError, not a driver traceback."""
+    import psycopg
+
+    info = psycopg.conninfo.conninfo_to_dict(postgres_dsn())
+    info["password"] = "certainly-not-the-password"
+    info["user"] = "aes_membership_nobody"
+    with pytest.raises(StoreError, match="cannot connect"):
+        Registry.open(f"postgresql://{info['user']}:{info['password']}@{info.get('host')}"
+                      f":{info.get('port', 5432)}/{info.get('dbname')}")
+
+
+def test_postgres_read_only_session_refuses_writes(pg_backend: Backend) -> None:
+    """A read-only PostgreSQL session answers queries and refuses writes clearly."""
+    durable = pg_backend
+    with durable.open() as reg:
+        reg.register_state("MLI", name="Mali")
+    separator = "&" if "?" in durable.target else "?"
+    read_only = f"{durable.target}{separator}options=-c%20default_transaction_read_only%3Don"
+    with Registry.open(read_only, **durable.options) as reg:
+        assert reg.ids("state") == {"MLI"}
+        with pytest.raises(StoreError, match="read-only"):
+            reg.register_state("NER", name="Niger")
+    assert durable.execute("SELECT count(*) FROM {events}") == [(1,)]
+
+
+def test_postgres_foreign_table_is_refused(pg_backend: Backend) -> None:
+    """A schema whose aes_events table was not made by the library is not adopted."""
+    durable = pg_backend
+    schema = durable.options["schema"]
+    durable.execute(f"CREATE SCHEMA {schema}")
+    durable.execute("CREATE TABLE {events} (position int)")
+    with pytest.raises(StoreError, match="not an aes_membership store"):
+        durable.open()
+
+
+def test_follower_in_another_registry_sees_new_events(durable: Backend) -> None:
+    """A registry following the store yields events another registry records."""
+    with durable.open() as writer, durable.open() as follower:
+        writer.register_state("MLI", name="Mali")
+        timer = threading.Timer(0.2, lambda: writer.register_state("NER", name="Niger"))
+        timer.start()
+        seen = []
+        for recorded in follower.follow(poll=5.0, timeout=5.0):
+            seen.append(recorded.event)
+            if len(seen) == 2:
+                break
+        timer.join()
+        assert [e.state for e in seen] == ["MLI", "NER"]  # type: ignore[attr-defined]
+        assert follower.position == writer.position == 2
+
+
+def test_stale_registry_catches_up_and_revalidates(durable: Backend) -> None:
     """A writer that missed another's events validates against them before appending."""
-    path = tmp_path / "race.sqlite"
-    a = Registry.open(path)
-    b = Registry.open(path)
+    a = durable.open()
+    b = durable.open()
     a.register_state("MLI", name="Mali")
     a.found("AES", name="AES", on="2023-09-16")
     b.join("MLI", "AES", on="2023-09-16")  # b has not seen a's events yet: it catches up
@@ -145,9 +230,3 @@ def test_stale_registry_catches_up_and_revalidates(tmp_path: Path) -> None:
     assert a.position == b.position == 3
     a.close()
     b.close()
-
-
-def test_postgres_dsn_gives_a_clear_error() -> None:
-    """A postgresql:// target is refused with a StoreError, not an import traceback."""
-    with pytest.raises(StoreError, match="PostgreSQL stores are not available"):
-        Registry.open("postgresql://user:secret@localhost/db")

@@ -12,6 +12,7 @@ from .errors import (
     SchemaVersionError,
     StoreError,
     TamperError,
+    TamperWarning,
     UnknownIdError,
 )
 from .events import (
@@ -80,6 +81,7 @@ __all__ = [
     "StateWithdrew",
     "StoreError",
     "TamperError",
+    "TamperWarning",
     "Tenure",
     "Truth",
     "UnknownIdError",

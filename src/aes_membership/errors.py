@@ -22,6 +22,7 @@ __all__ = [
     "SchemaVersionError",
     "StoreError",
     "TamperError",
+    "TamperWarning",
     "UnknownIdError",
 ]
 
@@ -181,3 +182,18 @@ class TamperError(StoreError):
         self.position = position
         self.detail = detail
         super().__init__(f"the event log fails verification at position {position}: {detail}")
+
+
+class TamperWarning(MembershipError, UserWarning):
+    """Opened a store whose hash chain is broken (``Registry.open(..., on_tamper="warn")``).
+
+    ``report`` is the :class:`~aes_membership.stores.base.VerifyReport` that found it.
+    """
+
+    def __init__(self, report: Any) -> None:
+        self.report = report
+        super().__init__(
+            f"the event log fails verification at position {report.position}: {report.detail}; "
+            f"answers may rest on rows changed behind the library's back "
+            f"(open with on_tamper='refuse' to refuse such stores)"
+        )

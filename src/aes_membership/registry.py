@@ -18,6 +18,7 @@ import os
 import threading
 import time
 import uuid
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -29,7 +30,7 @@ from .dates import When, parse_day, parse_instant, utc_now
 from .errors import (
     ConcurrencyError,
     DateError,
-    StoreError,
+    TamperWarning,
     UnknownIdError,
 )
 from .events import (
@@ -103,28 +104,43 @@ class Registry:
         self.refresh()
 
     @classmethod
-    def open(cls, target: str | os.PathLike[str], **options: Any) -> Registry:
+    def open(cls, target: str | os.PathLike[str], *, on_tamper: str = "warn",
+             **options: Any) -> Registry:
         """Open a durable registry.
 
         ``target`` is a file path (SQLite, created if absent; reopening replays it),
         ``":memory:"``, or a ``postgresql://`` connection string (needs the ``postgres``
-        extra). Options other than the registry's own go to the store.
+        extra). The store's hash chain is checked on opening: a broken chain emits a
+        :class:`~aes_membership.errors.TamperWarning` (``on_tamper="warn"``), raises
+        :class:`~aes_membership.errors.TamperError` (``"refuse"``), or is not checked
+        (``"skip"``). Options other than the registry's own go to the store.
         """
+        if on_tamper not in ("warn", "refuse", "skip"):
+            raise ValueError(f"on_tamper: expected 'warn', 'refuse' or 'skip', got {on_tamper!r}")
         registry_options = {k: options.pop(k) for k in ("ambiguous", "max_retries") if k in options}
         text = os.fspath(target)
         store: Store
         if text == ":memory:":
             store = MemoryStore()
         elif _is_dsn(text):
-            raise StoreError(
-                f"PostgreSQL stores are not available in this version of aes_membership "
-                f"(asked to open {text.split('@')[-1]!r}); use an SQLite file instead"
-            )
+            from .stores.postgres import PostgresStore
+
+            store = PostgresStore(text, **options)
         else:
             from .stores.sqlite import SQLiteStore
 
             store = SQLiteStore(text, **options)
-        return cls(store, **registry_options)
+        try:
+            if on_tamper != "skip":
+                report = store.verify()
+                if not report.ok:
+                    if on_tamper == "refuse":
+                        report.raise_for_error()
+                    warnings.warn(TamperWarning(report), stacklevel=2)
+            return cls(store, **registry_options)
+        except BaseException:
+            store.close()
+            raise
 
     @property
     def store(self) -> Store:

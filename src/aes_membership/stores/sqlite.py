@@ -58,14 +58,18 @@ _ID_CHUNK = 500  # SQLite's limit on bound parameters is 32766 but small IN list
 
 
 class SQLiteStore:
-    """An append-only event log in one SQLite file."""
+    """An append-only event log in one SQLite file.
+
+    ``read_only=True`` opens an existing file for queries only (files the process may not
+    write are opened that way anyway).
+    """
 
     def __init__(self, path: str | os.PathLike[str], *, codec: Codec | None = None,
-                 busy_timeout: float = 30.0) -> None:
+                 busy_timeout: float = 30.0, read_only: bool = False) -> None:
         self.path = Path(path)
         self._codec = codec or default_codec()
         self._lock = threading.RLock()
-        self.read_only = False
+        self.read_only = read_only
         try:
             self._conn = self._connect(busy_timeout)
             self._prepare()
@@ -75,12 +79,14 @@ class SQLiteStore:
             raise _translate(error, self.path) from None
 
     def _connect(self, busy_timeout: float) -> sqlite3.Connection:
-        if self.path.exists() and not os.access(self.path, os.W_OK):
+        if self.path.exists() and (self.read_only or not os.access(self.path, os.W_OK)):
             self.read_only = True
             uri = f"{self.path.resolve().as_uri()}?mode=ro"
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
                                    timeout=busy_timeout)
         else:
+            if self.read_only:
+                raise StoreError(f"cannot open {str(self.path)!r} read-only: there is no such file")
             if not self.path.parent.exists():
                 raise StoreError(f"cannot create the store {str(self.path)!r}: "
                                  f"the folder {str(self.path.parent)!r} does not exist")

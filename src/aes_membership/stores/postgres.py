@@ -1,0 +1,365 @@
+"""The PostgreSQL store: one log shared by many processes and machines (``postgres`` extra).
+
+Positions follow commit order. Every append takes ``LOCK TABLE … IN EXCLUSIVE MODE`` on the
+events table before it reads the last position, and holds it until it commits; plain reads
+are not blocked, but a second writer waits, then (read committed) sees the first writer's
+rows. So no row can commit with a lower position than a row already visible to a reader —
+a follower reading "after position P" never skips an event that commits late.
+
+Each committed batch sends ``NOTIFY`` on the store's channel; :meth:`PostgresStore.wait`
+listens on its own connection, and still re-reads the last position every
+``catch_up`` seconds so that a lost notification can delay a follower but never stall it.
+
+Rows hold the same text as the SQLite store's (payloads as canonical JSON text, not
+``jsonb``, which would reorder keys and break the hash chain).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pendulum
+
+from ..codec import Codec, default_codec
+from ..errors import ConcurrencyError, SchemaVersionError, StoreError
+from ..events import Event
+from .base import (
+    GENESIS_HASH,
+    SCHEMA_VERSION,
+    Recorded,
+    VerifyReport,
+    check_duplicates,
+    decode_row,
+    encode_rows,
+    next_recorded_at,
+    parse_stored_instant,
+    verify_rows,
+)
+
+try:
+    import psycopg
+    from psycopg import sql
+except ImportError:  # pragma: no cover - exercised only without the extra
+    psycopg = None  # type: ignore[assignment]
+
+__all__ = ["PostgresStore", "redact_dsn"]
+
+_APPLICATION = "aes_membership"
+_CHUNK = 2_000  # rows per statement: large single pipelines can hang psycopg (psycopg #685)
+_READ_PAGE = 10_000  # rows per read query: reading a long log keeps memory flat
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,47}$")
+# One key for "creating the schema", so two processes opening a new database don't race.
+_CREATE_LOCK = 0x_AE5_0001
+
+
+def redact_dsn(dsn: str) -> str:
+    """The connection string with its password replaced by ``***`` (for error messages)."""
+    dsn = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", dsn)
+    return re.sub(r"(password\s*=\s*)(\S+)", r"\1***", dsn, flags=re.IGNORECASE)
+
+
+class PostgresStore:
+    """An append-only event log in a PostgreSQL database.
+
+    ``dsn`` is a libpq connection string (``postgresql://user:pass@host:5432/db``).
+    ``schema`` keeps the store's tables in their own PostgreSQL schema (created if absent),
+    so several stores can share a database. ``catch_up`` bounds how long a follower relies
+    on notifications alone before it re-reads the last position.
+    """
+
+    def __init__(self, dsn: str, *, schema: str = "public", codec: Codec | None = None,
+                 connect_timeout: float = 10.0, catch_up: float = 2.0) -> None:
+        if psycopg is None:
+            raise StoreError(
+                "PostgreSQL stores need psycopg: install aes_membership[postgres]"
+            )
+        if not _SCHEMA_NAME.match(schema):
+            raise ValueError(
+                f"schema: expected a lower-case PostgreSQL name (letters, digits, _), got {schema!r}"
+            )
+        self.dsn = dsn
+        self.schema = schema
+        self._codec = codec or default_codec()
+        self._connect_timeout = connect_timeout
+        self._catch_up = catch_up
+        self._lock = threading.RLock()
+        self._listen_lock = threading.Lock()
+        self._listener: Any = None
+        self._closed = False
+        self._events = sql.Identifier(schema, "aes_events")
+        self._meta = sql.Identifier(schema, "aes_meta")
+        self._channel = f"aes_membership_{schema}"
+        self._conn = self._connect()
+        try:
+            self._prepare()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"<PostgresStore {redact_dsn(self.dsn)!r} schema={self.schema!r}>"
+
+    # -- connections ----------------------------------------------------------------------
+
+    def _connect(self) -> Any:
+        try:
+            return psycopg.connect(self.dsn, autocommit=True,
+                                   connect_timeout=max(1, round(self._connect_timeout)))
+        except psycopg.ProgrammingError as error:
+            raise StoreError(
+                f"the connection string {redact_dsn(self.dsn)!r} is not valid: {error}"
+            ) from None
+        except psycopg.OperationalError as error:
+            raise StoreError(
+                f"cannot connect to PostgreSQL at {redact_dsn(self.dsn)!r}: "
+                f"{_first_line(error)}"
+            ) from None
+
+    def _prepare(self) -> None:
+        with self._guard():
+            conn = self._conn
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
+                found = {
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT table_name FROM information_schema.tables"
+                        " WHERE table_schema = %s AND table_name IN ('aes_meta', 'aes_events')",
+                        (self.schema,),
+                    )
+                }
+                if "aes_events" in found and "aes_meta" not in found:
+                    raise StoreError(
+                        f"schema {self.schema!r} has a table aes_events that is not an "
+                        f"aes_membership store (no aes_meta table)"
+                    )
+                if not found:
+                    self._create(conn)
+                meta = dict(conn.execute(sql.SQL("SELECT key, value FROM {}").format(self._meta))
+                            .fetchall())
+        if meta.get("application") != _APPLICATION:
+            raise StoreError(f"schema {self.schema!r} does not hold an aes_membership store")
+        version = meta.get("schema_version")
+        if version != str(SCHEMA_VERSION):
+            raise SchemaVersionError(version, SCHEMA_VERSION)
+
+    def _create(self, conn: Any) -> None:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+        conn.execute(sql.SQL("CREATE TABLE {} (key text PRIMARY KEY, value text NOT NULL)")
+                     .format(self._meta))
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE {} ("
+                " position bigint PRIMARY KEY CHECK (position > 0),"
+                " event_id text NOT NULL UNIQUE,"
+                " type text NOT NULL,"
+                " version integer NOT NULL,"
+                " effective text,"
+                " recorded_at text NOT NULL,"
+                " payload text NOT NULL,"
+                " hash text NOT NULL)"
+            ).format(self._events)
+        )
+        conn.execute(
+            sql.SQL("INSERT INTO {} (key, value) VALUES (%s, %s), (%s, %s)").format(self._meta),
+            ("application", _APPLICATION, "schema_version", str(SCHEMA_VERSION)),
+        )
+
+    def _guard(self) -> _Guard:
+        return _Guard(self)
+
+    # -- writing --------------------------------------------------------------------------
+
+    def append(
+        self,
+        events: Sequence[Event],
+        *,
+        expected_position: int,
+        recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None = None,
+    ) -> list[Recorded]:
+        with self._guard():
+            conn = self._conn
+            with conn.transaction():
+                # Held until commit: positions are handed out in commit order (module doc).
+                conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(self._events))
+                last = conn.execute(
+                    sql.SQL("SELECT position, recorded_at, hash FROM {}"
+                            " ORDER BY position DESC LIMIT 1").format(self._events)
+                ).fetchone()
+                actual = int(last[0]) if last else 0
+                if actual != expected_position:
+                    raise ConcurrencyError(expected_position, actual)
+                fresh, _ = check_duplicates(events, self._stored(conn, events))
+                if not fresh:
+                    return []
+                stamps = next_recorded_at(
+                    parse_stored_instant(last[1]) if last else None, recorded_at, len(fresh)
+                )
+                rows = encode_rows(fresh, first_position=actual + 1, recorded_at=stamps,
+                                   previous_hash=last[2] if last else GENESIS_HASH,
+                                   codec=self._codec)
+                insert = sql.SQL(
+                    "COPY {} (position, event_id, type, version, effective, recorded_at,"
+                    " payload, hash) FROM STDIN"
+                ).format(self._events)
+                with conn.cursor() as cursor, cursor.copy(insert) as copy:
+                    for r in rows:
+                        copy.write_row((r.position, r.event_id, r.type, r.version, r.effective,
+                                        r.recorded_at, r.payload, r.hash))
+                conn.execute("SELECT pg_notify(%s, %s)", (self._channel, str(rows[-1].position)))
+            return [Recorded(r.position, stamp, e)
+                    for r, stamp, e in zip(rows, stamps, fresh, strict=True)]
+
+    def _stored(self, conn: Any, events: Sequence[Event]) -> dict[str, Event]:
+        ids = [str(e.id) for e in events]
+        found: dict[str, Event] = {}
+        query = sql.SQL("SELECT position, type, version, recorded_at, payload FROM {}"
+                        " WHERE event_id = ANY(%s)").format(self._events)
+        for start in range(0, len(ids), _CHUNK):
+            for position, type_tag, version, stamp, payload in conn.execute(
+                query, (ids[start : start + _CHUNK],)
+            ):
+                row = decode_row(position, type_tag, version, stamp, payload, self._codec)
+                found[str(row.event.id)] = row.event
+        return found
+
+    # -- reading --------------------------------------------------------------------------
+
+    def read(self, after: int = 0) -> Iterator[Recorded]:
+        codec = self._codec
+        stamps: dict[str, pendulum.DateTime] = {}
+        query = sql.SQL("SELECT position, type, version, recorded_at, payload FROM {}"
+                        " WHERE position > %s ORDER BY position LIMIT %s").format(self._events)
+        while True:
+            with self._guard():
+                page = self._conn.execute(query, (after, _READ_PAGE)).fetchall()
+            for position, type_tag, version, recorded_at, payload in page:
+                stamp = stamps.get(recorded_at)
+                if stamp is None:
+                    stamp = stamps[recorded_at] = parse_stored_instant(recorded_at)
+                yield Recorded(int(position), stamp,
+                               codec.decode(type_tag, version, json.loads(payload)))
+            if len(page) < _READ_PAGE:
+                return
+            after = int(page[-1][0])
+
+    def last_position(self) -> int:
+        with self._guard():
+            row = self._conn.execute(
+                sql.SQL("SELECT max(position) FROM {}").format(self._events)
+            ).fetchone()
+        return int(row[0] or 0)
+
+    def wait(self, after: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._listen_lock:
+            listener = self._listening()
+            while True:
+                # LISTEN was issued before this check, so a commit after it is notified.
+                if self.last_position() > after:
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                try:
+                    for _ in listener.notifies(timeout=min(remaining, self._catch_up),
+                                               stop_after=1):
+                        pass
+                except psycopg.Error as error:
+                    self._drop_listener()
+                    raise StoreError(
+                        f"lost the notification connection to {redact_dsn(self.dsn)!r}: "
+                        f"{_first_line(error)}"
+                    ) from None
+
+    def _listening(self) -> Any:
+        if self._listener is None or self._listener.closed:
+            listener = self._connect()
+            try:
+                listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+            except psycopg.Error as error:
+                listener.close()
+                raise StoreError(f"cannot listen for new events: {_first_line(error)}") from None
+            self._listener = listener
+        return self._listener
+
+    def _drop_listener(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+    def verify(self) -> VerifyReport:
+        query = sql.SQL("SELECT position, event_id, type, version, recorded_at, payload, hash"
+                        " FROM {} WHERE position > %s ORDER BY position LIMIT %s"
+                        ).format(self._events)
+
+        def rows() -> Iterator[tuple[int, str, str, int, str, str, str]]:
+            after = -(2**62)  # rows with bogus positions (<= 0) must be seen too
+            while True:
+                with self._guard():
+                    page = self._conn.execute(query, (after, _READ_PAGE)).fetchall()
+                for position, *rest in page:
+                    yield (int(position), *rest)
+                if len(page) < _READ_PAGE:
+                    return
+                after = int(page[-1][0])
+
+        return verify_rows(rows())
+
+    def close(self) -> None:
+        with self._listen_lock:
+            self._drop_listener()
+        with self._lock:
+            self._closed = True
+            self._conn.close()
+
+
+class _Guard:
+    """Holds the store's lock and turns driver errors into :class:`StoreError`."""
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        store = self._store
+        store._lock.acquire()
+        if store._closed:
+            store._lock.release()
+            raise StoreError(f"the store {redact_dsn(store.dsn)!r} is closed")
+        if store._conn.broken:  # the server restarted or the network dropped: reconnect once
+            try:
+                store._conn = store._connect()
+            except BaseException:
+                store._lock.release()
+                raise
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: object) -> None:
+        self._store._lock.release()
+        if isinstance(error, psycopg.Error):
+            raise _translate(error, self._store) from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _translate(error: Exception, store: PostgresStore) -> StoreError:
+    where = redact_dsn(store.dsn)
+    if isinstance(error, psycopg.errors.InsufficientPrivilege):
+        return StoreError(f"the store {where!r} refuses this user: {_first_line(error)}")
+    if isinstance(error, psycopg.errors.ReadOnlySqlTransaction):
+        return StoreError(f"the store {where!r} is read-only: {_first_line(error)}")
+    if isinstance(error, psycopg.errors.DiskFull):
+        return StoreError(f"the disk of the server at {where!r} is full; nothing was written")
+    if isinstance(error, psycopg.errors.UndefinedTable):
+        return StoreError(f"the store's tables in schema {store.schema!r} at {where!r} are gone")
+    if isinstance(error, psycopg.OperationalError):
+        return StoreError(f"lost the connection to {where!r}: {_first_line(error)}")
+    return StoreError(f"the store {where!r} failed: {_first_line(error)}")
