@@ -30,8 +30,9 @@ _STORY_DATES = (
 )
 
 
-def _open(args: argparse.Namespace) -> Registry:
-    return Registry.open(args.db)
+def _open(args: argparse.Namespace, on_tamper: str = "warn") -> Registry:
+    options = {"schema": args.schema} if args.schema else {}
+    return Registry.open(args.db, on_tamper=on_tamper, **options)
 
 
 def _names(registry: Registry, ids: Sequence[str], on: str) -> str:
@@ -134,13 +135,19 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    with _open(args) as registry:
-        report = registry.verify()
+    from .stores import open_store
+
+    # The store alone: a tampered row may not even decode, and verify must still report it.
+    store = open_store(args.db, **({"schema": args.schema} if args.schema else {}))
+    try:
+        report = store.verify()
         _emit(args, {"ok": report.ok, "checked": report.checked, "position": report.position,
                      "detail": report.detail},
               f"ok: {report.checked} events verified" if report.ok
               else f"BROKEN at position {report.position}: {report.detail}")
         return 0 if report.ok else 1
+    finally:
+        store.close()
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -178,6 +185,8 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--db", default=DEFAULT_DB,
                          help=f"SQLite file or postgresql:// DSN (default: {DEFAULT_DB})")
+        sub.add_argument("--schema", default=None,
+                         help="PostgreSQL only: the schema holding the store (default: public)")
         sub.add_argument("--json", action="store_true", help="print JSON")
         return sub
 

@@ -128,14 +128,20 @@ class DuplicateEventError(MembershipError, ValueError):
 class DecodeError(MembershipError, ValueError):
     """Stored or imported data is not a valid event.
 
-    ``problems`` lists each fault with the path of the field at fault (``$.on``), and
-    ``line`` is the 1-based line number when the data came from a JSON Lines file.
+    ``problems`` lists each fault with the path of the field at fault (``$.on``);
+    ``line`` is the 1-based line number when the data came from a JSON Lines file, and
+    ``position`` the log position when it came from a store.
     """
 
-    def __init__(self, problems: Iterable[str], *, line: int | None = None) -> None:
+    def __init__(self, problems: Iterable[str], *, line: int | None = None,
+                 position: int | None = None) -> None:
         self.problems: tuple[str, ...] = tuple(problems)
         self.line = line
+        self.position = position
         where = f"line {line}: " if line is not None else ""
+        if position is not None:
+            where = (f"the stored event at position {position} cannot be read "
+                     f"(run verify: it may have been changed behind the library's back): ")
         super().__init__(where + "; ".join(self.problems))
 
 

@@ -55,6 +55,7 @@ from .events import (
 )
 from .impact import Impact, compare
 from .snapshot import Basis, Snapshot
+from .stores import open_store
 from .stores.base import Recorded, Store, VerifyReport, check_duplicates
 from .stores.memory import MemoryStore
 from .timeline import Ambiguity, Period, Tenure, Timeline, build
@@ -67,10 +68,6 @@ KnownAt = _dt.datetime | str | int | None
 """An "as known at" point: an instant (aware datetime or ISO text) or a log position."""
 
 _CACHE_SIZE = 8
-
-
-def _is_dsn(target: str) -> bool:
-    return target.startswith(("postgresql://", "postgres://"))
 
 
 class Registry:
@@ -118,18 +115,7 @@ class Registry:
         if on_tamper not in ("warn", "refuse", "skip"):
             raise ValueError(f"on_tamper: expected 'warn', 'refuse' or 'skip', got {on_tamper!r}")
         registry_options = {k: options.pop(k) for k in ("ambiguous", "max_retries") if k in options}
-        text = os.fspath(target)
-        store: Store
-        if text == ":memory:":
-            store = MemoryStore()
-        elif _is_dsn(text):
-            from .stores.postgres import PostgresStore
-
-            store = PostgresStore(text, **options)
-        else:
-            from .stores.sqlite import SQLiteStore
-
-            store = SQLiteStore(text, **options)
+        store = open_store(target, **options)
         try:
             if on_tamper != "skip":
                 report = store.verify()

@@ -23,7 +23,7 @@ import pendulum
 
 from ..codec import Codec, canonical_json, default_codec
 from ..dates import utc_now
-from ..errors import DateError, DuplicateEventError, TamperError
+from ..errors import DateError, DecodeError, DuplicateEventError, TamperError
 from ..events import Event
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "chain_hash",
     "check_duplicates",
     "decode_row",
+    "decode_stored",
     "encode_rows",
     "format_instant",
     "next_recorded_at",
@@ -175,13 +176,27 @@ def encode_rows(
     return rows
 
 
+def decode_stored(codec: Codec, position: int, type_tag: str, version: int, payload: str) -> Event:
+    """Decode a stored row's event; a row that cannot be read names its position."""
+    try:
+        return codec.decode(type_tag, version, json.loads(payload))
+    except DecodeError as error:
+        raise DecodeError(error.problems, position=position) from None
+    except ValueError as error:  # not JSON at all
+        raise DecodeError([f"the payload is not JSON ({error})"], position=position) from None
+
+
 def decode_row(
     position: int, type_tag: str, version: int, recorded_at: str, payload: str,
     codec: Codec | None = None,
 ) -> Recorded:
-    codec = codec or default_codec()
-    event = codec.decode(type_tag, version, json.loads(payload))
-    return Recorded(position, parse_stored_instant(recorded_at), event)
+    event = decode_stored(codec or default_codec(), position, type_tag, version, payload)
+    try:
+        stamp = parse_stored_instant(recorded_at)
+    except ValueError:
+        raise DecodeError([f"recorded_at {recorded_at!r} is not a stored instant"],
+                          position=position) from None
+    return Recorded(position, stamp, event)
 
 
 def verify_rows(rows: Iterator[tuple[int, str, str, int, str, str, str]]) -> VerifyReport:

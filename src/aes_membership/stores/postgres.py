@@ -16,7 +16,6 @@ Rows hold the same text as the SQLite store's (payloads as canonical JSON text, 
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -35,6 +34,7 @@ from .base import (
     VerifyReport,
     check_duplicates,
     decode_row,
+    decode_stored,
     encode_rows,
     next_recorded_at,
     parse_stored_instant,
@@ -241,9 +241,10 @@ class PostgresStore:
             for position, type_tag, version, recorded_at, payload in page:
                 stamp = stamps.get(recorded_at)
                 if stamp is None:
-                    stamp = stamps[recorded_at] = parse_stored_instant(recorded_at)
+                    stamp = stamps[recorded_at] = decode_row(
+                        position, type_tag, version, recorded_at, payload, codec).recorded_at
                 yield Recorded(int(position), stamp,
-                               codec.decode(type_tag, version, json.loads(payload)))
+                               decode_stored(codec, position, type_tag, version, payload))
             if len(page) < _READ_PAGE:
                 return
             after = int(page[-1][0])

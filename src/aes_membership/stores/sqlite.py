@@ -9,7 +9,6 @@ processes can never both append at the same position.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import threading
@@ -29,6 +28,7 @@ from .base import (
     VerifyReport,
     check_duplicates,
     decode_row,
+    decode_stored,
     encode_rows,
     next_recorded_at,
     parse_stored_instant,
@@ -225,8 +225,10 @@ class SQLiteStore:
         for position, type_tag, version, recorded_at, payload in rows:
             stamp = stamps.get(recorded_at)
             if stamp is None:
-                stamp = stamps[recorded_at] = parse_stored_instant(recorded_at)
-            yield Recorded(position, stamp, codec.decode(type_tag, version, json.loads(payload)))
+                stamp = stamps[recorded_at] = decode_row(
+                    position, type_tag, version, recorded_at, payload, codec).recorded_at
+            yield Recorded(position, stamp, decode_stored(codec, position, type_tag, version,
+                                                          payload))
 
     def last_position(self) -> int:
         with self._lock:
