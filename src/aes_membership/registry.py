@@ -98,6 +98,7 @@ class Registry:
         self._timeline = Timeline()
         self._past: OrderedDict[int, Timeline] = OrderedDict()
         self.last_impact = Impact()
+        self.lost_races = 0  # appends refused because another writer got there first
         self.refresh()
 
     @classmethod
@@ -254,6 +255,7 @@ class Registry:
                         fresh, expected_position=expected, recorded_at=batch_stamps
                     )
                 except ConcurrencyError:
+                    self.lost_races += 1
                     time.sleep(0.001 * attempt)
                     continue
                 if len(recorded) != len(fresh):  # another writer stored some of them: re-read
