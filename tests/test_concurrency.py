@@ -8,8 +8,6 @@ import random
 from pathlib import Path
 from typing import Any
 
-from conftest import Backend
-
 from aes_membership import (
     MembershipError,
     Registry,
@@ -18,6 +16,7 @@ from aes_membership import (
     StateWithdrew,
 )
 from aes_membership.events import Event
+from conftest import Backend
 
 WORKERS = 4
 ATTEMPTS = 30
@@ -72,7 +71,7 @@ def test_concurrent_writers_keep_every_accepted_event_once(durable: Backend,
     reports = [json.loads(out.read_text()) for out in outs]
     outcomes = [o for report in reports for o in report[:-1]]
     races = sum(report[-1]["lost_races"] for report in reports)
-    print(f"{races} lost races retried")  # noqa: T201 - shown with -s, for the curious
+    print(f"{races} lost races retried")
     assert len(outcomes) == WORKERS * ATTEMPTS
     accepted = {o["id"] for o in outcomes if o["accepted"]}
     rejected = [o for o in outcomes if not o["accepted"]]

@@ -10,9 +10,9 @@ import time
 from typing import Any
 
 import pytest
-from conftest import Backend
 
 from aes_membership import Registry, StateRegistered
+from conftest import Backend
 
 BATCH = 1500
 KILLS = 6
@@ -54,7 +54,7 @@ def test_sigkill_mid_batch_leaves_whole_batches(durable: Backend) -> None:
             for batch in range(reg.position // BATCH):
                 assert {f"B{batch}-0", f"B{batch}-{BATCH - 1}"} <= states
             previous = reg.position
-            print(f"after a kill: {previous} events")  # noqa: T201
+            print(f"after a kill: {previous} events")
         # a new writer goes on from where the killed one stopped
     with durable.open() as reg:
         reg.register_state("AFTER", name="written after the crashes")
