@@ -1,0 +1,551 @@
+"""Correlates of War IGO panels (version 3): state-year (format 3.0b) and IGO-year (3.0a).
+
+Pevehouse, Jon C.W., Timothy Nordstrom, Roseanne W. McManus and Anne Spencer Jamison (2020).
+"Tracking Organizations in the World: The Correlates of War IGO Version 3.0 datasets."
+Journal of Peace Research 57(3): 492–503. doi:10.1177/0022343319881175.
+
+Cell codes: 1 full member, 2 associate, 3 observer, 0 not a member, -9 missing, -1 "not
+applicable" (state-year: the IGO did not exist that year; IGO-year: the state was not in the
+state system). Importing turns each run of years with the same code into events at year
+precision: a spell coded ``k`` over years a…b becomes a join on ``"a"`` with kind ``k`` and a
+withdrawal on ``"b+1"``. Missing cells (-9) are never read as membership: a spell stops where
+they begin. Exporting codes a year by a selectable rule (see :func:`export_state_year`).
+
+States get ISO 3166-1 alpha-3 ids where one exists (``"MLI"``) and ``"COW-<abbrev>"`` where
+none does (historical states such as ``"COW-GFR"``); every state keeps its COW code in
+``identifiers["cow"]``. Blocs get the upper-cased COW abbreviation (``"ECOWAS"``) and keep it
+in ``identifiers["cow"]``. A state-year import also records each state's years in the COW
+state system as membership of the bloc ``"COW-SYSTEM"``, which tells the exporter which rows
+the panel has.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import io
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import cache
+from importlib import resources
+from typing import IO, Any
+
+import attrs
+import pendulum
+
+from ..dates import span
+from ..errors import DecodeError
+from ..events import (
+    BlocDissolved,
+    BlocFounded,
+    Event,
+    KindChanged,
+    StateJoined,
+    StateRegistered,
+    StateWithdrew,
+)
+from ..registry import Registry
+from ..timeline import Timeline
+
+__all__ = [
+    "SYSTEM_BLOC",
+    "CowState",
+    "cow_state",
+    "cow_states",
+    "export_igo_year",
+    "export_state_year",
+    "import_igo_year",
+    "import_state_year",
+]
+
+SYSTEM_BLOC = "COW-SYSTEM"
+SOURCE = "Correlates of War IGO v3.0 (Pevehouse et al. 2020)"
+_KINDS = {1: "full", 2: "associate", 3: "observer"}
+_CODES = {kind: code for code, kind in _KINDS.items()}
+_VALID = {-9, -1, 0, 1, 2, 3}
+_CELL_TEXTS = frozenset(str(v) for v in _VALID)
+_IGO_YEAR_LEAD = ("ioname", "orgname", "year")
+
+Source = str | os.PathLike[str] | IO[str]
+Progress = Callable[[int, int], None]
+
+
+@attrs.frozen
+class CowState:
+    """One state of the COW state system and the id the library gives it."""
+
+    ccode: int
+    abbrev: str
+    column: str
+    iso3: str | None
+
+    @property
+    def ident(self) -> str:
+        return self.iso3 or f"COW-{self.abbrev}"
+
+
+@cache
+def cow_states() -> tuple[CowState, ...]:
+    """Every COW state (ccode, abbreviation, IGO-file column, ISO alpha-3 where one exists)."""
+    text = resources.files(__package__).joinpath("cow_states.csv").read_text(encoding="utf-8")
+    return tuple(
+        CowState(int(r["ccode"]), r["cow_abbrev"], r["igo_column"], r["iso3"] or None)
+        for r in csv.DictReader(io.StringIO(text))
+    )
+
+
+@cache
+def _by_ccode() -> dict[int, CowState]:
+    return {s.ccode: s for s in cow_states()}
+
+
+@cache
+def _by_column() -> dict[str, CowState]:
+    return {s.column: s for s in cow_states()}
+
+
+def cow_state(ccode: int) -> CowState:
+    """The state with COW code ``ccode``; ``LookupError`` naming it if COW has no such code."""
+    try:
+        return _by_ccode()[ccode]
+    except KeyError:
+        raise LookupError(f"no COW state has the code {ccode}") from None
+
+
+@contextlib.contextmanager
+def _reading(source: Source) -> Iterator[IO[str]]:
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        if path.endswith(".gz"):
+            with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+                yield handle
+        else:
+            with open(path, encoding="utf-8", newline="") as handle:
+                yield handle
+    else:
+        yield source
+
+
+@contextlib.contextmanager
+def _writing(target: Source) -> Iterator[IO[str]]:
+    if isinstance(target, (str, os.PathLike)):
+        path = os.fspath(target)
+        opener: Any = gzip.open if path.endswith(".gz") else open
+        with opener(path, "wt", encoding="utf-8", newline="") as handle:
+            yield handle
+    else:
+        yield target
+
+
+def _cell(text: str, line: int, column: str) -> int:
+    try:
+        value = int(float(text)) if text.strip() not in ("", ".") else -1
+    except ValueError:
+        value = None
+    if value is None or value not in _VALID:
+        raise DecodeError(
+            [f"column {column!r}: expected one of 1, 2, 3, 0, -9 or -1, got {text!r}"], line=line
+        )
+    return value
+
+
+def _int(text: str, line: int, column: str) -> int:
+    try:
+        return int(float(text))
+    except ValueError:
+        raise DecodeError([f"column {column!r}: expected a whole number, got {text!r}"],
+                          line=line) from None
+
+
+# -- turning yearly codes into events -----------------------------------------------------
+
+
+class _Builder:
+    """Collects the events of one import, so they can be recorded as one batch."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.events: list[Event] = []
+        self.known_states = registry.ids("state")
+        self.registered: set[str] = set()
+
+    def state(self, cow: CowState) -> str:
+        ident = cow.ident
+        if ident not in self.known_states and ident not in self.registered:
+            self.registered.add(ident)
+            self.events.append(StateRegistered(
+                state=ident, name=cow.column, source=SOURCE,
+                identifiers={"cow": str(cow.ccode), "cow_abbrev": cow.abbrev},
+            ))
+        return ident
+
+    def bloc(self, bloc: str, name: str, cow_id: str, years: Iterable[int], last_year: int,
+             dissolved: bool | None = None, ioname: str | None = None) -> tuple[int, int | None]:
+        ordered = sorted(years)
+        first, last = ordered[0], ordered[-1]
+        identifiers = {"cow": cow_id} if ioname is None else {"cow": cow_id, "cow_ioname": ioname}
+        if bloc == SYSTEM_BLOC:  # the panel's span, so that exports cover the same years
+            identifiers["cow_panel_years"] = f"{first}-{last_year}"
+        self.events.append(BlocFounded(bloc=bloc, name=name, on=str(first), source=SOURCE,
+                                       identifiers=identifiers))
+        ends = last < last_year if dissolved is None else dissolved
+        if ends:
+            self.events.append(BlocDissolved(bloc=bloc, on=str(last + 1), source=SOURCE))
+            return first, last + 1
+        return first, None
+
+    def spells(self, state: str, bloc: str, codes: Sequence[tuple[int, int]],
+               end_of_bloc: int | None, last_year: int) -> None:
+        """Events for one state in one bloc from (year, code) pairs in year order."""
+        kind: str | None = None
+        previous: int | None = None
+        for year, code in codes:
+            if kind is not None and previous is not None and year != previous + 1:
+                self._leave(state, bloc, previous + 1, end_of_bloc)  # a gap in the rows
+                kind = None
+            new = _KINDS.get(code)
+            if new is not None and kind is None:
+                self.events.append(StateJoined(state=state, bloc=bloc, on=str(year), kind=new,
+                                               source=SOURCE))
+            elif new is not None and new != kind:
+                self.events.append(KindChanged(state=state, bloc=bloc, on=str(year), kind=new,
+                                               source=SOURCE))
+            elif new is None and kind is not None:
+                self._leave(state, bloc, year, end_of_bloc)
+            kind = new
+            previous = year
+        if kind is not None and previous is not None and previous < last_year:
+            self._leave(state, bloc, previous + 1, end_of_bloc)
+
+    def _leave(self, state: str, bloc: str, year: int, end_of_bloc: int | None) -> None:
+        if end_of_bloc is not None and year >= end_of_bloc:
+            return  # the bloc's dissolution ends the membership
+        self.events.append(StateWithdrew(state=state, bloc=bloc, on=str(year), source=SOURCE))
+
+
+def import_state_year(registry: Registry, source: Source, *,
+                      progress: Progress | None = None) -> int:
+    """Import a COW state-year panel (format 3.0b: ``ccode, year, state, <igo>…``).
+
+    All or nothing: a bad cell raises :class:`DecodeError` with its line and column, and
+    nothing is recorded. Returns the number of events recorded.
+    """
+    keyed: list[tuple[int, int, list[str]]] = []
+    with _reading(source) as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or [h.strip().lower() for h in header[:3]] != ["ccode", "year", "state"]:
+            raise DecodeError([f"expected a header starting ccode,year,state, got {header!r}"],
+                              line=1)
+        igos = [h.strip() for h in header[3:]]
+        for line, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise DecodeError([f"expected {len(header)} cells, got {len(row)}"], line=line)
+            ccode = _int(row[0], line, "ccode")
+            if ccode not in _by_ccode():
+                raise DecodeError([f"column 'ccode': no COW state has the code {ccode}"], line=line)
+            cells = row[3:]
+            if not _CELL_TEXTS.issuperset(cells):  # rare: odd spellings such as "1.0", or errors
+                cells = [str(_cell(v, line, igos[i])) for i, v in enumerate(cells)]
+            keyed.append((ccode, _int(row[1], line, "year"), cells))
+            if progress is not None and line % 1000 == 0:
+                progress(line, 0)
+    if not keyed:
+        raise DecodeError(["the panel has no rows"], line=2)
+    keyed.sort(key=lambda r: (r[0], r[1]))
+    years = [year for _, year, _ in keyed]
+    first_year, last_year = min(years), max(years)
+    ranges: dict[int, tuple[int, int]] = {}
+    for index, (ccode, _, _) in enumerate(keyed):
+        begin, _ = ranges.get(ccode, (index, index))
+        ranges[ccode] = (begin, index + 1)
+    by_column = list(zip(*(cells for _, _, cells in keyed), strict=True))
+
+    build = _Builder(registry)
+    system_end = build.bloc(SYSTEM_BLOC, "Correlates of War state system", "state-system",
+                            (first_year,), last_year, dissolved=False)[1]
+    states = {ccode: build.state(_by_ccode()[ccode]) for ccode in sorted(ranges)}
+    for ccode, (begin, stop) in sorted(ranges.items()):
+        build.spells(states[ccode], SYSTEM_BLOC, [(y, 1) for y in years[begin:stop]],
+                     system_end, last_year)
+    for column, column_cells in zip(igos, by_column, strict=True):
+        existing = {y for y, cell in zip(years, column_cells, strict=True) if cell != "-1"}
+        if not existing:
+            continue
+        bloc = column.upper()
+        _, end = build.bloc(bloc, bloc, column, existing, last_year)
+        for ccode, (begin, stop) in ranges.items():
+            chunk = column_cells[begin:stop]
+            if "1" in chunk or "2" in chunk or "3" in chunk:
+                build.spells(states[ccode], bloc,
+                             [(y, int(c)) for y, c in zip(years[begin:stop], chunk, strict=True)],
+                             end, last_year)
+    before = registry.position
+    registry.record(*build.events)
+    return registry.position - before
+
+
+def import_igo_year(registry: Registry, source: Source, *,
+                    progress: Progress | None = None) -> int:
+    """Import a COW IGO-year panel (format 3.0a: ``ioname, orgname, year, …, <state>…``).
+
+    State columns are COW's lower-case state names (``mali``, ``burkinafaso``). All or nothing;
+    returns the number of events recorded.
+    """
+    with _reading(source) as handle:
+        reader = csv.reader(handle)
+        header: list[str] = [h.strip() for h in next(reader, None) or []]
+        if header[:3] != list(_IGO_YEAR_LEAD):
+            raise DecodeError([f"expected a header starting ioname,orgname,year, got {header!r}"],
+                              line=1)
+        columns = {i: _by_column()[h] for i, h in enumerate(header) if h in _by_column()}
+        if not columns:
+            raise DecodeError(["the header names no COW state column (such as 'mali')"], line=1)
+        igos: dict[str, dict[str, Any]] = {}
+        for line, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise DecodeError([f"expected {len(header)} cells, got {len(row)}"], line=line)
+            name = row[0].strip()
+            year = _int(row[2], line, "year")
+            igo = igos.setdefault(name, {"orgname": row[1].strip(), "years": {}, "dead": False})
+            if "dead" in header:
+                igo["dead"] = igo["dead"] or row[header.index("dead")].strip() in ("1", "1.0")
+            igo["years"][year] = {i: _cell(row[i], line, header[i]) for i in columns}
+            if progress is not None and line % 1000 == 0:
+                progress(line, 0)
+    if not igos:
+        raise DecodeError(["the panel has no rows"], line=2)
+    build = _Builder(registry)
+    all_years = {y for igo in igos.values() for y in igo["years"]}
+    first_year, last_year = min(all_years), max(all_years)
+    states = {i: build.state(cow) for i, cow in sorted(columns.items(), key=lambda c: c[1].ccode)}
+    # -1 here means "not in the state system that year": the other cells say when it was.
+    system_end = build.bloc(SYSTEM_BLOC, "Correlates of War state system", "state-system",
+                            (first_year,), last_year, dissolved=False)[1]
+    for i, state in states.items():
+        present = sorted({y for igo in igos.values() for y, cells in igo["years"].items()
+                          if cells[i] >= 0})  # -9 is written for states outside it too
+        build.spells(state, SYSTEM_BLOC, [(y, 1) for y in present], system_end, last_year)
+    for name, igo in igos.items():
+        years = sorted(igo["years"])
+        _, end = build.bloc(name.upper(), igo["orgname"] or name, name.lower(), years, last_year,
+                            dissolved=igo["dead"] or None, ioname=name)
+        for i, state in states.items():
+            codes = [(y, igo["years"][y][i]) for y in years]
+            if any(code in _KINDS for _, code in codes):
+                build.spells(state, name.upper(), codes, end, last_year)
+    before = registry.position
+    registry.record(*build.events)
+    return registry.position - before
+
+
+# -- exporting ----------------------------------------------------------------------------
+
+
+def _year_rule(rule: str) -> tuple[int, int] | None:
+    """``"any"`` → None; ``"MM-DD"`` → (month, day)."""
+    if rule == "any":
+        return None
+    try:
+        month, day = (int(part) for part in rule.split("-"))
+        pendulum.date(2000, month, day)  # a leap year, so 02-29 is allowed
+    except ValueError:
+        raise ValueError(
+            f"rule: expected 'any' or a day of the year as 'MM-DD' (such as '12-31'), got {rule!r}"
+        ) from None
+    return month, day
+
+
+def _day_in(year: int, month_day: tuple[int, int]) -> int:
+    month, day = month_day
+    if (month, day) == (2, 29) and not pendulum.Date(year, 1, 1).is_leap_year():
+        day = 28
+    return pendulum.Date(year, month, day).toordinal()
+
+
+@attrs.frozen
+class _Line:
+    """One state's certain membership days in one bloc, and its kinds."""
+
+    spells: tuple[tuple[int, int], ...]  # [first certain day, first day surely not) pairs
+    kinds: tuple[tuple[int, str], ...]  # (last day it may have begun, kind), in order
+
+
+_FAR = pendulum.Date(9999, 12, 31).toordinal() + 1
+
+
+def _line(timeline: Timeline, state: str, bloc: str) -> _Line | None:
+    line = timeline.memberships.get((state, bloc))
+    if line is None:
+        return None
+    spells = []
+    kinds: list[tuple[int, str]] = []
+    for spell in line.spells:
+        start_hi = span(spell.start)[1]
+        end_lo = span(spell.end)[0] if spell.end is not None else _FAR
+        if start_hi < end_lo:
+            spells.append((start_hi, end_lo))
+    for entry in line.entries:
+        event = entry[3]
+        kind = getattr(event, "kind", None)
+        if isinstance(event, (StateJoined, KindChanged)) and kind is not None:
+            kinds.append((entry[1], kind))
+    return _Line(tuple(spells), tuple(kinds))
+
+
+def _code(line: _Line | None, year: int, month_day: tuple[int, int] | None) -> int:
+    if line is None:
+        return 0
+    first_day = pendulum.Date(year, 1, 1).toordinal()
+    last_day = pendulum.Date(year, 12, 31).toordinal()
+    for start, end in line.spells:
+        if month_day is None:
+            lo, hi = max(start, first_day), min(end - 1, last_day)
+            if lo > hi:
+                continue
+            day = hi  # the kind on the last certain day of the year
+        else:
+            day = _day_in(year, month_day)
+            if not start <= day < end:
+                continue
+        kind = "full"
+        for begun, each in line.kinds:
+            if begun <= day:
+                kind = each
+        return _CODES[kind]
+    return 0
+
+
+def _exists(timeline: Timeline, bloc: str, year: int) -> bool:
+    created, ended = timeline.lifetime("bloc", bloc)
+    if created is None:
+        return False
+    first_day = pendulum.Date(year, 1, 1).toordinal()
+    last_day = pendulum.Date(year, 12, 31).toordinal()
+    return created[0] <= last_day and (ended is None or ended[0] > first_day)
+
+
+def _ioname(timeline: Timeline, bloc: str, column: str) -> str:
+    created, _ = timeline.lifetime("bloc", bloc)
+    identifiers = getattr(created[3], "identifiers", {}) if created else {}
+    return str(identifiers.get("cow_ioname") or column.upper())
+
+
+def _cow_blocs(timeline: Timeline) -> list[tuple[str, str]]:
+    """(column, bloc id) of every bloc with a COW identifier, by column."""
+    found = []
+    for bloc in timeline.ids.get("bloc") or ():
+        created, _ = timeline.lifetime("bloc", bloc)
+        if created is None or bloc == SYSTEM_BLOC:
+            continue
+        column = getattr(created[3], "identifiers", {}).get("cow")
+        if column:
+            found.append((column, bloc))
+    return sorted(found)
+
+
+def _cow_states(timeline: Timeline) -> list[tuple[CowState, str]]:
+    found = []
+    for state in timeline.ids.get("state") or ():
+        created, _ = timeline.lifetime("state", state)
+        code = getattr(created[3], "identifiers", {}).get("cow") if created else None
+        if code and code.isdigit() and int(code) in _by_ccode():
+            found.append((_by_ccode()[int(code)], state))
+    return sorted(found, key=lambda pair: pair[0].ccode)
+
+
+def _system_years(timeline: Timeline, state: str, years: range,
+                  month_day: tuple[int, int] | None) -> list[int]:
+    line = _line(timeline, state, SYSTEM_BLOC)
+    if line is None:
+        return []
+    return [y for y in years if _code(line, y, month_day) != 0]
+
+
+def _year_range(timeline: Timeline, years: range | None) -> range:
+    if years is not None:
+        return years
+    created, _ = timeline.lifetime("bloc", SYSTEM_BLOC)
+    panel = getattr(created[3], "identifiers", {}).get("cow_panel_years") if created else None
+    if not panel:
+        raise ValueError("years: this registry holds no imported COW panel; "
+                         "pass the years to export, such as range(1816, 2015)")
+    first, last = (int(part) for part in panel.split("-"))
+    return range(first, last + 1)
+
+
+def export_state_year(registry: Registry, target: Source, *, rule: str = "any",
+                      years: range | None = None) -> int:
+    """Write the registry as a COW state-year panel (format 3.0b); returns the row count.
+
+    Rows are the years each state spent in the COW state system (membership of
+    ``"COW-SYSTEM"``, on any day of the year), columns the blocs with a COW identifier, by
+    name. ``rule`` decides how a year is coded: ``"any"`` (the default) codes a state a
+    member if it was certainly a member on at least one day of the year, with its kind on the
+    last such day; ``"MM-DD"`` (such as
+    ``"12-31"``) codes the membership on that day of each year. Years in which the bloc did not
+    exist are -1. ``years`` limits the rows (default: from the state system's start to 2014).
+    """
+    month_day = _year_rule(rule)
+    timeline = registry._view(None)[0]
+    span_years = _year_range(timeline, years)
+    blocs = _cow_blocs(timeline)
+    exists = {bloc: [_exists(timeline, bloc, y) for y in span_years] for _, bloc in blocs}
+    count = 0
+    with _writing(target) as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["ccode", "year", "state", *(column for column, _ in blocs)])
+        for cow, state in _cow_states(timeline):
+            lines = {bloc: _line(timeline, state, bloc) for _, bloc in blocs}
+            for year in _system_years(timeline, state, span_years, None):  # rows: any day
+                offset = year - span_years.start
+                writer.writerow([cow.ccode, year, cow.column, *(
+                    _code(lines[bloc], year, month_day) if exists[bloc][offset] else -1
+                    for _, bloc in blocs
+                )])
+                count += 1
+    return count
+
+
+def export_igo_year(registry: Registry, target: Source, *, rule: str = "any",
+                    years: range | None = None) -> int:
+    """Write the registry as a COW IGO-year panel (format 3.0a); returns the row count.
+
+    One row per bloc with a COW identifier and year of its existence; one column per COW state
+    (-1 where the state was not in the state system that year). ``rule`` as for
+    :func:`export_state_year`.
+    """
+    month_day = _year_rule(rule)
+    timeline = registry._view(None)[0]
+    span_years = _year_range(timeline, years)
+    known = dict((cow.ccode, state) for cow, state in _cow_states(timeline))
+    columns = sorted(cow_states(), key=lambda c: c.column)
+    has_system = timeline.exists("bloc", SYSTEM_BLOC)
+    in_system = {
+        cow.ccode: set(_system_years(timeline, known[cow.ccode], span_years, None)
+                       if has_system else span_years)
+        for cow in columns if cow.ccode in known
+    }
+    count = 0
+    with _writing(target) as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([*_IGO_YEAR_LEAD, *(c.column for c in columns)])
+        for column, bloc in _cow_blocs(timeline):
+            name = timeline.name_on("bloc", bloc, 0) or bloc
+            ioname = _ioname(timeline, bloc, column)
+            lines = {c.ccode: _line(timeline, known[c.ccode], bloc) for c in columns
+                     if c.ccode in known}
+            for year in span_years:
+                if not _exists(timeline, bloc, year):
+                    continue
+                writer.writerow([ioname, name, year, *(
+                    _code(lines[c.ccode], year, month_day) if year in in_system.get(c.ccode, ())
+                    else -1
+                    for c in columns
+                )])
+                count += 1
+    return count

@@ -1,0 +1,209 @@
+"""Correlates of War panels: import into events, export back, on a fixture and the real files."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from aes_membership import DecodeError, Registry, Truth
+from aes_membership.interop import cow
+from conftest import shared_file
+
+# A hand-made state-year panel: Mali (432) and Niger (436) from 1958, Zanzibar (511, a
+# historical state) for 1963-1964; three IGOs. "xigo" exists 1960-1962 only.
+STATE_YEAR = """ccode,year,state,ecowas,uemoa,xigo
+432,1960,mali,-1,-1,1
+432,1961,mali,-1,-1,1
+432,1962,mali,-1,-1,0
+432,1975,mali,1,-1,-1
+432,1976,mali,1,-1,-1
+432,1977,mali,-9,-1,-1
+432,1978,mali,1,-1,-1
+432,1994,mali,1,1,-1
+432,1995,mali,1,1,-1
+436,1960,niger,-1,-1,3
+436,1961,niger,-1,-1,2
+436,1962,niger,-1,-1,2
+436,1975,niger,1,-1,-1
+436,1976,niger,0,-1,-1
+436,1977,niger,0,-1,-1
+436,1978,niger,1,-1,-1
+436,1994,niger,1,1,-1
+436,1995,niger,1,0,-1
+511,1963,zanzibar,-1,-1,-1
+511,1964,zanzibar,-1,-1,-1
+"""
+
+
+def _cells(text: str, lead: int) -> dict[tuple[str, ...], int]:
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0]
+    return {(row[0], row[1], row[2], header[i]): int(row[i])
+            for row in rows[1:] for i in range(lead, len(header))}
+
+
+@pytest.fixture
+def fixture_registry() -> Registry:
+    reg = Registry()
+    cow.import_state_year(reg, io.StringIO(STATE_YEAR))
+    return reg
+
+
+def test_state_ids_are_iso_where_possible_and_cow_otherwise(fixture_registry: Registry) -> None:
+    """Mali is MLI and Niger NER (ISO alpha-3); Zanzibar, with no ISO code, is COW-ZAN."""
+    assert fixture_registry.ids("state") == {"MLI", "NER", "COW-ZAN"}
+    registered = fixture_registry.history("COW-ZAN")[0]
+    assert registered.identifiers == {"cow": "511", "cow_abbrev": "ZAN"}  # type: ignore[attr-defined]
+
+
+def test_codes_become_memberships_of_the_right_kind(fixture_registry: Registry) -> None:
+    """1/2/3 are full, associate and observer; 0 is not a member; kinds change by year."""
+    reg = fixture_registry
+    assert reg.snapshot("1960-12-31").kind("NER", "XIGO") == "observer"
+    assert reg.snapshot("1961-12-31").kind("NER", "XIGO") == "associate"
+    assert reg.snapshot("1961-12-31").kind("MLI", "XIGO") == "full"
+    assert not reg.snapshot("1962-12-31").is_member("MLI", "XIGO")
+    assert not reg.snapshot("1976-12-31").is_member("NER", "ECOWAS")
+    assert reg.snapshot("1978-12-31").is_member("NER", "ECOWAS")
+
+
+def test_missing_cells_are_never_membership(fixture_registry: Registry) -> None:
+    """Mali's -9 for ECOWAS in 1977 ends the spell: no membership is invented that year.
+
+    (The fixture has no rows for 1979-1993: out of the state system, so the spell ends too.)
+    """
+    reg = fixture_registry
+    assert not reg.snapshot("1977-06-30").is_member("MLI", "ECOWAS")
+    assert [(str(p.start), str(p.end)) for p in reg.periods("MLI", "ECOWAS")] == [
+        ("1975", "1977"), ("1978", "1979"), ("1994", "None")]
+
+
+def test_years_are_year_precision_with_three_valued_answers(fixture_registry: Registry) -> None:
+    """A spell starting "1975" is UNKNOWN during 1975 and YES by its last day."""
+    snap = fixture_registry.snapshot("1975-03-01")
+    assert snap.truth_member("MLI", "ECOWAS") is Truth.UNKNOWN
+    assert fixture_registry.snapshot("1975-12-31").truth_member("MLI", "ECOWAS") is Truth.YES
+
+
+def test_an_igo_that_stopped_existing_is_dissolved(fixture_registry: Registry) -> None:
+    """XIGO has cells only for 1960-1962 (-1 after), so it is dissolved in 1963."""
+    dissolved = [e for e in fixture_registry.history("XIGO") if e.TYPE == "bloc-dissolved"]
+    assert [str(e.effective) for e in dissolved] == ["1963"]
+
+
+def test_state_year_round_trip_is_exact_apart_from_missing_cells(
+        fixture_registry: Registry) -> None:
+    """Exporting gives back every cell of the fixture except -9, which comes back as 0."""
+    out = io.StringIO()
+    rows = cow.export_state_year(fixture_registry, out)
+    assert rows == STATE_YEAR.count("\n") - 1
+    before, after = _cells(STATE_YEAR, 3), _cells(out.getvalue(), 3)
+    assert before.keys() == after.keys()
+    changed = [(before[k], after[k]) for k in before if before[k] != after[k]]
+    assert changed == [(-9, 0)]
+
+
+def test_export_rule_on_a_given_day(fixture_registry: Registry) -> None:
+    """rule="06-30" codes each year by membership on 30 June, which year precision leaves
+    uncertain in the first year of a spell."""
+    out = io.StringIO()
+    cow.export_state_year(fixture_registry, out, rule="06-30")
+    by_year = {(row[0], row[1]): row for row in csv.reader(io.StringIO(out.getvalue()))}
+    header = next(csv.reader(io.StringIO(out.getvalue())))
+    column = header.index("ecowas")
+    assert by_year[("432", "1975")][column] == "0"  # joined "1975": not certain on 30 June
+    assert by_year[("432", "1976")][column] == "1"
+    with pytest.raises(ValueError, match="'any' or a day of the year"):
+        cow.export_state_year(fixture_registry, io.StringIO(), rule="June")
+
+
+def test_bad_cells_name_line_and_column() -> None:
+    """A cell outside the code list is reported with its line and column; nothing recorded."""
+    reg = Registry()
+    bad = STATE_YEAR.replace("432,1976,mali,1,", "432,1976,mali,7,")
+    with pytest.raises(DecodeError, match=r"line 6: column 'ecowas': expected one of") as caught:
+        cow.import_state_year(reg, io.StringIO(bad))
+    assert caught.value.line == 6
+    assert reg.position == 0
+    with pytest.raises(DecodeError, match="no COW state has the code 999"):
+        cow.import_state_year(reg, io.StringIO(STATE_YEAR + "999,1990,atlantis,1,1,1\n"))
+    with pytest.raises(DecodeError, match="header"):
+        cow.import_state_year(reg, io.StringIO("a,b,c\n1,2,3\n"))
+    assert reg.position == 0
+
+
+def test_igo_year_round_trip_on_a_fixture() -> None:
+    """An IGO-year panel (format 3.0a) imports and exports back cell for cell."""
+    states = [s.column for s in sorted(cow.cow_states(), key=lambda s: s.column)]
+    header = ["ioname", "orgname", "year", *states]
+    rows = []
+    for year in (1994, 1995, 1996):
+        cells = {s: (-1 if s == "zanzibar" else 0) for s in states}
+        cells["mali"] = 1
+        cells["niger"] = 1 if year < 1996 else 0
+        cells["senegal"] = 3 if year == 1994 else 2
+        rows.append(["UEMOA", "West African Economic and Monetary Union", year,
+                     *(cells[s] for s in states)])
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([header, *rows])
+    reg = Registry()
+    cow.import_igo_year(reg, io.StringIO(text.getvalue()))
+    assert reg.snapshot("1995-12-31").members("UEMOA") == {"MLI", "NER", "SEN"}
+    assert reg.snapshot("1994-12-31").kind("SEN", "UEMOA") == "observer"
+    out = io.StringIO()
+    assert cow.export_igo_year(reg, out, years=range(1994, 1997)) == 3
+    assert out.getvalue() == text.getvalue()
+
+
+# -- the real Correlates of War files (skipped where absent) --------------------------------
+
+
+@pytest.fixture(scope="module")
+def cow_registry() -> Registry:
+    reg = Registry()
+    cow.import_state_year(reg, shared_file("cow-igo-v3", "state_year_format3.csv.gz"))
+    return reg
+
+
+def _real_rows() -> tuple[list[str], list[list[str]]]:
+    path = shared_file("cow-igo-v3", "state_year_format3.csv.gz")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], rows[1:]
+
+
+@pytest.mark.slow
+def test_mali_in_1990_agrees_with_the_file(cow_registry: Registry) -> None:
+    """The IGOs Mali belonged to during 1990 are exactly those the file codes 1, 2 or 3."""
+    header, rows = _real_rows()
+    mali = next(r for r in rows if r[0] == "432" and r[1] == "1990")
+    expected = {header[i].upper() for i in range(3, len(header)) if mali[i] in ("1", "2", "3")}
+    answer = cow_registry.snapshot("1990-12-31").blocs_of("MLI") - {cow.SYSTEM_BLOC}
+    assert answer == expected
+    assert len(expected) > 50
+
+
+@pytest.mark.slow
+def test_full_state_year_round_trip(cow_registry: Registry, tmp_path: Path) -> None:
+    """Every cell comes back except the documented ones: -9 (as 0) and -1 inside an IGO's life."""
+    header, rows = _real_rows()
+    out = tmp_path / "state_year.csv"
+    assert cow.export_state_year(cow_registry, out) == len(rows)
+    with out.open(encoding="utf-8") as handle:
+        again = list(csv.reader(handle))
+    assert sorted(again[0][3:]) == sorted(header[3:])  # columns sorted by name on export
+    where = [again[0].index(column) for column in header]
+    changes: Counter[tuple[str, str]] = Counter()
+    for old, new in zip(rows, again[1:], strict=True):
+        assert old[:3] == new[:3]
+        for a, b in zip(old[3:], (new[i] for i in where[3:]), strict=True):
+            if a != b:
+                changes[(a, b)] += 1
+    assert set(changes) <= {("-9", "0"), ("-1", "0")}
+    assert changes[("-1", "0")] == 2345  # gaps inside an IGO's life (docs/interop.md)
+    assert changes[("-9", "0")] == sum(r[3:].count("-9") for r in rows)
