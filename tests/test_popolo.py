@@ -1,0 +1,127 @@
+"""Popolo JSON: exports validate against the official schemas; imports give the same answers."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from aes_membership import DecodeError, Registry
+from aes_membership.interop.popolo import export_popolo, import_popolo, to_popolo
+from conftest import shared_file
+
+KINDS = {"persons": "person", "organizations": "organization", "memberships": "membership",
+         "posts": "post"}
+
+
+def _validators() -> dict[str, Any]:
+    jsonschema = pytest.importorskip("jsonschema")
+    referencing = pytest.importorskip("referencing")
+    folder = shared_file("popolo-schemas", "membership.json").parent
+    resources = []
+    for path in folder.glob("*.json"):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        resource = referencing.Resource.from_contents(
+            schema, default_specification=referencing.jsonschema.DRAFT3)
+        resources.append((schema["id"].rstrip("#"), resource))
+        resources.append((schema["id"], resource))
+    registry = referencing.Registry().with_resources(resources)
+    return {
+        kind: jsonschema.Draft3Validator(
+            json.loads((folder / f"{name}.json").read_text(encoding="utf-8")),
+            registry=registry, format_checker=jsonschema.Draft3Validator.FORMAT_CHECKER)
+        for kind, name in KINDS.items()
+    }
+
+
+def _assert_valid(data: dict[str, list[dict[str, Any]]]) -> None:
+    validators = _validators()
+    for kind, items in data.items():
+        for item in items:
+            errors = list(validators[kind].iter_errors(item))
+            assert not errors, f"{kind} {item.get('id')}: {errors[0].message}"
+
+
+def test_whole_history_validates_against_the_popolo_schemas(wa: Registry) -> None:
+    """Every person, organisation, membership and post exported is valid Popolo."""
+    data = to_popolo(wa)
+    assert {k: bool(v) for k, v in data.items()} == dict.fromkeys(KINDS, True)
+    _assert_valid(data)
+
+
+def test_snapshot_export_validates_and_lists_only_that_day(wa: Registry) -> None:
+    """A snapshot export lists the memberships in force that day, and is valid Popolo."""
+    data = to_popolo(wa, on="2025-02-01")
+    _assert_valid(data)
+    ecowas = {m["member"]["id"] for m in data["memberships"]
+              if m.get("organization_id") == "ECOWAS" and "member" in m}
+    assert ecowas == wa.snapshot("2025-02-01").members("ECOWAS")
+    assert "MLI" not in ecowas
+
+
+def test_end_dates_are_last_days(wa: Registry) -> None:
+    """Popolo's end_date is the last day: Mali's ECOWAS membership ends 2025-01-29 → 2025-01-28."""
+    data = to_popolo(wa)
+    mali = [m for m in data["memberships"]
+            if m.get("organization_id") == "ECOWAS" and m.get("member", {}).get("id") == "MLI"]
+    assert [m["end_date"] for m in mali] == ["2025-01-28"]
+    assert wa.periods("MLI", "ECOWAS")[-1].end.isoformat() == "2025-01-29"
+
+
+def test_partial_dates_keep_their_precision(wa: Registry) -> None:
+    """Cape Verde joined ECOWAS "in 1977": Popolo says start_date "1977"."""
+    data = to_popolo(wa)
+    cape_verde = [m for m in data["memberships"] if m.get("member", {}).get("id") == "CPV"]
+    assert cape_verde[0]["start_date"] == "1977"
+
+
+def test_import_gives_the_same_answers_and_is_idempotent(wa: Registry) -> None:
+    """Importing an export answers like the original on any date; a second import adds nothing."""
+    data = to_popolo(wa)
+    copy = Registry()
+    assert import_popolo(copy, data) > 0
+    for on in ("1975-06-01", "1977-12-31", "2001-01-01", "2024-06-01", "2025-02-01", "2026-01-01"):
+        a, b = wa.snapshot(on), copy.snapshot(on)
+        assert {x: a.members(x) for x in a.blocs()} == {x: b.members(x) for x in b.blocs()}
+        assert {p: a.holders(p) for p in a.posts()} == {p: b.holders(p) for p in b.posts()}
+    assert import_popolo(copy, data) == 0
+    assert to_popolo(copy)["memberships"] == data["memberships"]
+
+
+def test_export_to_a_file_and_back(wa: Registry, tmp_path: Any) -> None:
+    """export_popolo writes JSON that import_popolo reads from a path."""
+    path = tmp_path / "wa.popolo.json"
+    count = export_popolo(wa, path)
+    assert count == len(json.loads(path.read_text(encoding="utf-8"))["memberships"])
+    copy = Registry()
+    import_popolo(copy, path)
+    assert copy.snapshot("2024-01-01").members("AES") == {"BFA", "MLI", "NER"}
+
+
+def test_bad_popolo_is_refused_with_the_item_named() -> None:
+    """A membership with a bad date or an unknown organisation names itself; nothing recorded."""
+    reg = Registry()
+    data = {
+        "organizations": [{"id": "MLI", "name": "Mali"},
+                          {"id": "AES", "name": "AES", "founding_date": "2023-09-16"}],
+        "memberships": [{"member": {"@type": "Organization", "id": "MLI"},
+                         "organization_id": "AES", "start_date": "16/09/2023"}],
+    }
+    with pytest.raises(DecodeError, match=r"\$\.memberships\[0\]\.start_date"):
+        import_popolo(reg, data)
+    data["memberships"][0]["start_date"] = "2023-09-16"
+    data["memberships"][0]["organization_id"] = "ECOWAS"
+    with pytest.raises(DecodeError, match="unknown organization 'ECOWAS'"):
+        import_popolo(reg, data)
+    with pytest.raises(DecodeError, match="container"):
+        import_popolo(reg, io.StringIO("[1, 2]"))
+    assert reg.position == 0
+
+
+def test_the_schema_check_itself_catches_bad_items() -> None:
+    """The validators used above reject a date Popolo does not allow and a link without URL."""
+    validators = _validators()
+    assert list(validators["memberships"].iter_errors({"start_date": "16/09/2023"}))
+    assert list(validators["organizations"].iter_errors({"sources": [{"note": "no url"}]}))
