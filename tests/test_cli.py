@@ -69,3 +69,51 @@ def test_export_import_round_trip(db: str, tmp_path: Path, capsys: pytest.Captur
     assert main(["import", str(out), "--db", target]) == 0
     assert main(["export", "--db", target, "--out", str(tmp_path / "again.jsonl")]) == 0
     assert out.read_text() == (tmp_path / "again.jsonl").read_text()
+
+
+def test_popolo_export_and_import(db: str, tmp_path: Path) -> None:
+    """export --format popolo writes a container that import --format popolo reads back."""
+    out = tmp_path / "wa.popolo.json"
+    assert main(["export", "--format", "popolo", "--db", db, "--out", str(out)]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert {"persons", "organizations", "memberships", "posts"} <= data.keys()
+    target = str(tmp_path / "popolo.sqlite")
+    assert main(["import", str(out), "--format", "popolo", "--db", target]) == 0
+    assert main(["members", "AES", "--on", "2025-01-01", "--db", target]) == 0
+    snapshot = tmp_path / "day.json"
+    assert main(["export", "--format", "popolo", "--on", "2025-02-01", "--db", db,
+                 "--out", str(snapshot)]) == 0
+    states = {m["member"]["id"] for m in json.loads(snapshot.read_text())["memberships"]
+              if m.get("organization_id") == "ECOWAS" and "member" in m}
+    assert len(states) == 12
+
+
+def test_cow_panel_import_export_and_chart(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A COW state-year panel imports, exports back unchanged, and charts from the CLI."""
+    panel = tmp_path / "panel.csv"
+    panel.write_text("ccode,year,state,ecowas\n432,1975,mali,1\n432,1976,mali,1\n"
+                     "436,1975,niger,0\n436,1976,niger,1\n", encoding="utf-8")
+    db = str(tmp_path / "cow.sqlite")
+    assert main(["import", str(panel), "--format", "cow-state-year", "--db", db]) == 0
+    assert "recorded" in capsys.readouterr().err
+    again = tmp_path / "again.csv"
+    assert main(["export", "--format", "cow-state-year", "--db", db, "--out", str(again)]) == 0
+    assert again.read_text(encoding="utf-8") == panel.read_text(encoding="utf-8")
+    picture = tmp_path / "ecowas.png"
+    assert main(["chart", "ECOWAS", "--out", str(picture), "--db", db]) == 0
+    assert picture.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_import_of_a_bad_panel_is_one_line_and_records_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad cell in a panel is reported with its line; the store stays empty."""
+    panel = tmp_path / "bad.csv"
+    panel.write_text("ccode,year,state,ecowas\n432,1975,mali,1\n432,1976,mali,yes\n",
+                     encoding="utf-8")
+    db = str(tmp_path / "bad.sqlite")
+    assert main(["import", str(panel), "--format", "cow-state-year", "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert "line 3: column 'ecowas'" in err and err.count("\n") == 1
+    assert main(["export", "--db", db]) == 0
+    assert capsys.readouterr().out == ""

@@ -150,27 +150,62 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         store.close()
 
 
+FORMATS = ("jsonl", "popolo", "cow-state-year", "cow-igo-year")
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .interop.jsonl import export_events
+    from .interop import cow, jsonl, popolo
 
     with _open(args) as registry:
-        if args.out == "-":
-            export_events(registry, sys.stdout)
+        target: Any = sys.stdout if args.out == "-" else args.out
+        if args.format == "jsonl":
+            count = jsonl.export_events(registry, target, as_known_at=args.as_known_at)
+            what = "events"
+        elif args.format == "popolo":
+            count = popolo.export_popolo(registry, target, on=args.on,
+                                         as_known_at=args.as_known_at)
+            what = "memberships"
         else:
-            count = export_events(registry, args.out)
-            sys.stderr.write(f"exported {count} events to {args.out}\n")
+            export = cow.export_state_year if args.format == "cow-state-year" \
+                else cow.export_igo_year
+            count = export(registry, target, rule=args.rule)
+            what = "rows"
+        if args.out != "-":
+            sys.stderr.write(f"exported {count} {what} to {args.out}\n")
     return 0
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from .interop.jsonl import import_events
+    from .interop import cow, jsonl, popolo
+    from .interop.progress import TerminalProgress
 
     if not Path(args.file).exists():
         raise MembershipError(f"no such file: {args.file!r}")
+    progress = TerminalProgress()
     with _open(args) as registry:
         before = registry.position
-        read = import_events(registry, args.file)
-        sys.stderr.write(f"read {read} events, recorded {registry.position - before} new\n")
+        try:
+            if args.format == "jsonl":
+                jsonl.import_events(registry, args.file, progress=progress)
+            elif args.format == "popolo":
+                popolo.import_popolo(registry, args.file, progress=progress)
+            elif args.format == "cow-state-year":
+                cow.import_state_year(registry, args.file, states_file=args.states_file,
+                                      progress=progress)
+            else:
+                cow.import_igo_year(registry, args.file, states_file=args.states_file,
+                                    progress=progress)
+        finally:
+            progress.close()
+        sys.stderr.write(f"recorded {registry.position - before} new events "
+                         f"from {args.file}\n")
+    return 0
+
+
+def _cmd_chart(args: argparse.Namespace) -> int:
+    with _open(args) as registry:
+        registry.chart(args.subject, args.out, as_known_at=args.as_known_at)
+    sys.stderr.write(f"wrote {args.out}\n")
     return 0
 
 
@@ -212,12 +247,30 @@ def _parser() -> argparse.ArgumentParser:
     history.set_defaults(func=_cmd_history)
     verify = command("verify", "check the stored log's hash chain")
     verify.set_defaults(func=_cmd_verify)
-    export = command("export", "write every event as JSON Lines")
+    export = command("export", "write the history as JSON Lines, Popolo or a COW panel")
+    export.add_argument("--format", choices=FORMATS, default="jsonl",
+                        help="jsonl (default: every event, lossless), popolo, cow-state-year, "
+                             "cow-igo-year")
     export.add_argument("--out", default="-", help="file to write (default: standard output)")
+    export.add_argument("--on", default=None,
+                        help="popolo only: export the snapshot of this date, not the history")
+    export.add_argument("--rule", default="any",
+                        help="COW panels: code a year by membership on 'any' day (default) or "
+                             "on a day of the year given as MM-DD")
+    export.add_argument("--as-known-at", default=None)
     export.set_defaults(func=_cmd_export)
-    imported = command("import", "record the events of a JSON Lines file (all or nothing)")
+    imported = command("import", "record a file's events, all or nothing")
     imported.add_argument("file")
+    imported.add_argument("--format", choices=FORMATS, default="jsonl",
+                          help="jsonl (default), popolo, cow-state-year, cow-igo-year")
+    imported.add_argument("--states-file", default=None,
+                          help="COW panels: COW's state list (states2016.csv) for state names")
     imported.set_defaults(func=_cmd_import)
+    chart = command("chart", "draw a bloc's members or a state's blocs over time (PNG or SVG)")
+    chart.add_argument("subject", help="a bloc id (ECOWAS) or a state id (MLI)")
+    chart.add_argument("--out", required=True, help="the picture to write: .png or .svg")
+    chart.add_argument("--as-known-at", default=None)
+    chart.set_defaults(func=_cmd_chart)
     return parser
 
 

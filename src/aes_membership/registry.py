@@ -565,3 +565,27 @@ class Registry:
     def verify(self) -> VerifyReport:
         """Re-read the store and check that no row was changed behind the library's back."""
         return self._store.verify()
+
+    # -- tables and pictures (optional extras) -----------------------------------------------
+
+    def memberships_frame(self, *, as_known_at: KnownAt = None) -> Any:
+        """A pandas DataFrame with one row per stretch of membership (``pandas`` extra);
+        see :func:`aes_membership.interop.frames.memberships_frame`."""
+        from .interop.frames import memberships_frame
+
+        return memberships_frame(self, as_known_at=as_known_at)
+
+    def tenures_frame(self, *, as_known_at: KnownAt = None) -> Any:
+        """A pandas DataFrame with one row per tenure of a post (``pandas`` extra)."""
+        from .interop.frames import tenures_frame
+
+        return tenures_frame(self, as_known_at=as_known_at)
+
+    def chart(self, subject: str, out: str | os.PathLike[str] | None = None, *,
+              as_known_at: KnownAt = None, until: _dt.date | None = None) -> Any:
+        """A timeline chart of a bloc (its members, suspensions and leaders) or of a state
+        (its blocs), as a matplotlib Figure, saved to ``out`` (PNG or SVG) when given
+        (``plot`` extra); see :mod:`aes_membership.interop.charts`."""
+        from .interop.charts import chart
+
+        return chart(self, subject, out, as_known_at=as_known_at, until=until)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
 import pendulum
@@ -303,6 +304,12 @@ class Snapshot:
     def __repr__(self) -> str:
         known = f", as_known_at={self.basis.as_known_at}" if self.basis.as_known_at else ""
         return f"<Snapshot on={self.basis.on} position={self.basis.position}{known}>"
+
+    def to_frame(self) -> Any:
+        """The memberships in force on this date as a pandas DataFrame (``pandas`` extra)."""
+        from .interop.frames import snapshot_frame
+
+        return snapshot_frame(self)
 
     def _repr_html_(self) -> str:
         rows = []

@@ -26,7 +26,7 @@ import csv
 import gzip
 import io
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from importlib import resources
 from typing import IO, Any
@@ -47,6 +47,7 @@ from ..events import (
 )
 from ..registry import Registry
 from ..timeline import Timeline
+from .progress import Progress
 
 __all__ = [
     "SYSTEM_BLOC",
@@ -68,7 +69,6 @@ _CELL_TEXTS = frozenset(str(v) for v in _VALID)
 _IGO_YEAR_LEAD = ("ioname", "orgname", "year")
 
 Source = str | os.PathLike[str] | IO[str]
-Progress = Callable[[int, int], None]
 
 
 @attrs.frozen
@@ -161,20 +161,33 @@ def _int(text: str, line: int, column: str) -> int:
 # -- turning yearly codes into events -----------------------------------------------------
 
 
+def _state_names(states_file: Source | None) -> dict[int, str]:
+    """COW's state names from its state list (``states2016.csv``), when given."""
+    if states_file is None:
+        return {}
+    with _reading(states_file) as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"ccode", "statenme"} <= set(reader.fieldnames):
+            raise DecodeError(["states_file: expected COW's state list with columns "
+                               "ccode and statenme"], line=1)
+        return {int(row["ccode"]): row["statenme"].strip() for row in reader}
+
+
 class _Builder:
     """Collects the events of one import, so they can be recorded as one batch."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, names: dict[int, str]) -> None:
         self.events: list[Event] = []
         self.known_states = registry.ids("state")
         self.registered: set[str] = set()
+        self.names = names
 
     def state(self, cow: CowState) -> str:
         ident = cow.ident
         if ident not in self.known_states and ident not in self.registered:
             self.registered.add(ident)
             self.events.append(StateRegistered(
-                state=ident, name=cow.column, source=SOURCE,
+                state=ident, name=self.names.get(cow.ccode, cow.column), source=SOURCE,
                 identifiers={"cow": str(cow.ccode), "cow_abbrev": cow.abbrev},
             ))
         return ident
@@ -223,11 +236,24 @@ class _Builder:
         self.events.append(StateWithdrew(state=state, bloc=bloc, on=str(year), source=SOURCE))
 
 
-def import_state_year(registry: Registry, source: Source, *,
+def _record(registry: Registry, events: list[Event], progress: Progress | None) -> int:
+    if progress is not None:
+        progress("recording", 0, len(events))
+    before = registry.position
+    registry.record(*events)
+    recorded = registry.position - before
+    if progress is not None:
+        progress("recorded", len(events), len(events))
+    return recorded
+
+
+def import_state_year(registry: Registry, source: Source, *, states_file: Source | None = None,
                       progress: Progress | None = None) -> int:
     """Import a COW state-year panel (format 3.0b: ``ccode, year, state, <igo>…``).
 
-    All or nothing: a bad cell raises :class:`DecodeError` with its line and column, and
+    States already registered are reused; new ones are named from COW's state list
+    ``states_file`` (``states2016.csv``) when given, else by their COW column name. All or
+    nothing: a bad cell raises :class:`DecodeError` with its line and column, and
     nothing is recorded. Returns the number of events recorded.
     """
     keyed: list[tuple[int, int, list[str]]] = []
@@ -251,7 +277,7 @@ def import_state_year(registry: Registry, source: Source, *,
                 cells = [str(_cell(v, line, igos[i])) for i, v in enumerate(cells)]
             keyed.append((ccode, _int(row[1], line, "year"), cells))
             if progress is not None and line % 1000 == 0:
-                progress(line, 0)
+                progress("reading", line, None)
     if not keyed:
         raise DecodeError(["the panel has no rows"], line=2)
     keyed.sort(key=lambda r: (r[0], r[1]))
@@ -263,7 +289,7 @@ def import_state_year(registry: Registry, source: Source, *,
         ranges[ccode] = (begin, index + 1)
     by_column = list(zip(*(cells for _, _, cells in keyed), strict=True))
 
-    build = _Builder(registry)
+    build = _Builder(registry, _state_names(states_file))
     system_end = build.bloc(SYSTEM_BLOC, "Correlates of War state system", "state-system",
                             (first_year,), last_year, dissolved=False)[1]
     states = {ccode: build.state(_by_ccode()[ccode]) for ccode in sorted(ranges)}
@@ -282,12 +308,10 @@ def import_state_year(registry: Registry, source: Source, *,
                 build.spells(states[ccode], bloc,
                              [(y, int(c)) for y, c in zip(years[begin:stop], chunk, strict=True)],
                              end, last_year)
-    before = registry.position
-    registry.record(*build.events)
-    return registry.position - before
+    return _record(registry, build.events, progress)
 
 
-def import_igo_year(registry: Registry, source: Source, *,
+def import_igo_year(registry: Registry, source: Source, *, states_file: Source | None = None,
                     progress: Progress | None = None) -> int:
     """Import a COW IGO-year panel (format 3.0a: ``ioname, orgname, year, …, <state>…``).
 
@@ -316,10 +340,10 @@ def import_igo_year(registry: Registry, source: Source, *,
                 igo["dead"] = igo["dead"] or row[header.index("dead")].strip() in ("1", "1.0")
             igo["years"][year] = {i: _cell(row[i], line, header[i]) for i in columns}
             if progress is not None and line % 1000 == 0:
-                progress(line, 0)
+                progress("reading", line, None)
     if not igos:
         raise DecodeError(["the panel has no rows"], line=2)
-    build = _Builder(registry)
+    build = _Builder(registry, _state_names(states_file))
     all_years = {y for igo in igos.values() for y in igo["years"]}
     first_year, last_year = min(all_years), max(all_years)
     states = {i: build.state(cow) for i, cow in sorted(columns.items(), key=lambda c: c[1].ccode)}
@@ -338,9 +362,7 @@ def import_igo_year(registry: Registry, source: Source, *,
             codes = [(y, igo["years"][y][i]) for y in years]
             if any(code in _KINDS for _, code in codes):
                 build.spells(state, name.upper(), codes, end, last_year)
-    before = registry.position
-    registry.record(*build.events)
-    return registry.position - before
+    return _record(registry, build.events, progress)
 
 
 # -- exporting ----------------------------------------------------------------------------

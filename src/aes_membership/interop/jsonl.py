@@ -26,6 +26,7 @@ from ..errors import DateError, DecodeError
 from ..events import Event
 from ..registry import KnownAt, Registry
 from ..stores.base import Recorded, format_instant
+from .progress import Progress
 
 __all__ = ["export_events", "import_events", "read_events"]
 
@@ -110,6 +111,7 @@ def import_events(
     *,
     recorded_at: Literal["keep", "now"] = "keep",
     codec: Codec | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Record every event of a JSON Lines file into ``registry`` as one batch.
 
@@ -120,12 +122,20 @@ def import_events(
     """
     if recorded_at not in ("keep", "now"):
         raise ValueError(f"recorded_at: expected 'keep' or 'now', got {recorded_at!r}")
-    pairs = list(read_events(source, codec=codec))
+    pairs = []
+    for pair in read_events(source, codec=codec):
+        pairs.append(pair)
+        if progress is not None and len(pairs) % 1000 == 0:
+            progress("reading", len(pairs), None)
     events = [event for event, _ in pairs]
+    if progress is not None:
+        progress("recording", 0, len(events))
     if recorded_at == "keep" and pairs and all(stamp is not None for _, stamp in pairs):
         stamps = [stamp for _, stamp in pairs if stamp is not None]
         registry.record(*events, recorded_at=stamps)
     else:
         registry.record(*events)
+    if progress is not None:
+        progress("recorded", len(events), len(events))
     return len(events)
 

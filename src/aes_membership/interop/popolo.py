@@ -36,6 +36,7 @@ from ..events import (
 )
 from ..registry import KnownAt, Registry
 from ._tables import date_text, last_day_text, membership_segments, tenure_rows
+from .progress import Progress
 
 __all__ = ["export_popolo", "import_popolo", "to_popolo"]
 
@@ -211,7 +212,7 @@ def _event_id(*parts: str) -> uuid.UUID:
 
 
 def import_popolo(registry: Registry, source: Target | dict[str, Any], *,
-                  source_note: str | None = None) -> int:
+                  source_note: str | None = None, progress: Progress | None = None) -> int:
     """Record the memberships of a Popolo container as events; returns how many were new.
 
     Organisations that are members of others become states, the others blocs (a bloc's
@@ -338,8 +339,12 @@ def import_popolo(registry: Registry, source: Target | dict[str, Any], *,
         if end is not None:
             events.append(HolderLeft(id=_event_id("left", tag), post=post, person=person,
                                      on=end, source=note))
+    if progress is not None:
+        progress("recording", 0, len(events))
     before = registry.position
     registry.record(*events)
+    if progress is not None:
+        progress("recorded", len(events), len(events))
     return registry.position - before
 
 

@@ -1,0 +1,100 @@
+"""pandas frames and matplotlib charts of a history."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from aes_membership import Registry, UnknownIdError
+from aes_membership.interop import TerminalProgress
+
+pd = pytest.importorskip("pandas")
+
+
+def test_memberships_frame_is_tidy_with_date_dtypes(wa: Registry) -> None:
+    """One row per stretch of membership, with datetime64 dates and their precision."""
+    frame = wa.memberships_frame()
+    assert list(frame.columns) == ["state", "state_name", "bloc", "bloc_name", "kind",
+                                   "suspended", "start", "end", "start_precision",
+                                   "end_precision"]
+    assert str(frame["start"].dtype).startswith("datetime64")
+    assert str(frame["end"].dtype).startswith("datetime64")
+    cape_verde = frame[(frame.state == "CPV") & (frame.bloc == "ECOWAS")].iloc[0]
+    assert cape_verde.start == pd.Timestamp("1977-01-01")
+    assert cape_verde.start_precision == "year" and pd.isna(cape_verde.end)
+    mali = frame[(frame.state == "MLI") & (frame.bloc == "ECOWAS")]
+    assert list(mali.suspended) == [False, True]
+    assert mali.iloc[-1].end == pd.Timestamp("2025-01-29")
+
+
+def test_frame_answers_agree_with_snapshots(wa: Registry) -> None:
+    """Filtering the frame on a date gives the snapshot's members (groupby-ready)."""
+    frame = wa.memberships_frame()
+    day = pd.Timestamp("2024-06-01")
+    current = frame[(frame.start <= day) & (frame.end.isna() | (frame.end > day))]
+    by_bloc = current.groupby("bloc")["state"].apply(set).to_dict()
+    snap = wa.snapshot("2024-06-01")
+    assert by_bloc == {bloc: snap.members(bloc) for bloc in snap.blocs() if snap.members(bloc)}
+
+
+def test_tenures_frame(wa: Registry) -> None:
+    """One row per tenure, with the post's title and the person's name."""
+    frame = wa.tenures_frame()
+    aes = frame[frame.post == "AES/president"]
+    assert list(aes.person) == ["assimi-goita", "ibrahim-traore"]
+    assert aes.iloc[0].person_name == "Assimi Goïta"
+    assert aes.iloc[0].owner == "AES"
+
+
+def test_snapshot_to_frame(wa: Registry) -> None:
+    """A snapshot's frame lists its memberships with the date in a datetime column."""
+    snap = wa.snapshot("2024-06-01")
+    frame = snap.to_frame()
+    assert len(frame) == len(snap.memberships())
+    assert set(frame[frame.bloc == "ECOWAS"].state) == snap.members("ECOWAS")
+    assert (frame.on == pd.Timestamp("2024-06-01")).all()
+
+
+def test_frames_as_known_at(wa: Registry) -> None:
+    """Frames can be asked as known at an earlier instant, like every query."""
+    early = wa.memberships_frame(as_known_at="2023-12-01T00:00:00Z")
+    late = wa.memberships_frame()
+    row = {"state": "BFA", "bloc": "G5S"}
+    assert early[(early.state == row["state"]) & (early.bloc == row["bloc"])].end.isna().all()
+    assert late[(late.state == row["state"]) & (late.bloc == row["bloc"])].end.notna().all()
+
+
+def test_chart_of_a_bloc_and_a_state(wa: Registry, tmp_path: Path) -> None:
+    """Charts are written as PNG and SVG, with one row per member state (or per bloc)."""
+    pytest.importorskip("matplotlib")
+    figure = wa.chart("ECOWAS", tmp_path / "ecowas.png")
+    assert (tmp_path / "ecowas.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    main = figure.axes[-1]
+    labels = [t.get_text() for t in main.get_yticklabels()]
+    assert len(labels) == 16 and "Mali (MLI)" in labels
+    assert len(figure.axes) == 2  # the members, and a band with the chairpersons
+    wa.chart("MLI", tmp_path / "mali.svg")
+    assert b"<svg" in (tmp_path / "mali.svg").read_bytes()[:500]
+    with pytest.raises(UnknownIdError, match="did you mean 'ECOWAS'"):
+        wa.chart("ECOWA")
+
+
+def test_progress_bar_only_on_a_terminal() -> None:
+    """The progress bar writes to a terminal after its delay, and never to a pipe."""
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    bar = TerminalProgress(screen, delay=0)
+    bar("reading", 5000, None)
+    bar("recorded", 10, 10)
+    assert "reading" in screen.getvalue() and "10/10" in screen.getvalue()
+    pipe = io.StringIO()
+    quiet = TerminalProgress(pipe, delay=0)
+    quiet("reading", 5000, None)
+    quiet("recorded", 10, 10)
+    assert pipe.getvalue() == ""
