@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aes_membership import DecodeError, StateJoined, StateWithdrew
-from aes_membership.codec import Codec, canonical_json
+from aes_membership import events
+from aes_membership.codec import Codec, canonical_json, make_converter
 from aes_membership.events import PostCreated, StateRegistered, event_classes
 
 ids = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ-/", min_size=1, max_size=8).filter(
@@ -108,3 +109,47 @@ def test_upcasters_upgrade_old_payloads() -> None:
         assert isinstance(event, StateRegistered) and event.name == "Mali"
     finally:
         StateRegistered.VERSION = 1  # type: ignore[misc]
+
+
+ONE_OF_EACH = [
+    StateRegistered(state="MLI", name="Mali", identifiers={"iso": "MLI"}, on="1960-09-22"),
+    events.StateRenamed(state="CIV", name="Côte d'Ivoire", on="1985-10"),
+    events.PersonRegistered(person="p", name="P", identifiers={"wikidata": "Q1"}),
+    events.PersonRenamed(person="p", name="Q", on="2001"),
+    events.BlocFounded(bloc="AES", name="AES", on="2023-09-16", source="charter"),
+    events.BlocRenamed(bloc="AES", name="Confederation", on="2024-07-06"),
+    events.BlocDissolved(bloc="G5S", on="2025?", note="uncertain"),
+    StateJoined(state="MLI", bloc="AES", kind="observer", on="2023-09-16"),
+    events.KindChanged(state="MLI", bloc="AES", kind="full", on="2024"),
+    events.StateSuspended(state="MLI", bloc="ECOWAS", on="2021-05-30"),
+    events.StateReinstated(state="MLI", bloc="ECOWAS", on="2024-02-24"),
+    StateWithdrew(state="MLI", bloc="ECOWAS", on="2025-01-29", announced="2024-01-28"),
+    PostCreated(post="AES/president", title="President", bloc="AES", seats=2, on="2024-07-06"),
+    events.PostAbolished(post="AES/president", on="2030"),
+    events.HolderAppointed(post="AES/president", person="p", on="2024-07-06"),
+    events.HolderLeft(post="AES/president", person="p", on="2025-12-22"),
+    events.EventRetracted(target=uuid.uuid4(), reason="typo", replacement=uuid.uuid4()),
+    events.EventRetracted(target=uuid.uuid4(), reason="wrong"),
+]
+
+
+def test_fast_path_agrees_with_cattrs_for_every_event_type() -> None:
+    """The stores' fast encoder and decoder give exactly what the validating cattrs path gives."""
+    assert {type(e) for e in ONE_OF_EACH} == set(event_classes())
+    fast, slow = Codec(), Codec(make_converter())
+    for event in ONE_OF_EACH:
+        assert fast.encode(event) == slow.encode(event)
+        type_tag, version, payload = slow.encode(event)
+        stored = json.loads(canonical_json(payload))
+        assert fast.decode_stored(type_tag, version, stored) == event
+        assert slow.decode(type_tag, version, stored) == event
+
+
+def test_fast_decode_falls_back_to_the_validating_path() -> None:
+    """A stored payload of an unexpected shape gets the full path's error, naming the field."""
+    codec = Codec()
+    _, version, payload = codec.encode(StateJoined(state="MLI", bloc="AES", on="2023-09-16"))
+    with pytest.raises(DecodeError, match=r"@ \$\.on"):
+        codec.decode_stored("state-joined", version, {**payload, "on": "2023-13-45"})
+    with pytest.raises(DecodeError, match="unexpected field"):
+        codec.decode_stored("state-joined", version, {**payload, "extra": 1})

@@ -11,12 +11,14 @@ payload is structured; a payload from a newer version is refused rather than mis
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeAlias
 
+import attrs
 import cattrs
 import pendulum
 from cattrs.strategies import configure_tagged_union
@@ -146,6 +148,8 @@ class Codec:
     """Encodes events to (tag, version, payload) and decodes them back, upcasting old payloads."""
 
     def __init__(self, converter: cattrs.Converter | None = None) -> None:
+        # A converter of the caller's own may encode differently: then cattrs does all the work.
+        self._fast = converter is None
         self.converter = converter or make_converter()
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
 
@@ -155,8 +159,21 @@ class Codec:
 
     def encode(self, event: Event) -> tuple[str, int, dict[str, Any]]:
         """The event's type tag, schema version and JSON-ready payload."""
+        if self._fast and type(event) is _PLANS[event.TYPE][0]:
+            return event.TYPE, event.VERSION, _fast_encode(event)
         payload: dict[str, Any] = self.converter.unstructure(event, unstructure_as=type(event))
         return event.TYPE, event.VERSION, payload
+
+    def decode_stored(self, type_tag: str, version: int, payload: dict[str, Any]) -> Event:
+        """Decode a row of the library's own log: fast for current versions, else :meth:`decode`."""
+        if self._fast and type(payload) is dict:
+            entry = _PLANS.get(type_tag)
+            if entry is not None and version == entry[0].VERSION:
+                try:
+                    return _fast_decode(type_tag, payload)
+                except (KeyError, TypeError, ValueError, AttributeError, DateError):
+                    pass  # not the shape this version writes: let the full path say why
+        return self.decode(type_tag, version, payload)
 
     def decode(self, type_tag: object, version: object, payload: object) -> Event:
         """Build an event from stored data; raises :class:`DecodeError` naming every fault."""
@@ -203,6 +220,82 @@ class Codec:
         type_tag = payload.pop(TAG_KEY, None)
         version = payload.pop("version", 1)
         return self.decode(type_tag, version, payload)
+
+
+# -- the fast path for the log's own rows ------------------------------------------------------
+#
+# cattrs costs several microseconds per event. Rows the library wrote itself (hash-chained,
+# current version) are rebuilt and written field by field instead; anything unusual falls
+# back to the full, validating path. ``tests/test_codec.py`` checks both paths agree.
+
+_UUID, _OPTIONAL_UUID, _WHEN, _OPTIONAL_WHEN, _MAPPING, _PLAIN = range(6)
+
+
+def _field_plan(cls: type[Event]) -> tuple[tuple[str, int], ...]:
+    plan = []
+    for field in attrs.fields(cls):
+        if field.name in ("id", "target"):
+            kind = _UUID
+        elif field.name == "replacement":
+            kind = _OPTIONAL_UUID
+        elif field.name in ("on", "announced"):
+            kind = _OPTIONAL_WHEN if field.default is None else _WHEN
+        elif field.name == "identifiers":
+            kind = _MAPPING
+        else:
+            kind = _PLAIN
+        plan.append((field.name, kind))
+    return tuple(plan)
+
+
+_PLANS: Final = {cls.TYPE: (cls, _field_plan(cls)) for cls in event_classes()}
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _cached_when(text: str) -> When:
+    # Effective dates repeat a great deal across a log; dates are immutable values.
+    return parse_when(text)
+
+
+def _fast_decode(type_tag: str, payload: dict[str, Any]) -> Event:
+    cls, plan = _PLANS[type_tag]
+    event = object.__new__(cls)
+    setter = object.__setattr__
+    for name, kind in plan:
+        value = payload.get(name)
+        if kind == _PLAIN:
+            if name not in payload:
+                raise KeyError(name)
+        elif kind == _UUID:
+            value = uuid.UUID(value)
+        elif kind == _WHEN:
+            value = _cached_when(value)
+        elif kind == _OPTIONAL_WHEN:
+            value = None if value is None else _cached_when(value)
+        elif kind == _OPTIONAL_UUID:
+            value = None if value is None else uuid.UUID(value)
+        elif kind == _MAPPING:
+            value = dict(value or {})
+        setter(event, name, value)
+    if len(payload) > len(plan):
+        raise KeyError("unexpected fields")
+    return event
+
+
+def _fast_encode(event: Event) -> dict[str, Any]:
+    _, plan = _PLANS[event.TYPE]
+    payload: dict[str, Any] = {}
+    for name, kind in plan:
+        value = getattr(event, name)
+        if value is not None and kind != _PLAIN:
+            if kind in (_UUID, _OPTIONAL_UUID):
+                value = str(value)
+            elif kind in (_WHEN, _OPTIONAL_WHEN):
+                value = value.isoformat()
+            else:
+                value = dict(value)
+        payload[name] = value
+    return payload
 
 
 _DEFAULT: Codec | None = None

@@ -179,7 +179,7 @@ def encode_rows(
 def decode_stored(codec: Codec, position: int, type_tag: str, version: int, payload: str) -> Event:
     """Decode a stored row's event; a row that cannot be read names its position."""
     try:
-        return codec.decode(type_tag, version, json.loads(payload))
+        return codec.decode_stored(type_tag, version, json.loads(payload))
     except DecodeError as error:
         raise DecodeError(error.problems, position=position) from None
     except ValueError as error:  # not JSON at all
