@@ -16,4 +16,4 @@ def test_quick_benchmark_runs() -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "| snap.is_member |" in done.stdout
+    assert "| `snap.is_member(state, bloc)` |" in done.stdout

@@ -1,0 +1,322 @@
+"""The benchmark suite: aes_membership side by side with the ``eventsourcing`` peer.
+
+Usage: ``python -m benchmarks [--quick] [--events N ...] [--seed S] [--no-peer] [--no-cow]``
+
+Prints, per workload and size, a table of medians (with the spread: max - min over the
+repeats) for ours, the peer doing the same job, and the ratio. ``--quick`` uses small sizes
+and runs in well under a minute. Nothing here asserts a timing: the figures are for people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aes_membership import Event, Registry, StateJoined, StateRegistered
+
+from .world import synthetic_world
+
+ROOT = Path(__file__).resolve().parent.parent
+COW_STATE_YEAR = ROOT.parent / "shared" / "data" / "cow-igo-v3" / "state_year_format3.csv.gz"
+
+
+def samples(action: Callable[[], object], repeat: int) -> list[float]:
+    taken = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        action()
+        taken.append(time.perf_counter() - start)
+    return taken
+
+
+class Table:
+    """Rows of (figure, ours, peer, ratio, target) printed as Markdown."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.rows: list[tuple[str, str, str, str, str]] = []
+
+    @staticmethod
+    def cell(values: list[float] | None, unit: str, scale: float = 1.0, rate: float | None = None
+             ) -> str:
+        if not values:
+            return "—"
+        if rate is not None:  # a throughput: report count / median time
+            median = rate / statistics.median(values)
+            spread = (rate / min(values) - rate / max(values)) if len(values) > 1 else 0.0
+        else:
+            median = statistics.median(values) * scale
+            spread = (max(values) - min(values)) * scale
+        text = f"{median:,.3g}" if median < 100 else f"{median:,.0f}"
+        return f"{text} {unit}" + (f" (±{spread:,.2g})" if len(values) > 1 else "")
+
+    def add(self, figure: str, ours: str, peer: str = "—", ratio: str = "—",
+            target: str = "") -> None:
+        self.rows.append((figure, ours, peer, ratio, target))
+        print(f"  {figure}: ours {ours}; peer {peer}; ratio {ratio}", file=sys.stderr)
+
+    def render(self) -> str:
+        lines = [f"### {self.title}", "", "| figure | ours | peer | ours vs peer | target |",
+                 "|---|---|---|---|---|"]
+        lines += [f"| {' | '.join(row)} |" for row in self.rows]
+        return "\n".join(lines) + "\n"
+
+
+def _ratio(ours: list[float], peer: list[float] | None, faster_is_lower: bool = True) -> str:
+    if not peer:
+        return "—"
+    value = statistics.median(peer) / statistics.median(ours)
+    if not faster_is_lower:
+        value = 1 / value
+    return f"{value:,.1f}× {'faster' if value >= 1 else 'slower'}"
+
+
+def _resident_bytes(code: str) -> int:
+    """Peak resident memory growth of a child process running ``code`` (Linux /proc)."""
+    script = (
+        "import resource, gc\n"
+        "def rss():\n"
+        "    return int(open('/proc/self/statm').read().split()[1]) * resource.getpagesize()\n"
+        "import aes_membership, aes_membership.stores.sqlite\n"
+        "before = rss()\n"
+        f"{code}\n"
+        "gc.collect()\n"
+        "print(rss() - before)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
+    return int(done.stdout.split()[-1])
+
+
+def synthetic(size: int, seed: int, repeat: int, peer: bool, folder: Path,
+              baseline: dict[str, float]) -> Table:
+    events = synthetic_world(size, seed)
+    table = Table(f"Synthetic world, {len(events):,} events (seed {seed})")
+    path = folder / f"ours-{size}.sqlite"
+    peer_path = folder / f"peer-{size}.sqlite"
+    blocs = sorted({e.bloc for e in events if e.TYPE == "bloc-founded"})  # type: ignore[attr-defined]
+
+    def append_ours() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        with Registry.open(path) as reg:
+            reg.record(*events)
+
+    ours_append = samples(append_ours, 1 if size >= 500_000 else repeat)
+    peer_append = None
+    if peer:
+        from .peer import PeerApp, peer_env
+
+        def append_peer() -> None:
+            peer_path.unlink(missing_ok=True)
+            PeerApp(env=peer_env(str(peer_path))).append(events)
+
+        peer_append = samples(append_peer, 1 if size >= 500_000 else repeat)
+    table.add("batched append with full validation into SQLite",
+              Table.cell(ours_append, "events/s", rate=len(events)),
+              Table.cell(peer_append, "events/s", rate=len(events)),
+              _ratio(ours_append, peer_append), "≥ 100,000 events/s, ≥ 3× the peer")
+
+    day = "1990-06-01"
+    first_state, first_bloc = "S000", blocs[0]
+
+    def open_ours() -> None:
+        with Registry.open(path) as reg:
+            reg.snapshot(day).is_member(first_state, first_bloc)
+
+    ours_open = samples(open_ours, 1 if size >= 500_000 else repeat)
+    peer_open = None
+    peer_blocs: dict[str, Any] = {}
+    if peer:
+        def open_peer() -> None:
+            app = PeerApp(env=peer_env(str(peer_path)))
+            peer_blocs.update(app.replay(blocs))
+            peer_blocs[first_bloc].is_member(first_state, day)
+
+        peer_open = samples(open_peer, 1 if size >= 500_000 else repeat)
+    table.add("cold open to the first answer (read + replay)", Table.cell(ours_open, "s"),
+              Table.cell(peer_open, "s"), _ratio(ours_open, peer_open),
+              "≤ 3 s at 1M, ≥ 4× faster than the peer")
+
+    reg = Registry.open(path, on_tamper="skip")
+    snap = reg.snapshot(day)
+    rnd = random.Random(seed)
+    pairs = [(f"S{rnd.randrange(200):03d}", rnd.choice(blocs)) for _ in range(10_000)]
+    ours_is = [t / len(pairs) for t in samples(lambda: [snap.is_member(s, b) for s, b in pairs], 9)]
+    peer_is = None
+    if peer_blocs:
+        peer_is = [t / len(pairs) for t in samples(
+            lambda: [peer_blocs[b].is_member(s, day) for s, b in pairs], 9)]
+    baseline.setdefault("is_member", statistics.median(ours_is))
+    table.add("`snap.is_member(state, bloc)`", Table.cell(ours_is, "µs", 1e6),
+              Table.cell(peer_is, "µs", 1e6), _ratio(ours_is, peer_is), "≤ 1 µs at 1M")
+    growth = statistics.median(ours_is) / baseline["is_member"]
+    table.add("point-in-time query cost vs the smallest size", f"{growth:.2f}×", "—", "—",
+              "within 2× (1M vs 10k)")
+
+    biggest = max(blocs, key=lambda b: len(snap.members(b)))
+    count = len(snap.members(biggest))
+    ours_members = samples(lambda: snap.members(biggest), 51)
+    table.add(f"`snap.members(bloc)` ({count} members)", Table.cell(ours_members, "µs", 1e6),
+              target=f"≤ {5 + 0.1 * count:.1f} µs (5 µs + 0.1 µs per member)")
+
+    ours_world = samples(lambda: snap.memberships(), 5)
+    peer_world = None
+    if peer:
+        app = PeerApp(env=peer_env(str(peer_path)))
+        assert app.memberships_on(day) == sorted((m.state, m.bloc) for m in snap.memberships()), \
+            "the peer and the library disagree"
+        peer_world = samples(lambda: app.memberships_on(day), 1 if size >= 500_000 else 3)
+    table.add("all memberships in the world on a date, materialised",
+              Table.cell(ours_world, "ms", 1e3), Table.cell(peer_world, "ms", 1e3),
+              _ratio(ours_world, peer_world), "≤ 50 ms at 1M (peer: a full fold)")
+
+    # A retroactive insert: a new state joins a bloc in 1900, validated and indexed.
+    reg.record(*(StateRegistered(state=f"R{n}", name=f"R{n}") for n in range(30)))
+    founded = {e.bloc: e.on for e in events if e.TYPE == "bloc-founded"}  # type: ignore[attr-defined]
+    inserts = []
+    for n in range(30):
+        bloc = rnd.choice(blocs)
+        joined = StateJoined(state=f"R{n}", bloc=bloc, on=founded[bloc].add(days=1))
+        start = time.perf_counter()
+        reg.record(joined)
+        inserts.append(time.perf_counter() - start)
+    table.add("retroactive insert into the timeline (validate + index + store)",
+              Table.cell(inserts, "µs", 1e6), "— (not possible)", "—", "≤ 100 µs at 1M")
+    reg.close()
+
+    ours_bytes = _resident_bytes(
+        f"from aes_membership import Registry\nr = Registry.open({str(path)!r}, on_tamper='skip')")
+    peer_bytes = None
+    if peer:
+        peer_bytes = _resident_bytes(
+            "import sys\n"
+            f"sys.path.insert(0, {str(ROOT)!r})\n"
+            "from benchmarks.peer import PeerApp, peer_env\n"
+            f"app = PeerApp(env=peer_env({str(peer_path)!r}))\n"
+            f"blocs = app.replay({blocs!r})")
+    table.add("resident memory after loading, per event",
+              f"{ours_bytes / len(events):,.0f} bytes",
+              f"{peer_bytes / len(events):,.0f} bytes" if peer_bytes else "—",
+              f"{peer_bytes / ours_bytes:,.1f}× less" if peer_bytes else "—",
+              "≤ 500 bytes per event")
+    return table
+
+
+def cow(repeat: int, peer: bool, folder: Path) -> Table | None:
+    if not COW_STATE_YEAR.exists():
+        print("(the Correlates of War files are absent: COW workload skipped)", file=sys.stderr)
+        return None
+    from aes_membership.interop import cow as panels
+
+    table = Table("Correlates of War IGO v3, state-year panel (15,557 rows × 534 IGOs)")
+    holder: dict[str, Registry] = {}
+
+    def load() -> None:
+        reg = Registry()
+        panels.import_state_year(reg, COW_STATE_YEAR)
+        holder["reg"] = reg
+
+    imports = samples(load, repeat)
+    reg = holder["reg"]
+    table.add(f"full import into events ({reg.position:,} events, validated)",
+              Table.cell(imports, "s"), target="≤ 10 s")
+    out = folder / "state_year.csv"
+    exports = samples(lambda: panels.export_state_year(reg, out), repeat)
+    table.add("full state-year panel export", Table.cell(exports, "s"), target="≤ 10 s")
+    events: list[Event] = [r.event for r in reg.events()]
+    path = folder / "cow.sqlite"
+
+    def append_ours() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        with Registry.open(path) as target:
+            target.record(*events)
+
+    ours = samples(append_ours, repeat)
+    table.add("append of the imported history into SQLite",
+              Table.cell(ours, "events/s", rate=len(events)))
+    opens = samples(lambda: Registry.open(path).close(), repeat)
+    table.add("cold open of that store", Table.cell(opens, "s"))
+    snap = reg.snapshot("1990-12-31")
+    ask = samples(lambda: snap.blocs_of("MLI"), 51)
+    table.add("which IGOs was Mali in during 1990", Table.cell(ask, "µs", 1e6))
+    del peer
+    return table
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import importlib.metadata as metadata
+
+        peer = metadata.version("eventsourcing")
+    except Exception:
+        peer = "not installed"
+    return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()} on "
+            f"{platform.system()}; SQLite {__import__('sqlite3').sqlite_version}; "
+            f"eventsourcing {peer}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
+    parser.add_argument("--events", type=int, nargs="+", default=None,
+                        help="synthetic sizes (default 10000 100000 1000000; quick: 2000 10000)")
+    parser.add_argument("--seed", type=int, default=1975)
+    parser.add_argument("--repeat", type=int, default=3, help="repeats of each measurement")
+    parser.add_argument("--no-peer", action="store_true", help="measure ours only")
+    parser.add_argument("--no-cow", action="store_true", help="skip the COW workload")
+    parser.add_argument("--json", default=None, help="also write the tables to this file")
+    args = parser.parse_args(argv)
+    sizes = args.events or ([2_000, 10_000] if args.quick else [10_000, 100_000, 1_000_000])
+    peer = not args.no_peer
+    if peer:
+        try:
+            import eventsourcing  # noqa: F401
+        except ImportError:
+            print("(eventsourcing is not installed: pip install '.[bench]'; "
+                  "measuring ours only)", file=sys.stderr)
+            peer = False
+    print(f"Machine: {machine()}\n")
+    print(f"Command: python -m benchmarks {' '.join(sys.argv[1:] if argv is None else argv)}\n")
+    tables = []
+    baseline: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for size in sorted(sizes):
+            print(f"synthetic world, {size:,} events…", file=sys.stderr)
+            table = synthetic(size, args.seed, 1 if args.quick else args.repeat, peer, folder,
+                              baseline)
+            print(table.render())
+            tables.append(table)
+        if not args.quick and not args.no_cow:
+            print("Correlates of War workload…", file=sys.stderr)
+            table_cow = cow(args.repeat, peer, folder)
+            if table_cow is not None:
+                print(table_cow.render())
+                tables.append(table_cow)
+    if args.json:
+        Path(args.json).write_text(json.dumps(
+            [{"title": t.title, "rows": t.rows} for t in tables], indent=2), encoding="utf-8")
