@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aes_membership import DecodeError, StateJoined, StateWithdrew
-from aes_membership import events
+from aes_membership import DecodeError, StateJoined, StateWithdrew, events
 from aes_membership.codec import Codec, canonical_json, make_converter
 from aes_membership.events import PostCreated, StateRegistered, event_classes
 

@@ -84,10 +84,12 @@ def histories(draw: st.DrawFn) -> list[Event]:
     return events
 
 
-def record_in_order(reg: Registry, events: list[Event], order: list[int]) -> list[int]:
+def record_in_order(reg: Registry, events: list[Event], order: list[int],
+                    after_each: Any = None) -> list[int]:
     """Record events one by one in a shuffled order, deferring those that do not fit yet.
 
-    Returns the log positions between batches (the points a reader can observe).
+    Returns the log positions between batches (the points a reader can observe);
+    ``after_each`` is called after every recorded event.
     """
     pending = [events[i] for i in order]
     boundaries = []
@@ -98,6 +100,8 @@ def record_in_order(reg: Registry, events: list[Event], order: list[int]) -> lis
             try:
                 reg.record(event)
                 boundaries.append(reg.position)
+                if after_each is not None:
+                    after_each()
             except MembershipError:
                 assert reg.position == before  # rejected events never reach the log
                 assert reg.store.last_position() == before
@@ -175,6 +179,36 @@ def test_indexed_answers_equal_brute_force(events: list[Event], rnd: random.Rand
     recorded = [r.event for r in reg.events()]
     for query in queries:
         assert_matches(reg, recorded, BASE + query)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    histories(),
+    st.randoms(use_true_random=False),
+    st.lists(st.integers(-10, 2100), min_size=2, max_size=4),
+)
+def test_bloc_indexes_stay_true_after_every_retroactive_insert(
+        events: list[Event], rnd: random.Random, queries: list[int]) -> None:
+    """Members, suspended members and the world's memberships, asked after every single
+    insert (so cached bloc indexes are reused), equal a replay of what is recorded so far."""
+    order = list(range(len(events)))
+    rnd.shuffle(order)
+    reg = Registry()
+
+    def check() -> None:
+        recorded = [r.event for r in reg.events()]
+        for query in queries:
+            snap = reg.snapshot(pendulum.Date.fromordinal(BASE + query))
+            status, _ = brute_force(recorded, BASE + query)
+            expected = {(s, b) for (s, b), (member, _) in status.items() if member}
+            assert {(m.state, m.bloc) for m in snap.memberships()} == expected
+            for bloc in BLOCS:
+                if bloc in reg.ids("bloc"):
+                    assert snap.members(bloc) == {s for s, b in expected if b == bloc}
+                    assert snap.suspended(bloc) == {
+                        s for (s, b), (member, held) in status.items() if b == bloc and held}
+
+    record_in_order(reg, events, order, after_each=check)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,8 +7,8 @@ exactly which question it answers, so the question can be asked again later.
 
 from __future__ import annotations
 
+import bisect
 import html
-from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -73,15 +73,15 @@ class Snapshot:
 
     timeline: Timeline = attrs.field(eq=False)
     basis: Basis
+    _day: int = attrs.field(
+        init=False, eq=False, repr=False,
+        default=attrs.Factory(lambda self: self.basis.on.toordinal(), takes_self=True),
+    )
 
     @property
     def on(self) -> pendulum.Date:
         """The valid date the snapshot answers for."""
         return self.basis.on
-
-    @property
-    def _day(self) -> int:
-        return self.basis.on.toordinal()
 
     # -- membership -----------------------------------------------------------------------
 
@@ -94,8 +94,12 @@ class Snapshot:
 
     def is_member(self, state: str, bloc: str) -> bool:
         """Whether ``state`` belongs to ``bloc`` on this date (suspended members included)."""
-        line = self._line(state, bloc)
-        return line is not None and line.code_on(self._day) > 0
+        line = self.timeline.memberships.get((state, bloc))
+        if line is None:
+            self._line(state, bloc)  # unknown ids raise, with suggestions
+            return False
+        index = bisect.bisect_right(line.points, self._day)
+        return index > 0 and line.codes[index - 1] > 0
 
     def is_suspended(self, state: str, bloc: str) -> bool:
         """Whether ``state`` is a suspended member of ``bloc`` on this date."""
@@ -108,15 +112,12 @@ class Snapshot:
         code = line.code_on(self._day) if line is not None else 0
         return CODE_KINDS[code & ~SUSPENDED] if code else None
 
-    def _codes(self, bloc: str) -> Iterator[tuple[str, int]]:
-        self.timeline.require("bloc", bloc)
-        day = self._day
-        memberships = self.timeline.memberships
-        for state in self.timeline.bloc_states.get(bloc) or ():
-            line = memberships[(state, bloc)]
-            code = line.code_on(day)
-            if code:
-                yield state, code
+    def _codes(self, bloc: str) -> dict[str, int]:
+        timeline = self.timeline
+        if bloc not in timeline.bloc_states:
+            timeline.require("bloc", bloc)
+            return {}
+        return timeline.bloc_index(bloc).codes_on(self._day)
 
     def members(self, bloc: str) -> frozenset[str]:
         """The bloc's members on this date, suspended ones included.
@@ -124,11 +125,11 @@ class Snapshot:
         A partial date counts from its first day (the documented boolean rule); see
         :meth:`members_certain` and :meth:`members_possible` for the honest bounds.
         """
-        return frozenset(state for state, _ in self._codes(bloc))
+        return frozenset(self._codes(bloc))
 
     def suspended(self, bloc: str) -> frozenset[str]:
         """The bloc's suspended members on this date."""
-        return frozenset(state for state, code in self._codes(bloc) if code & SUSPENDED)
+        return frozenset(state for state, code in self._codes(bloc).items() if code & SUSPENDED)
 
     def blocs_of(self, state: str) -> frozenset[str]:
         """The blocs ``state`` belongs to on this date."""
@@ -153,14 +154,15 @@ class Snapshot:
     def memberships(self) -> tuple[Membership, ...]:
         """Every membership in force on this date, sorted by bloc then state."""
         day = self._day
+        timeline = self.timeline
         found = []
-        for (state, bloc), line in self.timeline.memberships.items():
-            code = line.code_on(day)
-            if code:
+        for bloc in sorted(timeline.bloc_states):
+            codes = timeline.bloc_index(bloc).codes_on(day)
+            for state in sorted(codes):
+                code = codes[state]
                 found.append(
                     Membership(state, bloc, CODE_KINDS[code & ~SUSPENDED], bool(code & SUSPENDED))
                 )
-        found.sort(key=lambda m: (m.bloc, m.state))
         return tuple(found)
 
     # -- three-valued answers -------------------------------------------------------------

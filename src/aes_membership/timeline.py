@@ -531,6 +531,86 @@ def _check_subject(kind: str, subject: str, entries: tuple[Entry, ...], strict: 
             raise _Violation(event, ended[3], f"{kind} {subject!r} is renamed after it ended")
 
 
+_CHECKPOINT = 32  # changes between full copies in a bloc index
+
+
+class BlocIndex:
+    """Every member of one bloc on any day: a merged step function of its lines.
+
+    A full state→code map is kept every ``_CHECKPOINT`` changes; a day's members are the
+    nearest earlier map plus at most that many changes, so answering costs O(members).
+    """
+
+    __slots__ = ("changes", "checkpoints", "points")
+
+    def __init__(self, lines: Iterable[tuple[str, MembershipLine]]) -> None:
+        merged = sorted(
+            (day, state, code)
+            for state, line in lines
+            for day, code in zip(line.points, line.codes, strict=True)
+        )
+        self.points: tuple[int, ...] = tuple(day for day, _, _ in merged)
+        self.changes: tuple[tuple[str, int], ...] = tuple((state, code) for _, state, code in merged)
+        checkpoints: list[dict[str, int]] = []
+        current: dict[str, int] = {}
+        for index, (state, code) in enumerate(self.changes):
+            if code:
+                current[state] = code
+            else:
+                current.pop(state, None)
+            if index % _CHECKPOINT == 0:
+                checkpoints.append(dict(current))
+        self.checkpoints: tuple[dict[str, int], ...] = tuple(checkpoints)
+
+    def codes_on(self, day: int) -> dict[str, int]:
+        """state → membership code (see ``KIND_CODES``) for the members on ``day``."""
+        index = bisect.bisect_right(self.points, day) - 1
+        if index < 0:
+            return {}
+        base = index - index % _CHECKPOINT
+        current = dict(self.checkpoints[base // _CHECKPOINT])
+        changes = self.changes
+        for position in range(base + 1, index + 1):
+            state, code = changes[position]
+            if code:
+                current[state] = code
+            else:
+                current.pop(state, None)
+        return current
+
+
+class _BlocIndexCache:
+    """Bloc indexes built on first use; a derived timeline inherits those its batch left alone."""
+
+    __slots__ = ("_built", "_depth", "_parent", "_stale")
+
+    def __init__(self, parent: _BlocIndexCache | None = None,
+                 stale: frozenset[str] = frozenset()) -> None:
+        # Long chains would make look-ups slow: start afresh now and then.
+        self._depth: int = parent._depth + 1 if parent is not None else 0
+        self._parent = parent if parent is not None and self._depth < 16 else None
+        self._stale = stale
+        self._built: dict[str, BlocIndex] = {}
+
+    def get(self, timeline: Timeline, bloc: str) -> BlocIndex:
+        index = self._built.get(bloc)
+        if index is None:
+            parent = self._parent
+            while parent is not None and bloc not in self._stale:
+                index = parent._built.get(bloc)
+                if index is not None or bloc in parent._stale:
+                    break
+                parent = parent._parent
+            if index is None:
+                memberships = timeline.memberships
+                index = BlocIndex(
+                    (state, memberships[(state, bloc)])
+                    for state in timeline.bloc_states.get(bloc) or ()
+                )
+            self._built[bloc] = index
+        return index
+
+
 @attrs.frozen
 class Timeline:
     """An immutable, indexed fold of live (recorded, unretracted) events."""
@@ -547,6 +627,7 @@ class Timeline:
     retractions: PMap[uuid.UUID, Entry] = attrs.field(factory=PMap)
     ids: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     event_count: int = 0
+    bloc_indexes: _BlocIndexCache = attrs.field(factory=_BlocIndexCache, eq=False, repr=False)
 
     # -- building -------------------------------------------------------------------------
 
@@ -571,6 +652,10 @@ class Timeline:
         return draft.finish(events, validate=validate, ambiguous=ambiguous)
 
     # -- reading --------------------------------------------------------------------------
+
+    def bloc_index(self, bloc: str) -> BlocIndex:
+        """The members of ``bloc`` on every day (built on first use, then kept)."""
+        return self.bloc_indexes.get(self, bloc)
 
     def lifecycle(self, kind: str, subject: str) -> tuple[Entry, ...]:
         return self.subjects.get((kind, subject)) or ()
@@ -890,6 +975,10 @@ class _Draft:
             retractions=self.retractions.persistent(),
             ids=self.ids.persistent(),
             event_count=self.count,
+            bloc_indexes=_BlocIndexCache(
+                self.base.bloc_indexes,
+                frozenset(bloc for _, bloc in self.line_work) | frozenset(self.dirty_blocs),
+            ),
         )
 
 
