@@ -41,6 +41,7 @@ def test_round_trip_through_json(event: Any) -> None:
     """Encoding to JSON text and decoding gives back an equal event."""
     codec = Codec()
     type_tag, version, payload = codec.encode(event)
+    assert codec.encode_text(event) == (type_tag, version, canonical_json(payload))
     again = codec.decode(type_tag, version, json.loads(canonical_json(payload)))
     assert again == event
     assert again.on.isoformat() == event.on.isoformat()
@@ -111,7 +112,8 @@ def test_upcasters_upgrade_old_payloads() -> None:
 
 
 ONE_OF_EACH = [
-    StateRegistered(state="MLI", name="Mali", identifiers={"iso": "MLI"}, on="1960-09-22"),
+    StateRegistered(state="MLI", name="Mali \"Ségou\" \u2028 \\", identifiers={"iso": "MLI", "a": "é"},
+                    on="1960-09-22", note="line\nbreak"),
     events.StateRenamed(state="CIV", name="Côte d'Ivoire", on="1985-10"),
     events.PersonRegistered(person="p", name="P", identifiers={"wikidata": "Q1"}),
     events.PersonRenamed(person="p", name="Q", on="2001"),
@@ -139,6 +141,7 @@ def test_fast_path_agrees_with_cattrs_for_every_event_type() -> None:
     for event in ONE_OF_EACH:
         assert fast.encode(event) == slow.encode(event)
         type_tag, version, payload = slow.encode(event)
+        assert fast.encode_text(event) == (type_tag, version, canonical_json(payload))
         stored = json.loads(canonical_json(payload))
         assert fast.decode_stored(type_tag, version, stored) == event
         assert slow.decode(type_tag, version, stored) == event

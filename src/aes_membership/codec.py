@@ -164,6 +164,13 @@ class Codec:
         payload: dict[str, Any] = self.converter.unstructure(event, unstructure_as=type(event))
         return event.TYPE, event.VERSION, payload
 
+    def encode_text(self, event: Event) -> tuple[str, int, str]:
+        """The event's type tag, version and canonical JSON payload text (what stores keep)."""
+        if self._fast and type(event) is _PLANS[event.TYPE][0]:
+            return event.TYPE, event.VERSION, _fast_json(event)
+        type_tag, version, payload = self.encode(event)
+        return type_tag, version, canonical_json(payload)
+
     def decode_stored(self, type_tag: str, version: int, payload: dict[str, Any]) -> Event:
         """Decode a row of the library's own log: fast for current versions, else :meth:`decode`."""
         if self._fast and type(payload) is dict:
@@ -280,6 +287,33 @@ def _fast_decode(type_tag: str, payload: dict[str, Any]) -> Event:
     if len(payload) > len(plan):
         raise KeyError("unexpected fields")
     return event
+
+
+_SORTED_PLANS: Final = {tag: tuple(sorted(plan)) for tag, (_, plan) in _PLANS.items()}
+_quote = json.encoder.encode_basestring  # the C function json.dumps uses (ensure_ascii=False)
+
+
+def _fast_json(event: Event) -> str:
+    """canonical_json(encode(event)) written directly: keys sorted, no spaces, UTF-8 kept."""
+    parts = []
+    for name, kind in _SORTED_PLANS[event.TYPE]:
+        value = getattr(event, name)
+        if value is None:
+            text = "null"
+        elif kind == _PLAIN:
+            text = _quote(value) if type(value) is str else canonical_json_value(value)
+        elif kind in (_UUID, _OPTIONAL_UUID):
+            text = f'"{value}"'
+        elif kind in (_WHEN, _OPTIONAL_WHEN):
+            text = _quote(value.isoformat())
+        else:
+            text = canonical_json_value(value)
+        parts.append(f'"{name}":{text}')
+    return "{" + ",".join(parts) + "}"
+
+
+def canonical_json_value(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _fast_encode(event: Event) -> dict[str, Any]:

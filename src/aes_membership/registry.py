@@ -97,7 +97,8 @@ class Registry:
         self._positions: dict[uuid.UUID, int] = {}
         self._timeline = Timeline()
         self._past: OrderedDict[int, Timeline] = OrderedDict()
-        self.last_impact = Impact()
+        self._last_change: tuple[Timeline, Timeline, list[Event]] | None = None
+        self._last_impact: Impact | None = Impact()
         self.lost_races = 0  # appends refused because another writer got there first
         self.refresh()
 
@@ -262,13 +263,24 @@ class Registry:
                     self.refresh()
                     return list(events)
                 self._absorb(recorded, trusted=False, timeline=after)
-                self.last_impact = compare(before, after, fresh)
+                # Worked out when asked: comparing costs as much as recording a large batch.
+                self._last_change, self._last_impact = (before, after, fresh), None
                 return list(events)
             raise ConcurrencyError(expected, self._store.last_position(), attempts=self._max_retries)
 
+    @property
+    def last_impact(self) -> Impact:
+        """Which answers the last batch this registry recorded changed, for which dates."""
+        with self._lock:
+            if self._last_impact is None:
+                assert self._last_change is not None
+                self._last_impact = compare(*self._last_change)
+                self._last_change = None
+            return self._last_impact
+
     def _fresh(self, events: Sequence[Event]) -> list[Event]:
         known = {
-            str(e.id): self._events[self._positions[e.id] - 1]
+            e.id: self._events[self._positions[e.id] - 1]
             for e in events
             if e.id in self._positions
         }

@@ -94,9 +94,11 @@ class Snapshot:
 
     def is_member(self, state: str, bloc: str) -> bool:
         """Whether ``state`` belongs to ``bloc`` on this date (suspended members included)."""
-        line = self.timeline.memberships.get((state, bloc))
+        timeline = self.timeline
+        line = timeline.memberships.get((state, bloc))
         if line is None:
-            self._line(state, bloc)  # unknown ids raise, with suggestions
+            if state not in timeline.known("state") or bloc not in timeline.known("bloc"):
+                self._line(state, bloc)  # unknown ids raise, with suggestions
             return False
         index = bisect.bisect_right(line.points, self._day)
         return index > 0 and line.codes[index - 1] > 0

@@ -531,7 +531,7 @@ def _check_subject(kind: str, subject: str, entries: tuple[Entry, ...], strict: 
             raise _Violation(event, ended[3], f"{kind} {subject!r} is renamed after it ended")
 
 
-_CHECKPOINT = 32  # changes between full copies in a bloc index
+_CHECKPOINT = 16  # changes between full copies in a bloc index
 
 
 class BlocIndex:
@@ -628,6 +628,7 @@ class Timeline:
     ids: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     event_count: int = 0
     bloc_indexes: _BlocIndexCache = attrs.field(factory=_BlocIndexCache, eq=False, repr=False)
+    known_ids: dict[str, frozenset[str]] = attrs.field(factory=dict, eq=False, repr=False)
 
     # -- building -------------------------------------------------------------------------
 
@@ -662,7 +663,18 @@ class Timeline:
 
     def exists(self, kind: str, subject: str) -> bool:
         creator = _CREATORS[kind]
-        return any(isinstance(e[3], creator) for e in self.lifecycle(kind, subject))
+        for entry in self.subjects.get((kind, subject)) or ():  # noqa: SIM110 - a plain loop is faster here
+            if isinstance(entry[3], creator):
+                return True
+        return False
+
+    def known(self, kind: str) -> frozenset[str]:
+        """The ids of ``kind`` whose creation stands (computed once per timeline)."""
+        found = self.known_ids.get(kind)
+        if found is None:
+            found = self.known_ids[kind] = frozenset(
+                i for i in self.ids.get(kind) or () if self.exists(kind, i))
+        return found
 
     def require(self, kind: str, subject: str) -> None:
         """Raise :class:`UnknownIdError` (with close matches) if ``subject`` is unknown."""
@@ -734,6 +746,12 @@ class _Draft:
         self.growing: dict[tuple[str, str], set[str]] = {}
         # first event of the batch that touched each key: the one an error is pinned on
         self.touched: dict[Any, Event] = {}
+        self._targets: dict[str, tuple[dict[Any, list[Entry]], Any]] = {
+            "subject": (self.subject_work, self.subjects),
+            "line": (self.line_work, self.memberships),
+            "post": (self.post_work, self.posts),
+            "history": (self.history_work, self.history),
+        }
 
     # -- collecting -----------------------------------------------------------------------
 
@@ -754,13 +772,7 @@ class _Draft:
         self.touched.setdefault(key, event)
 
     def _add_to(self, kind: str, key: Any, entry: Entry, remove: bool) -> None:
-        targets: dict[str, tuple[dict[Any, list[Entry]], Any]] = {
-            "subject": (self.subject_work, self.subjects),
-            "line": (self.line_work, self.memberships),
-            "post": (self.post_work, self.posts),
-            "history": (self.history_work, self.history),
-        }
-        work, base = targets[kind]
+        work, base = self._targets[kind]
         items = self._list(work, key, base)
         if remove:
             _remove(items, entry[3].id)
@@ -848,7 +860,12 @@ class _Draft:
 
     def _exists(self, kind: str, subject: str) -> bool:
         creator = _CREATORS[kind]
-        return any(isinstance(e[3], creator) for e in self._lifecycle(kind, subject))
+        key = (kind, subject)
+        items = self.subject_work.get(key)
+        for entry in items if items is not None else self.subjects.get(key) or ():
+            if isinstance(entry[3], creator):
+                return True
+        return False
 
     def _check_references(self, events: Sequence[Event]) -> None:
         for event in events:

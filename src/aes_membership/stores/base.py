@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterator, Mapping, Sequence
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import attrs
 import pendulum
 
-from ..codec import Codec, canonical_json, default_codec
+from ..codec import Codec, default_codec
 from ..dates import utc_now
 from ..errors import DateError, DecodeError, DuplicateEventError, TamperError
 from ..events import Event
@@ -48,8 +48,7 @@ SCHEMA_VERSION = 1
 GENESIS_HASH = "0" * 64
 
 
-@attrs.frozen
-class Recorded:
+class Recorded(NamedTuple):
     """An event as the log holds it: its position and the instant it was recorded."""
 
     position: int
@@ -154,8 +153,7 @@ def encode_rows(
         stamp = texts.get(instant)
         if stamp is None:
             stamp = texts[instant] = format_instant(instant)
-        type_tag, version, payload = codec.encode(event)
-        text = canonical_json(payload)
+        type_tag, version, text = codec.encode_text(event)
         position = first_position + offset
         event_id = str(event.id)
         digest = chain_hash(previous, _row_text(position, event_id, type_tag, version, stamp, text))
@@ -223,7 +221,7 @@ def verify_rows(rows: Iterator[tuple[int, str, str, int, str, str, str]]) -> Ver
 
 
 def check_duplicates(
-    events: Sequence[Event], stored: dict[str, Event]
+    events: Sequence[Event], stored: Mapping[uuid.UUID, Event]
 ) -> tuple[list[Event], list[Event]]:
     """Split a batch into events to append and already-stored identical events.
 
@@ -233,7 +231,7 @@ def check_duplicates(
     existing: list[Event] = []
     seen: dict[uuid.UUID, Event] = {}
     for event in events:
-        earlier = stored.get(str(event.id)) or seen.get(event.id)
+        earlier = (stored.get(event.id) if stored else None) or seen.get(event.id)
         if earlier is not None:
             if earlier != event:
                 raise DuplicateEventError(event.id)

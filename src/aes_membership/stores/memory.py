@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 
 import pendulum
@@ -29,7 +30,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._rows: list[Row] = []
         self._recorded: list[Recorded] = []
-        self._by_id: dict[str, Event] = {}
+        self._by_id: dict[uuid.UUID, Event] = {}
         self._changed = threading.Condition()
 
     def append(
@@ -44,7 +45,7 @@ class MemoryStore:
             if actual != expected_position:
                 raise ConcurrencyError(expected_position, actual)
             fresh, _ = check_duplicates(
-                events, {str(e.id): self._by_id[str(e.id)] for e in events if str(e.id) in self._by_id}
+                events, {e.id: self._by_id[e.id] for e in events if e.id in self._by_id}
             )
             if not fresh:
                 return []
@@ -63,7 +64,7 @@ class MemoryStore:
             self._rows.extend(rows)
             self._recorded.extend(recorded)
             for event in fresh:
-                self._by_id[str(event.id)] = event
+                self._by_id[event.id] = event
             self._changed.notify_all()
             return recorded
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ from .base import (
     GENESIS_HASH,
     SCHEMA_VERSION,
     Recorded,
+    Row,
     VerifyReport,
     check_duplicates,
     decode_row,
@@ -194,30 +196,44 @@ class PostgresStore:
                 actual = int(last[0]) if last else 0
                 if actual != expected_position:
                     raise ConcurrencyError(expected_position, actual)
-                fresh, _ = check_duplicates(events, self._stored(conn, events))
-                if not fresh:
+                # Insert at once; look for stored ids only if the unique index objects.
+                fresh, _ = check_duplicates(events, {})
+                try:
+                    with conn.transaction():  # a savepoint
+                        rows, stamps = self._insert(conn, fresh, last, recorded_at)
+                except psycopg.errors.UniqueViolation:
+                    fresh, _ = check_duplicates(events, self._stored(conn, events))
+                    rows, stamps = self._insert(conn, fresh, last, recorded_at)
+                if not rows:
                     return []
-                stamps = next_recorded_at(
-                    parse_stored_instant(last[1]) if last else None, recorded_at, len(fresh)
-                )
-                rows = encode_rows(fresh, first_position=actual + 1, recorded_at=stamps,
-                                   previous_hash=last[2] if last else GENESIS_HASH,
-                                   codec=self._codec)
-                insert = sql.SQL(
-                    "COPY {} (position, event_id, type, version, effective, recorded_at,"
-                    " payload, hash) FROM STDIN"
-                ).format(self._events)
-                with conn.cursor() as cursor, cursor.copy(insert) as copy:
-                    for r in rows:
-                        copy.write_row((r.position, r.event_id, r.type, r.version, r.effective,
-                                        r.recorded_at, r.payload, r.hash))
                 conn.execute("SELECT pg_notify(%s, %s)", (self._channel, str(rows[-1].position)))
             return [Recorded(r.position, stamp, e)
                     for r, stamp, e in zip(rows, stamps, fresh, strict=True)]
 
-    def _stored(self, conn: Any, events: Sequence[Event]) -> dict[str, Event]:
+    def _insert(self, conn: Any, fresh: Sequence[Event], last: Any,
+                recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None
+                ) -> tuple[list[Row], list[pendulum.DateTime]]:
+        if not fresh:
+            return [], []
+        stamps = next_recorded_at(
+            parse_stored_instant(last[1]) if last else None, recorded_at, len(fresh)
+        )
+        rows = encode_rows(fresh, first_position=(int(last[0]) if last else 0) + 1,
+                           recorded_at=stamps, previous_hash=last[2] if last else GENESIS_HASH,
+                           codec=self._codec)
+        insert = sql.SQL(
+            "COPY {} (position, event_id, type, version, effective, recorded_at,"
+            " payload, hash) FROM STDIN"
+        ).format(self._events)
+        with conn.cursor() as cursor, cursor.copy(insert) as copy:
+            for r in rows:
+                copy.write_row((r.position, r.event_id, r.type, r.version, r.effective,
+                                r.recorded_at, r.payload, r.hash))
+        return rows, stamps
+
+    def _stored(self, conn: Any, events: Sequence[Event]) -> dict[uuid.UUID, Event]:
         ids = [str(e.id) for e in events]
-        found: dict[str, Event] = {}
+        found: dict[uuid.UUID, Event] = {}
         query = sql.SQL("SELECT position, type, version, recorded_at, payload FROM {}"
                         " WHERE event_id = ANY(%s)").format(self._events)
         for start in range(0, len(ids), _CHUNK):
@@ -225,7 +241,7 @@ class PostgresStore:
                 query, (ids[start : start + _CHUNK],)
             ):
                 row = decode_row(position, type_tag, version, stamp, payload, self._codec)
-                found[str(row.event.id)] = row.event
+                found[row.event.id] = row.event
         return found
 
     # -- reading --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -167,9 +168,25 @@ class SQLiteStore:
         actual = last[0] if last else 0
         if actual != expected_position:
             raise ConcurrencyError(expected_position, actual)
-        fresh, _ = check_duplicates(events, self._stored(events))
+        # Most batches hold only new ids: insert at once, and look for stored ones only if
+        # the unique index on event_id objects (an idempotent retry, or a reused id).
+        fresh, _ = check_duplicates(events, {})
+        conn.execute("SAVEPOINT aes_batch")
+        try:
+            recorded = self._insert(fresh, last, recorded_at)
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK TO aes_batch")
+            fresh, _ = check_duplicates(events, self._stored(events))
+            recorded = self._insert(fresh, last, recorded_at)
+        conn.execute("RELEASE aes_batch")
+        return recorded
+
+    def _insert(self, fresh: Sequence[Event], last: tuple[int, str, str] | None,
+                recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None
+                ) -> list[Recorded]:
         if not fresh:
             return []
+        actual = last[0] if last else 0
         stamps = next_recorded_at(
             parse_stored_instant(last[1]) if last else None, recorded_at, len(fresh)
         )
@@ -180,7 +197,7 @@ class SQLiteStore:
             previous_hash=last[2] if last else GENESIS_HASH,
             codec=self._codec,
         )
-        conn.executemany(
+        self._conn.executemany(
             "INSERT INTO aes_events (position, event_id, type, version, effective, recorded_at,"
             " payload, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -193,9 +210,9 @@ class SQLiteStore:
             Recorded(r.position, stamp, e) for r, stamp, e in zip(rows, stamps, fresh, strict=True)
         ]
 
-    def _stored(self, events: Sequence[Event]) -> dict[str, Event]:
+    def _stored(self, events: Sequence[Event]) -> dict[uuid.UUID, Event]:
         ids = [str(e.id) for e in events]
-        found: dict[str, Event] = {}
+        found: dict[uuid.UUID, Event] = {}
         for start in range(0, len(ids), _ID_CHUNK):
             chunk = ids[start : start + _ID_CHUNK]
             marks = ",".join("?" * len(chunk))
@@ -205,7 +222,7 @@ class SQLiteStore:
                 chunk,
             ):
                 row = decode_row(position, type_tag, version, recorded_at, payload, self._codec)
-                found[str(row.event.id)] = row.event
+                found[row.event.id] = row.event
         return found
 
     # -- reading --------------------------------------------------------------------------
