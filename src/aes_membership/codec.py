@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import sys
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeAlias
@@ -258,6 +259,9 @@ def _field_plan(cls: type[Event]) -> tuple[tuple[str, int], ...]:
 _PLANS: Final = {cls.TYPE: (cls, _field_plan(cls)) for cls in event_classes()}
 
 
+_INTERNED: Final = frozenset({"state", "bloc", "post", "person", "kind"})
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _cached_when(text: str) -> When:
     # Effective dates repeat a great deal across a log; dates are immutable values.
@@ -273,6 +277,8 @@ def _fast_decode(type_tag: str, payload: dict[str, Any]) -> Event:
         if kind == _PLAIN:
             if name not in payload:
                 raise KeyError(name)
+            if name in _INTERNED and type(value) is str:
+                value = sys.intern(value)  # ids repeat in every event that names them
         elif kind == _UUID:
             value = uuid.UUID(value)
         elif kind == _WHEN:

@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 import warnings
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -92,7 +93,7 @@ class Registry:
         self._max_retries = max_retries
         self._lock = threading.RLock()
         self._events: list[Event] = []
-        self._stamps: list[float] = []  # recorded_at of each position, as POSIX seconds
+        self._stamps = array("d")  # recorded_at of each position, as POSIX seconds
         self._instants: dict[float, pendulum.DateTime] = {}
         self._positions: dict[uuid.UUID, int] = {}
         self._timeline = Timeline()
@@ -182,11 +183,17 @@ class Registry:
                 timeline = build((r.position, r.event) for r in recorded)
             else:
                 timeline = self._timeline.apply(events, first, validate=False)
+        last_instant: object = None
+        stamp = 0.0
+        stamps = self._stamps
+        positions = self._positions
         for r in recorded:
-            stamp = r.recorded_at.timestamp()
-            self._instants.setdefault(stamp, r.recorded_at)
-            self._stamps.append(stamp)
-            self._positions[r.event.id] = r.position
+            if r.recorded_at is not last_instant:  # a batch shares one instant object
+                last_instant = r.recorded_at
+                stamp = r.recorded_at.timestamp()
+                self._instants.setdefault(stamp, r.recorded_at)
+            stamps.append(stamp)
+            positions[r.event.id] = r.position
         self._events.extend(events)
         self._timeline = timeline
 

@@ -18,6 +18,7 @@ timeline is told ``ambiguous="allow"``.
 from __future__ import annotations
 
 import bisect
+import functools
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
@@ -130,12 +131,18 @@ class PostLine:
         return self.holders[index - 1] if index else ()
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _span(on: When) -> tuple[int, int]:
+    # Dates repeat across a log: share the ordinals instead of making new ints per event.
+    return span(on)
+
+
 def entry_for(event: Event, seq: int) -> Entry:
     """Place ``event`` on the timeline with recorded sequence ``seq``."""
     on = event.effective
     if on is None:
         return (_NO_DATE, _NO_DATE, seq, event)
-    lo, hi = span(on)
+    lo, hi = _span(on)
     return (lo, hi, seq, event)
 
 
