@@ -1,8 +1,9 @@
 """A small persistent (copy-on-write) mapping.
 
 Snapshots must never change once handed out, yet recording one event into a history of a
-million must stay cheap. Keys are spread over fixed shards: an update copies the shard table
-and the shards it touches, never the whole mapping.
+million must stay cheap. Keys are spread over a two-level table of 64 × 64 dicts: an update
+copies one top-level row (64 references), and the one small dict it touches — never the
+whole mapping, and never a part that grows with the mapping faster than size / 4096.
 """
 
 from __future__ import annotations
@@ -15,37 +16,50 @@ __all__ = ["PMap", "PMapEvolver"]
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-_SHARDS = 512
+_BITS = 6
+_WIDTH = 1 << _BITS
+_MASK = _WIDTH - 1
+
+def _empty() -> tuple[tuple[dict[K, V], ...], ...]:
+    return tuple(tuple({} for _ in range(_WIDTH)) for _ in range(_WIDTH))
 
 
 class PMap(Mapping[K, V], Generic[K, V]):
     """An immutable mapping whose updates share structure with the original."""
 
-    __slots__ = ("_len", "_shards")
+    __slots__ = ("_len", "_rows")
 
-    def __init__(self, shards: tuple[dict[K, V], ...] | None = None, length: int = 0) -> None:
-        self._shards: tuple[dict[K, V], ...] = shards or tuple({} for _ in range(_SHARDS))
+    def __init__(self, rows: tuple[tuple[dict[K, V], ...], ...] | None = None,
+                 length: int = 0) -> None:
+        self._rows: tuple[tuple[dict[K, V], ...], ...] = rows or _empty()
         self._len = length
 
     @classmethod
     def from_dict(cls, items: Mapping[K, V]) -> PMap[K, V]:
-        shards: tuple[dict[K, V], ...] = tuple({} for _ in range(_SHARDS))
+        rows: tuple[tuple[dict[K, V], ...], ...] = _empty()
         for key, value in items.items():
-            shards[hash(key) % _SHARDS][key] = value
-        return cls(shards, len(items))
+            code = hash(key)
+            rows[code & _MASK][(code >> _BITS) & _MASK][key] = value
+        return cls(rows, len(items))
+
+    def _shard(self, key: object) -> dict[K, V]:
+        code = hash(key)
+        return self._rows[code & _MASK][(code >> _BITS) & _MASK]
 
     def __getitem__(self, key: K) -> V:
-        return self._shards[hash(key) % _SHARDS][key]
+        return self._shard(key)[key]
 
     def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
-        return self._shards[hash(key) % _SHARDS].get(key, default)
+        code = hash(key)
+        return self._rows[code & _MASK][(code >> _BITS) & _MASK].get(key, default)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._shards[hash(key) % _SHARDS]
+        return key in self._shard(key)
 
     def __iter__(self) -> Iterator[K]:
-        for shard in self._shards:
-            yield from shard
+        for row in self._rows:
+            for shard in row:
+                yield from shard
 
     def __len__(self) -> int:
         return self._len
@@ -56,30 +70,47 @@ class PMap(Mapping[K, V], Generic[K, V]):
 
 
 class PMapEvolver(Generic[K, V]):
-    """Collects updates to a :class:`PMap`, copying each touched shard once."""
+    """Collects updates to a :class:`PMap`, copying each touched row and dict once.
 
-    __slots__ = ("_copied", "_len", "_shards")
+    Nothing is copied until the first write, so a draft that leaves a map alone costs nothing.
+    """
+
+    __slots__ = ("_base", "_copied", "_len", "_rows")
 
     def __init__(self, base: PMap[K, V]) -> None:
-        self._shards = list(base._shards)
+        self._base = base
+        self._rows: list[list[dict[K, V]] | tuple[dict[K, V], ...]] | None = None
         self._copied: set[int] = set()
         self._len = base._len
 
     def _writable(self, key: K) -> dict[K, V]:
-        index = hash(key) % _SHARDS
-        if index not in self._copied:
-            self._shards[index] = dict(self._shards[index])
-            self._copied.add(index)
-        return self._shards[index]
+        rows = self._rows
+        if rows is None:
+            rows = self._rows = list(self._base._rows)
+        code = hash(key)
+        top, inner = code & _MASK, (code >> _BITS) & _MASK
+        slot = (top << _BITS) | inner
+        if slot not in self._copied:
+            row = rows[top]
+            if isinstance(row, tuple):
+                row = rows[top] = list(row)
+            row[inner] = dict(row[inner])
+            self._copied.add(slot)
+        return rows[top][inner]
+
+    def _shard(self, key: K) -> dict[K, V]:
+        code = hash(key)
+        rows = self._rows if self._rows is not None else self._base._rows
+        return rows[code & _MASK][(code >> _BITS) & _MASK]
 
     def __getitem__(self, key: K) -> V:
-        return self._shards[hash(key) % _SHARDS][key]
+        return self._shard(key)[key]
 
     def get(self, key: K, default: V | None = None) -> V | None:
-        return self._shards[hash(key) % _SHARDS].get(key, default)
+        return self._shard(key).get(key, default)
 
     def __contains__(self, key: K) -> bool:
-        return key in self._shards[hash(key) % _SHARDS]
+        return key in self._shard(key)
 
     def __setitem__(self, key: K, value: V) -> None:
         shard = self._writable(key)
@@ -93,4 +124,6 @@ class PMapEvolver(Generic[K, V]):
         self._len -= 1
 
     def persistent(self) -> PMap[K, V]:
-        return PMap(tuple(self._shards), self._len)
+        if self._rows is None:
+            return self._base
+        return PMap(tuple(tuple(row) for row in self._rows), self._len)

@@ -784,7 +784,10 @@ class _Draft:
         if remove:
             _remove(items, entry[3].id)
         else:
-            items.append(entry)  # sorted once, in finish()
+            # Kept sorted as it grows: re-sorting a long history for one insert would make
+            # retroactive inserts cost O(history). Sequences are unique, so tuples compare
+            # on (lo, hi, seq) and never reach the event.
+            bisect.insort(items, entry)
 
     def _grow(self, name: str, key: str, value: str) -> None:
         grown = self.growing.get((name, key))
@@ -937,9 +940,6 @@ class _Draft:
             target: PMapEvolver[str, frozenset[str]] = getattr(self, name)
             target[key] = frozenset(grown)
         self.growing.clear()
-        for work in (self.subject_work, self.line_work, self.post_work, self.history_work):
-            for items in work.values():
-                items.sort(key=_entry_key)
         if validate:
             self._check_references(events)
         for subject_key, items in self.subject_work.items():
