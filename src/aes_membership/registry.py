@@ -13,7 +13,9 @@ validates again and retries, and raises :class:`~aes_membership.errors.Concurren
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as _dt
+import gc
 import os
 import threading
 import time
@@ -71,6 +73,24 @@ KnownAt = _dt.datetime | str | int | None
 _CACHE_SIZE = 8
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large batch of objects is built.
+
+    Loading a long log makes hundreds of thousands of objects that all stay alive; the
+    collector would walk them again and again for nothing (a third of a cold open's time).
+    Nothing here makes reference cycles, and the collector is restored afterwards.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 class Registry:
     """An append-only, bitemporal history of blocs, states, memberships and posts.
 
@@ -120,13 +140,14 @@ class Registry:
         registry_options = {k: options.pop(k) for k in ("ambiguous", "max_retries") if k in options}
         store = open_store(target, **options)
         try:
-            if on_tamper != "skip":
-                report = store.verify()
-                if not report.ok:
-                    if on_tamper == "refuse":
-                        report.raise_for_error()
-                    warnings.warn(TamperWarning(report), stacklevel=2)
-            return cls(store, **registry_options)
+            with _collector_paused():
+                if on_tamper != "skip":
+                    report = store.verify()
+                    if not report.ok:
+                        if on_tamper == "refuse":
+                            report.raise_for_error()
+                        warnings.warn(TamperWarning(report), stacklevel=2)
+                return cls(store, **registry_options)
         except BaseException:
             store.close()
             raise
@@ -166,7 +187,7 @@ class Registry:
 
     def refresh(self) -> int:
         """Catch up with events other writers appended; returns how many were new."""
-        with self._lock:
+        with self._lock, _collector_paused():
             new = list(self._store.read(self.position))
             if new:
                 self._absorb(new, trusted=True)
@@ -245,7 +266,7 @@ class Registry:
                 e.id: parse_instant(t, field="recorded_at")
                 for e, t in zip(events, given, strict=True)
             }
-        with self._lock:
+        with self._lock, _collector_paused():
             expected = self.position
             for attempt in range(1, self._max_retries + 1):
                 self.refresh()
