@@ -16,9 +16,11 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from aes_membership import (
+    BlocDissolved,
     BlocFounded,
     Event,
     HolderAppointed,
+    KindChanged,
     PersonRegistered,
     PostCreated,
     StateJoined,
@@ -98,6 +100,17 @@ class Bloc(Aggregate):
             raise ValueError(f"{state} is not suspended from {self.code}")
         spell[2][-1][1] = on
 
+    @event("KindChanged")
+    def change_kind(self, state: str, on: str, kind: str) -> None:
+        if self._open(state) is None:
+            raise ValueError(f"{state} is not a member of {self.code}")
+
+    @event("Dissolved")
+    def dissolve(self, on: str) -> None:
+        for spells in self.spells.values():
+            if spells[-1][1] is None:
+                spells[-1][1] = on
+
     @event("PostCreated")
     def create_post(self, post: str, on: str) -> None:
         self.holders[post] = []
@@ -111,6 +124,11 @@ class Bloc(Aggregate):
     def is_member(self, state: str, on: str) -> bool:
         return any(start <= on and (end is None or on < end)
                    for start, end, _ in self.spells.get(state, ()))
+
+
+def _iso(when: Any) -> str:
+    """A sortable day for the peer's comparisons (partial dates: their first day)."""
+    return str(getattr(when, "first", when).isoformat())
 
 
 def peer_env(path: str) -> dict[str, str]:
@@ -131,21 +149,25 @@ class PeerApp(Application[uuid.UUID]):
                 ident = item.state if isinstance(item, StateRegistered) else item.person
                 directory.register(ident, item.name)
             elif isinstance(item, BlocFounded):
-                blocs[item.bloc] = Bloc(item.bloc, item.on.isoformat())
+                blocs[item.bloc] = Bloc(item.bloc, _iso(item.on))
             elif isinstance(item, StateJoined):
-                blocs[item.bloc].join(item.state, item.on.isoformat(), item.kind)
+                blocs[item.bloc].join(item.state, _iso(item.on), item.kind)
             elif isinstance(item, StateWithdrew):
-                blocs[item.bloc].withdraw(item.state, item.on.isoformat())
+                blocs[item.bloc].withdraw(item.state, _iso(item.on))
             elif isinstance(item, StateSuspended):
-                blocs[item.bloc].suspend(item.state, item.on.isoformat())
+                blocs[item.bloc].suspend(item.state, _iso(item.on))
             elif isinstance(item, StateReinstated):
-                blocs[item.bloc].reinstate(item.state, item.on.isoformat())
+                blocs[item.bloc].reinstate(item.state, _iso(item.on))
+            elif isinstance(item, KindChanged):
+                blocs[item.bloc].change_kind(item.state, _iso(item.on), item.kind)
+            elif isinstance(item, BlocDissolved):
+                blocs[item.bloc].dissolve(_iso(item.on))
             elif isinstance(item, PostCreated):
                 assert item.bloc is not None
                 post_bloc[item.post] = item.bloc
-                blocs[item.bloc].create_post(item.post, item.on.isoformat())
+                blocs[item.bloc].create_post(item.post, _iso(item.on))
             elif isinstance(item, HolderAppointed):
-                blocs[post_bloc[item.post]].appoint(item.post, item.person, item.on.isoformat())
+                blocs[post_bloc[item.post]].appoint(item.post, item.person, _iso(item.on))
             else:  # pragma: no cover - the workloads use the types above only
                 raise TypeError(f"the peer has no counterpart for {type(item).__name__}")
         self.save(directory, *blocs.values())
@@ -170,5 +192,9 @@ class PeerApp(Application[uuid.UUID]):
                     codes[item.originator_id] = item.code
                 elif name in ("Joined", "Withdrew") and item.on <= on:
                     status[(item.state, codes[item.originator_id])] = name == "Joined"
+                elif name == "Dissolved" and item.on <= on:
+                    code = codes[item.originator_id]
+                    for key in [k for k in status if k[1] == code]:
+                        status[key] = False
             start = page[-1].id + 1
         return sorted(key for key, member in status.items() if member)

@@ -257,14 +257,35 @@ def cow(repeat: int, peer: bool, folder: Path) -> Table | None:
             target.record(*events)
 
     ours = samples(append_ours, repeat)
-    table.add("append of the imported history into SQLite",
-              Table.cell(ours, "events/s", rate=len(events)))
-    opens = samples(lambda: Registry.open(path).close(), repeat)
-    table.add("cold open of that store", Table.cell(opens, "s"))
+    peer_path = folder / "cow-peer.sqlite"
+    peer_append = peer_open = peer_fold = None
+    if peer:
+        from .peer import PeerApp, peer_env
+
+        def append_peer() -> None:
+            peer_path.unlink(missing_ok=True)
+            PeerApp(env=peer_env(str(peer_path))).append(events)
+
+        peer_append = samples(append_peer, repeat)
+    table.add(f"append of the imported history into SQLite ({len(events):,} events)",
+              Table.cell(ours, "events/s", rate=len(events)),
+              Table.cell(peer_append, "events/s", rate=len(events)), _ratio(ours, peer_append))
+    blocs = sorted(reg.ids("bloc"))
+    opens = samples(lambda: Registry.open(path).snapshot("1990-12-31").blocs_of("MLI"), repeat)
+    if peer:
+        peer_open = samples(
+            lambda: PeerApp(env=peer_env(str(peer_path))).replay(blocs), repeat)
+    table.add("cold open of that store to the first answer", Table.cell(opens, "s"),
+              Table.cell(peer_open, "s"), _ratio(opens, peer_open))
     snap = reg.snapshot("1990-12-31")
-    ask = samples(lambda: snap.blocs_of("MLI"), 51)
-    table.add("which IGOs was Mali in during 1990", Table.cell(ask, "µs", 1e6))
-    del peer
+    ask = [t / 100 for t in samples(lambda: [snap.blocs_of("MLI") for _ in range(100)], 9)]
+    table.add("which IGOs was Mali in on 1990-12-31", Table.cell(ask, "µs", 1e6))
+    world = samples(lambda: snap.memberships(), repeat)
+    if peer:
+        app = PeerApp(env=peer_env(str(peer_path)))
+        peer_fold = samples(lambda: app.memberships_on("1990-12-31"), repeat)
+    table.add("all memberships in the world on 1990-12-31", Table.cell(world, "ms", 1e3),
+              Table.cell(peer_fold, "ms", 1e3), _ratio(world, peer_fold))
     return table
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +11,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_quick_benchmark_runs() -> None:
-    """python -m benchmarks --quick completes and prints its table."""
+    """python -m benchmarks --quick completes and prints its table, with the peer when present."""
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--events", "2000"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "| `snap.is_member(state, bloc)` |" in done.stdout
+    assert "Machine:" in done.stdout
+    if importlib.util.find_spec("eventsourcing") is not None:
+        append = next(line for line in done.stdout.splitlines()
+                      if line.startswith("| batched append"))
+        assert append.count("events/s") == 2, append  # ours and the peer's
