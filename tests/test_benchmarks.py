@@ -22,4 +22,5 @@ def test_quick_benchmark_runs() -> None:
     if importlib.util.find_spec("eventsourcing") is not None:
         append = next(line for line in done.stdout.splitlines()
                       if line.startswith("| batched append"))
-        assert append.count("events/s") == 2, append  # ours and the peer's
+        ours, peer = append.split("|")[2:4]
+        assert "events/s" in ours and "events/s" in peer, append  # the peer was measured
