@@ -61,7 +61,7 @@ from .snapshot import Basis, Snapshot
 from .stores import open_store
 from .stores.base import Recorded, Store, VerifyReport, check_duplicates
 from .stores.memory import MemoryStore
-from .timeline import Ambiguity, Period, Tenure, Timeline, build
+from .timeline import Ambiguity, Period, Spell, Tenure, Timeline, build
 
 __all__ = ["KnownAt", "Registry"]
 
@@ -511,35 +511,27 @@ class Registry:
         timeline, position, instant = self._view(as_known_at)
         return Snapshot(timeline, Basis(day, position, self.recorded_at(position), instant))
 
-    def periods(self, state: str, bloc: str, *, as_known_at: KnownAt = None) -> list[Period]:
-        """The spells of ``state`` in ``bloc``, ordered: ``(start, end)``, ``end`` None if open."""
+    def _spells(self, state: str, bloc: str, as_known_at: KnownAt) -> tuple[Spell, ...]:
+        """The spells of one membership; unknown ids raise, with suggestions."""
         timeline, _, _ = self._view(as_known_at)
         line = timeline.memberships.get((state, bloc))
         if line is None:
             timeline.require("state", state)
             timeline.require("bloc", bloc)
-            return []
-        return [Period(s.start, s.end) for s in line.spells]
+            return ()
+        return line.spells
+
+    def periods(self, state: str, bloc: str, *, as_known_at: KnownAt = None) -> list[Period]:
+        """The spells of ``state`` in ``bloc``, ordered: ``(start, end)``, ``end`` None if open."""
+        return [Period(s.start, s.end) for s in self._spells(state, bloc, as_known_at)]
 
     def suspensions(self, state: str, bloc: str, *, as_known_at: KnownAt = None) -> list[Period]:
         """The periods during which ``state`` was a suspended member of ``bloc``."""
-        timeline, _, _ = self._view(as_known_at)
-        line = timeline.memberships.get((state, bloc))
-        if line is None:
-            timeline.require("state", state)
-            timeline.require("bloc", bloc)
-            return []
-        return [p for s in line.spells for p in s.suspensions]
+        return [p for s in self._spells(state, bloc, as_known_at) for p in s.suspensions]
 
     def kinds(self, state: str, bloc: str, *, as_known_at: KnownAt = None) -> list[tuple[When, str]]:
         """Each kind of membership ``state`` had in ``bloc``, with the date it began."""
-        timeline, _, _ = self._view(as_known_at)
-        line = timeline.memberships.get((state, bloc))
-        if line is None:
-            timeline.require("state", state)
-            timeline.require("bloc", bloc)
-            return []
-        return [k for s in line.spells for k in s.kinds]
+        return [k for s in self._spells(state, bloc, as_known_at) for k in s.kinds]
 
     def tenures(self, post: str, *, as_known_at: KnownAt = None) -> list[Tenure]:
         """Everyone who held ``post``, ordered: ``(person, start, end)``, ``end`` None if sitting."""

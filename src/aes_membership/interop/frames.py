@@ -47,6 +47,16 @@ def _dates(pandas: Any, values: list[str | None]) -> Any:
         "datetime64[s]")
 
 
+def _span_columns(pandas: Any, rows: Any) -> dict[str, Any]:
+    """start, end and their precisions for rows with ``start`` and ``end`` dates."""
+    return {
+        "start": _dates(pandas, [_first(r.start) for r in rows]),
+        "end": _dates(pandas, [_first(r.end) for r in rows]),
+        "start_precision": pandas.Series([_precision(r.start) for r in rows], dtype="string"),
+        "end_precision": pandas.Series([_precision(r.end) for r in rows], dtype="string"),
+    }
+
+
 def _names(registry: Registry, kind: str, ids: set[str], as_known_at: KnownAt) -> dict[str, str]:
     timeline = registry._view(as_known_at)[0]
     latest = 3652059  # 9999-12-31: the name in force at the end of the record
@@ -71,10 +81,7 @@ def memberships_frame(registry: Registry, *, as_known_at: KnownAt = None) -> pd.
         "kind": pandas.Categorical([r.kind for r in rows],
                                    categories=["full", "associate", "observer"]),
         "suspended": pandas.Series([r.suspended for r in rows], dtype="bool"),
-        "start": _dates(pandas, [_first(r.start) for r in rows]),
-        "end": _dates(pandas, [_first(r.end) for r in rows]),
-        "start_precision": pandas.Series([_precision(r.start) for r in rows], dtype="string"),
-        "end_precision": pandas.Series([_precision(r.end) for r in rows], dtype="string"),
+        **_span_columns(pandas, rows),
     })
 
 
@@ -90,10 +97,7 @@ def tenures_frame(registry: Registry, *, as_known_at: KnownAt = None) -> pd.Data
         "owner": pandas.Series([r.owner for r in rows], dtype="string"),
         "person": pandas.Series([r.person for r in rows], dtype="string"),
         "person_name": pandas.Series([people[r.person] for r in rows], dtype="string"),
-        "start": _dates(pandas, [_first(r.start) for r in rows]),
-        "end": _dates(pandas, [_first(r.end) for r in rows]),
-        "start_precision": pandas.Series([_precision(r.start) for r in rows], dtype="string"),
-        "end_precision": pandas.Series([_precision(r.end) for r in rows], dtype="string"),
+        **_span_columns(pandas, rows),
     })
 
 
