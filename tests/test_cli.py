@@ -117,3 +117,20 @@ def test_import_of_a_bad_panel_is_one_line_and_records_nothing(
     assert "line 3: column 'ecowas'" in err and err.count("\n") == 1
     assert main(["export", "--db", db]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:
+    """When the reader of the output goes away (`demo | head`), the command ends quietly."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aes_membership.cli", "demo", "--db", str(tmp_path / "p.sqlite")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # gone before the first line is written: every write fails
+    with process.stderr:
+        err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err

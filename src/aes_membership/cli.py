@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -282,6 +283,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MembershipError as error:
         sys.stderr.write(f"aes-membership: error: {error}\n")
         return 2
+    except BrokenPipeError:
+        # The reader went away (`aes-membership demo | head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     return status
 
 
