@@ -268,33 +268,53 @@ def _cached_when(text: str) -> When:
     return parse_when(text)
 
 
-def _fast_decode(type_tag: str, payload: dict[str, Any]) -> Event:
-    cls, plan = _PLANS[type_tag]
-    event = object.__new__(cls)
-    setter = object.__setattr__
+def _intern(value: Any) -> Any:
+    return sys.intern(value) if type(value) is str else value
+
+
+def _optional_when(value: Any) -> When | None:
+    return None if value is None else _cached_when(value)
+
+
+def _optional_uuid(value: Any) -> uuid.UUID | None:
+    return None if value is None else uuid.UUID(value)
+
+
+def _decoder(cls: type[Event], plan: tuple[tuple[str, int], ...]) -> Callable[[Any], Event]:
+    """A decoder written out for one class, as attrs writes ``__init__``: no loop, no branches.
+
+    The payload must hold exactly the class's fields (as the stores write them); anything
+    else raises, and the caller falls back to the validating path.
+    """
+    convert = {
+        _PLAIN: "p[{0!r}]", _UUID: "UUID(p[{0!r}])", _OPTIONAL_UUID: "optional_uuid(p[{0!r}])",
+        _WHEN: "when(p[{0!r}])", _OPTIONAL_WHEN: "optional_when(p[{0!r}])",
+        _MAPPING: "dict(p[{0!r}] or ())",
+    }
+    lines = ["def decode(p):", f"    if len(p) != {len(plan)}:",
+             "        raise KeyError('the payload has other fields')", "    e = new(cls)"]
     for name, kind in plan:
-        value = payload.get(name)
-        if kind == _PLAIN:
-            if name not in payload:
-                raise KeyError(name)
-            if name in _INTERNED and type(value) is str:
-                value = sys.intern(value)  # ids repeat in every event that names them
-        elif kind == _UUID:
-            value = uuid.UUID(value)
-        elif kind == _WHEN:
-            value = _cached_when(value)
-        elif kind == _OPTIONAL_WHEN:
-            value = None if value is None else _cached_when(value)
-        elif kind == _OPTIONAL_UUID:
-            value = None if value is None else uuid.UUID(value)
-        elif kind == _MAPPING:
-            value = dict(value or {})
-        setter(event, name, value)
-    if len(payload) > len(plan):
-        raise KeyError("unexpected fields")
-    return event
+        expression = convert[kind].format(name)
+        if kind == _PLAIN and name in _INTERNED:
+            expression = f"intern({expression})"  # ids repeat in every event naming them
+        lines.append(f"    put(e, {name!r}, {expression})")
+    lines.append("    return e")
+    namespace: dict[str, Any] = {
+        "cls": cls, "new": object.__new__, "put": object.__setattr__, "UUID": uuid.UUID,
+        "when": _cached_when, "optional_when": _optional_when, "optional_uuid": _optional_uuid,
+        "intern": _intern,
+    }
+    exec(compile("\n".join(lines), f"<aes_membership decoder for {cls.__name__}>", "exec"),
+         namespace)
+    decode: Callable[[Any], Event] = namespace["decode"]
+    return decode
 
 
+def _fast_decode(type_tag: str, payload: dict[str, Any]) -> Event:
+    return _DECODERS[type_tag](payload)
+
+
+_DECODERS: Final = {tag: _decoder(cls, plan) for tag, (cls, plan) in _PLANS.items()}
 _SORTED_PLANS: Final = {tag: tuple(sorted(plan)) for tag, (_, plan) in _PLANS.items()}
 _quote = json.encoder.encode_basestring  # the C function json.dumps uses (ensure_ascii=False)
 

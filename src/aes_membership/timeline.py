@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import functools
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 import attrs
@@ -47,6 +47,7 @@ from .events import (
     StateRenamed,
     StateSuspended,
     StateWithdrew,
+    event_classes,
 )
 
 __all__ = [
@@ -186,12 +187,20 @@ def _subject_id(event: Event, kind: str) -> str:
     return value
 
 
-def references(event: Event) -> Iterator[tuple[str, str]]:
+_REFERENCE_KINDS: Final[dict[type[Event], tuple[str, ...]]] = {
+    cls: tuple(k for k in ("state", "bloc", "post", "person") if k in attrs.fields_dict(cls))
+    for cls in event_classes()
+}
+
+
+def references(event: Event) -> list[tuple[str, str]]:
     """The (kind, id) pairs an event concerns."""
-    for kind in ("state", "bloc", "post", "person"):
-        value = getattr(event, kind, None)
+    found = []
+    for kind in _REFERENCE_KINDS[type(event)]:
+        value = getattr(event, kind)
         if value is not None:
-            yield kind, value
+            found.append((kind, value))
+    return found
 
 
 class _Violation(Exception):
@@ -857,8 +866,10 @@ class _Draft:
             self._touch(("post", event.post), cause)
             if not remove:
                 self._grow("person_posts", event.person, event.post)
-        for _kind, ident in set(references(event)):
-            self._add_to("history", ident, entry, remove)
+        idents = [ident for _, ident in references(event)]
+        for index, ident in enumerate(idents):
+            if ident not in idents[:index]:  # a state and a bloc may share an id: index once
+                self._add_to("history", ident, entry, remove)
 
     # -- checking and deriving ------------------------------------------------------------
 
