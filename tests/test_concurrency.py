@@ -8,7 +8,10 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from aes_membership import (
+    ConcurrencyError,
     MembershipError,
     Registry,
     StateJoined,
@@ -16,6 +19,7 @@ from aes_membership import (
     StateWithdrew,
 )
 from aes_membership.events import Event
+from aes_membership.stores import MemoryStore
 from conftest import Backend
 
 WORKERS = 4
@@ -88,3 +92,34 @@ def test_concurrent_writers_keep_every_accepted_event_once(durable: Backend,
         check = Registry()
         check.record(*(r.event for r in reg.events()))
         assert check.position == reg.position
+
+
+class _AlwaysBeaten(MemoryStore):
+    """A store where a rival writer commits just before every append of ours."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rivals = 0
+
+    def append(self, events: Any, *, expected_position: int, recorded_at: Any = None) -> Any:
+        self.rivals += 1
+        super().append([StateRegistered(state=f"RIVAL{self.rivals}", name="rival")],
+                       expected_position=self.last_position())
+        return super().append(events, expected_position=expected_position,
+                              recorded_at=recorded_at)
+
+
+def test_a_writer_that_keeps_losing_gives_up_with_both_positions() -> None:
+    """After max_retries lost races the writer raises ConcurrencyError naming both positions;
+    its event is not stored, and the rivals' events are."""
+    store = _AlwaysBeaten()
+    reg = Registry(store, max_retries=3)
+    with pytest.raises(ConcurrencyError) as caught:
+        reg.register_state("MLI", name="Mali")
+    error = caught.value
+    assert error.attempts == 3
+    assert (error.expected, error.actual) == (2, 3)
+    assert "position 2 to 3" in str(error)
+    assert store.rivals == 3 and reg.lost_races == 3
+    reg.refresh()
+    assert reg.ids("state") == {"RIVAL1", "RIVAL2", "RIVAL3"}
