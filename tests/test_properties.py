@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from typing import Any
 
@@ -245,6 +246,35 @@ def test_as_known_at_equals_replay_of_known_events(events: list[Event], rnd: ran
     for position in sorted({rnd.choice(observable) for _ in range(4)}):
         for query in queries:
             assert_matches(reg, log[:position], BASE + query, as_known_at=position)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.randoms(use_true_random=False))
+def test_history_equals_a_scan_of_the_live_log(events: list[Event], rnd: random.Random) -> None:
+    """history(id), derived from the indexes, equals a scan of the log: every event naming the
+    id and not retracted, by effective date then position — also after retractions."""
+    reg = Registry()
+    order = list(range(len(events)))
+    rnd.shuffle(order)
+    record_in_order(reg, events, order)
+    for _ in range(rnd.randint(0, 5)):
+        victim = rnd.choice(reg.events()).event
+        if isinstance(victim, (StateJoined, StateWithdrew, StateSuspended, StateReinstated,
+                               HolderAppointed, HolderLeft, BlocDissolved)):
+            with contextlib.suppress(MembershipError):
+                reg.retract(victim.id, reason="test")
+    retracted = {r.event.target for r in reg.events() if isinstance(r.event, EventRetracted)}
+    live = [r for r in reg.events()
+            if not isinstance(r.event, EventRetracted) and r.event.id not in retracted]
+    for ident in (*STATES, *BLOCS, *PERSONS, "P"):
+        naming = [r for r in live
+                  if ident in {getattr(r.event, k, None) for k in ("state", "bloc", "post", "person")}]
+
+        def order_key(r: Any) -> tuple[int, int, int]:
+            lo, hi = span(r.event.effective) if r.event.effective is not None else (-1, -1)
+            return lo, hi, r.position
+
+        assert reg.history(ident) == [r.event for r in sorted(naming, key=order_key)], ident
 
 
 whens = st.one_of(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import functools
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 import attrs
@@ -201,6 +201,37 @@ def references(event: Event) -> list[tuple[str, str]]:
         if value is not None:
             found.append((kind, value))
     return found
+
+
+def _entries_naming(
+    subject: str,
+    lifecycle: Callable[[str, str], Sequence[Entry]],
+    line: Callable[[str, str], Sequence[Entry]],
+    post: Callable[[str], Sequence[Entry]],
+    grown: Callable[[str, str], Iterable[str]],
+) -> list[Entry]:
+    """The live entries whose events name ``subject``, sorted, from the subject indexes."""
+    found: dict[int, Entry] = {}
+
+    def take(entries: Iterable[Entry], keep: Callable[[Event], bool] | None = None) -> None:
+        for entry in entries:
+            if keep is None or keep(entry[3]):
+                found[entry[2]] = entry
+
+    for kind in ("state", "bloc", "person", "post"):
+        take(lifecycle(kind, subject))
+    for bloc in grown("state_blocs", subject):
+        take(line(subject, bloc))
+    for state in grown("bloc_states", subject):
+        take(line(state, subject))
+    for owned in grown("state_posts", subject):
+        take(lifecycle("post", owned), lambda e: getattr(e, "state", None) == subject)
+    for owned in grown("bloc_posts", subject):
+        take(lifecycle("post", owned), lambda e: getattr(e, "bloc", None) == subject)
+    for held in grown("person_posts", subject):
+        take(post(held), lambda e: getattr(e, "person", None) == subject)
+    take(post(subject))
+    return sorted(found.values())
 
 
 class _Violation(Exception):
@@ -638,7 +669,7 @@ class Timeline:
     state_blocs: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     bloc_posts: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     person_posts: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
-    history_index: PMap[str, tuple[Entry, ...]] = attrs.field(factory=PMap)
+    state_posts: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     live: PMap[uuid.UUID, Entry] = attrs.field(factory=PMap)
     retractions: PMap[uuid.UUID, Entry] = attrs.field(factory=PMap)
     ids: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
@@ -733,7 +764,25 @@ class Timeline:
         return created[0] <= day and (ended is None or day < ended[0])
 
     def history(self, subject: str) -> tuple[Event, ...]:
-        return tuple(e[3] for e in self.history_index.get(subject) or ())
+        """Every live event naming ``subject`` (as a state, bloc, person or post), in order.
+
+        Derived from the other indexes when asked, so that recording an event never copies
+        a history that grows with the log.
+        """
+        def line(state: str, bloc: str) -> tuple[Entry, ...]:
+            found = self.memberships.get((state, bloc))
+            return found.entries if found is not None else ()
+
+        def post(ident: str) -> tuple[Entry, ...]:
+            found = self.posts.get(ident)
+            return found.entries if found is not None else ()
+
+        def grown(name: str, key: str) -> Iterable[str]:
+            index: PMap[str, frozenset[str]] = getattr(self, name)
+            return index.get(key) or ()
+
+        entries = _entries_naming(subject, self.lifecycle, line, post, grown)
+        return tuple(e[3] for e in entries)
 
 
 class _Draft:
@@ -748,7 +797,7 @@ class _Draft:
         self.state_blocs = base.state_blocs.evolver()
         self.bloc_posts = base.bloc_posts.evolver()
         self.person_posts = base.person_posts.evolver()
-        self.history: PMapEvolver[str, tuple[Entry, ...]] = base.history_index.evolver()
+        self.state_posts = base.state_posts.evolver()
         self.live = base.live.evolver()
         self.retractions = base.retractions.evolver()
         self.ids = base.ids.evolver()
@@ -756,7 +805,6 @@ class _Draft:
         self.line_work: dict[tuple[str, str], list[Entry]] = {}
         self.post_work: dict[str, list[Entry]] = {}
         self.subject_work: dict[tuple[str, str], list[Entry]] = {}
-        self.history_work: dict[str, list[Entry]] = {}
         self.dirty_blocs: set[str] = set()
         # sets that grow during the batch, frozen once in finish()
         self.growing: dict[tuple[str, str], set[str]] = {}
@@ -766,7 +814,6 @@ class _Draft:
             "subject": (self.subject_work, self.subjects),
             "line": (self.line_work, self.memberships),
             "post": (self.post_work, self.posts),
-            "history": (self.history_work, self.history),
         }
 
     # -- collecting -----------------------------------------------------------------------
@@ -853,6 +900,8 @@ class _Draft:
                 self._touch(("post", subject), cause)
                 if isinstance(event, PostCreated) and event.bloc is not None:
                     self._grow("bloc_posts", event.bloc, subject)
+                if isinstance(event, PostCreated) and event.state is not None:
+                    self._grow("state_posts", event.state, subject)
         elif isinstance(event, _MEMBERSHIP_EVENTS):
             state: str = event.state
             bloc: str = event.bloc
@@ -866,10 +915,6 @@ class _Draft:
             self._touch(("post", event.post), cause)
             if not remove:
                 self._grow("person_posts", event.person, event.post)
-        idents = [ident for _, ident in references(event)]
-        for index, ident in enumerate(idents):
-            if ident not in idents[:index]:  # a state and a bloc may share an id: index once
-                self._add_to("history", ident, entry, remove)
 
     # -- checking and deriving ------------------------------------------------------------
 
@@ -914,16 +959,34 @@ class _Draft:
             subject = _subject_id(removed[3], kind)
             if self._exists(kind, subject):
                 continue
-            remaining = self.history_work.get(subject)
-            if remaining is None:
-                remaining = list(self.history.get(subject) or ())
-            for entry in remaining:
+            for entry in self._entries_naming(subject):
                 if any(k == kind and i == subject for k, i in references(entry[3])):
                     raise InvariantError(
                         f"retracting it would leave {kind} {subject!r} unknown to a recorded event",
                         event=event,
                         conflicting=entry[3],
                     )
+
+    def _entries_naming(self, subject: str) -> list[Entry]:
+        def line(state: str, bloc: str) -> Sequence[Entry]:
+            items = self.line_work.get((state, bloc))
+            if items is not None:
+                return items
+            found = self.memberships.get((state, bloc))
+            return found.entries if found is not None else ()
+
+        def post(ident: str) -> Sequence[Entry]:
+            items = self.post_work.get(ident)
+            if items is not None:
+                return items
+            found = self.posts.get(ident)
+            return found.entries if found is not None else ()
+
+        def grown(name: str, key: str) -> Iterable[str]:
+            index: PMapEvolver[str, frozenset[str]] = getattr(self, name)
+            return index.get(key) or ()
+
+        return _entries_naming(subject, self._lifecycle, line, post, grown)
 
     def _raise(self, violation: _Violation, key: Any, events: Sequence[Event]) -> None:
         batch_ids = {e.id for e in events}
@@ -992,11 +1055,6 @@ class _Draft:
             except _Violation as violation:
                 self._raise(violation, ("post", post), events)
             self.posts[post] = post_line
-        for ident, items in self.history_work.items():
-            if items:
-                self.history[ident] = tuple(items)
-            elif ident in self.history:
-                del self.history[ident]
         return Timeline(
             subjects=self.subjects.persistent(),
             memberships=self.memberships.persistent(),
@@ -1005,7 +1063,7 @@ class _Draft:
             state_blocs=self.state_blocs.persistent(),
             bloc_posts=self.bloc_posts.persistent(),
             person_posts=self.person_posts.persistent(),
-            history_index=self.history.persistent(),
+            state_posts=self.state_posts.persistent(),
             live=self.live.persistent(),
             retractions=self.retractions.persistent(),
             ids=self.ids.persistent(),
