@@ -126,4 +126,5 @@ class PMapEvolver(Generic[K, V]):
     def persistent(self) -> PMap[K, V]:
         if self._rows is None:
             return self._base
-        return PMap(tuple(tuple(row) for row in self._rows), self._len)
+        rows = self._rows
+        return PMap(tuple(row if type(row) is tuple else tuple(row) for row in rows), self._len)
