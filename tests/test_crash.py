@@ -54,7 +54,6 @@ def test_sigkill_mid_batch_leaves_whole_batches(durable: Backend) -> None:
             for batch in range(reg.position // BATCH):
                 assert {f"B{batch}-0", f"B{batch}-{BATCH - 1}"} <= states
             previous = reg.position
-            print(f"after a kill: {previous} events")
         # a new writer goes on from where the killed one stopped
     with durable.open() as reg:
         reg.register_state("AFTER", name="written after the crashes")
