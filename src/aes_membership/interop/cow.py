@@ -3,6 +3,8 @@
 Pevehouse, Jon C.W., Timothy Nordstrom, Roseanne W. McManus and Anne Spencer Jamison (2020).
 "Tracking Organizations in the World: The Correlates of War IGO Version 3.0 datasets."
 Journal of Peace Research 57(3): 492–503. doi:10.1177/0022343319881175.
+State codes and abbreviations (``cow_states.csv``): Correlates of War Project (2017), "State
+System Membership List, v2016"; the ISO 3166-1 alpha-3 column is this library's mapping.
 
 Cell codes: 1 full member, 2 associate, 3 observer, 0 not a member, -9 missing, -1 "not
 applicable" (state-year: the IGO did not exist that year; IGO-year: the state was not in the
