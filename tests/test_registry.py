@@ -284,3 +284,23 @@ def test_bundled_history_records_late_facts_late(wa: Registry) -> None:
     assert wa.snapshot("1977-06-01").truth_member("CPV", "ECOWAS") is Truth.UNKNOWN
     assert wa.snapshot("2000-12-15").truth_member("MRT", "ECOWAS") is Truth.UNKNOWN
     assert wa.snapshot("2001-01-01").truth_member("MRT", "ECOWAS") is Truth.NO
+
+
+def test_retracted_and_retracting_events_keep_their_positions(registry: Registry) -> None:
+    """get() finds a retracted event and its retraction at their positions; recording either
+    again is an idempotent no-op; a correction's replacement is found too."""
+    registry.register_state("MLI", name="Mali")
+    registry.found("AES", name="AES", on="2023-09-16")
+    wrong = registry.join("MLI", "AES", on="2023-09-17")
+    retraction = registry.retract(wrong.id, reason="the charter was signed on the 16th")
+    assert registry.get(wrong.id).position == 3
+    assert registry.get(retraction.id).position == 4
+    assert registry.is_retracted(wrong.id)
+    before = registry.position
+    registry.record(wrong, retraction)  # the same ids, the same content: nothing new
+    assert registry.position == before
+    again = registry.join("MLI", "AES", on="2023-09-16")
+    fixed = registry.correct(again.id, reason="a later day after all", on="2023-09-18")
+    assert registry.get(again.id).position == 5
+    assert registry.get(fixed.id).position > 5
+    assert registry.periods("MLI", "AES")[0].start.isoformat() == "2023-09-18"

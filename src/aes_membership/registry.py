@@ -115,7 +115,9 @@ class Registry:
         self._events: list[Event] = []
         self._stamps = array("d")  # recorded_at of each position, as POSIX seconds
         self._instants: dict[float, pendulum.DateTime] = {}
-        self._positions: dict[uuid.UUID, int] = {}
+        # Positions of logged events that are not live in the current timeline (retractions
+        # and what they retracted); live ones carry their position in the timeline already.
+        self._not_live: dict[uuid.UUID, int] = {}
         self._timeline = Timeline()
         self._past: OrderedDict[int, Timeline] = OrderedDict()
         self._last_change: tuple[Timeline, Timeline, list[Event]] | None = None
@@ -207,16 +209,29 @@ class Registry:
         last_instant: object = None
         stamp = 0.0
         stamps = self._stamps
-        positions = self._positions
         for r in recorded:
             if r.recorded_at is not last_instant:  # a batch shares one instant object
                 last_instant = r.recorded_at
                 stamp = r.recorded_at.timestamp()
                 self._instants.setdefault(stamp, r.recorded_at)
             stamps.append(stamp)
-            positions[r.event.id] = r.position
         self._events.extend(events)
+        live = timeline.live
+        for r in recorded:
+            if r.event.id not in live:  # a retraction, or an event a retraction removed
+                self._not_live[r.event.id] = r.position
+            if isinstance(r.event, EventRetracted):
+                target = self._position_of(r.event.target)
+                if target is not None:
+                    self._not_live[r.event.target] = target
         self._timeline = timeline
+
+    def _position_of(self, event_id: uuid.UUID) -> int | None:
+        """The log position of a recorded event, or None."""
+        entry = self._timeline.live.get(event_id)
+        if entry is not None:
+            return entry[2]
+        return self._not_live.get(event_id)
 
     def follow(self, *, poll: float = 1.0, timeout: float | None = None) -> Iterator[Recorded]:
         """Yield events as other writers commit them (blocking); stops after ``timeout``
@@ -307,11 +322,11 @@ class Registry:
             return self._last_impact
 
     def _fresh(self, events: Sequence[Event]) -> list[Event]:
-        known = {
-            e.id: self._events[self._positions[e.id] - 1]
-            for e in events
-            if e.id in self._positions
-        }
+        known = {}
+        for e in events:
+            position = self._position_of(e.id)
+            if position is not None:
+                known[e.id] = self._events[position - 1]
         fresh, _ = check_duplicates(events, known)
         return fresh
 
@@ -454,7 +469,7 @@ class Registry:
         except ValueError:
             raise UnknownIdError("event", str(event_id), ()) from None
         self.refresh()
-        position = self._positions.get(ident)
+        position = self._position_of(ident)
         if position is None:
             raise UnknownIdError("event", str(ident), ())
         return self._events[position - 1]
@@ -572,7 +587,8 @@ class Registry:
     def get(self, event_id: uuid.UUID | str) -> Recorded:
         """The recorded event with this id."""
         event = self._target(event_id)
-        position = self._positions[event.id]
+        position = self._position_of(event.id)
+        assert position is not None  # _target found it
         return Recorded(position, self._instants[self._stamps[position - 1]], event)
 
     def is_retracted(self, event_id: uuid.UUID | str, *, as_known_at: KnownAt = None) -> bool:
@@ -591,7 +607,8 @@ class Registry:
     def impact(self, event_id: uuid.UUID | str) -> Impact:
         """Which answers recording this event changed, for which dates."""
         event = self._target(event_id)
-        position = self._positions[event.id]
+        position = self._position_of(event.id)
+        assert position is not None  # _target found it
         return compare(self._timeline_at(position - 1), self._timeline_at(position), [event])
 
     def verify(self) -> VerifyReport:
