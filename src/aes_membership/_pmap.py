@@ -34,14 +34,6 @@ class PMap(Mapping[K, V], Generic[K, V]):
         self._rows: tuple[tuple[dict[K, V], ...], ...] = rows or _empty()
         self._len = length
 
-    @classmethod
-    def from_dict(cls, items: Mapping[K, V]) -> PMap[K, V]:
-        rows: tuple[tuple[dict[K, V], ...], ...] = _empty()
-        for key, value in items.items():
-            code = hash(key)
-            rows[code & _MASK][(code >> _BITS) & _MASK][key] = value
-        return cls(rows, len(items))
-
     def _shard(self, key: object) -> dict[K, V]:
         code = hash(key)
         return self._rows[code & _MASK][(code >> _BITS) & _MASK]

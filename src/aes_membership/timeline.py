@@ -245,10 +245,6 @@ class _Violation(Exception):
         self.ambiguous = ambiguous
 
 
-def _entry_key(entry: Entry) -> tuple[int, int, int]:
-    return entry[0], entry[1], entry[2]
-
-
 def _remove(entries: list[Entry], event_id: uuid.UUID) -> None:
     for index, entry in enumerate(entries):
         if entry[3].id == event_id:

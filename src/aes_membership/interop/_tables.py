@@ -48,9 +48,10 @@ def membership_segments(registry: Registry, *, as_known_at: KnownAt = None,
     for state, bloc in sorted(timeline.memberships.keys()):
         if blocs is not None and bloc not in blocs:
             continue
-        kinds = registry.kinds(state, bloc, as_known_at=as_known_at)
-        suspensions = registry.suspensions(state, bloc, as_known_at=as_known_at)
-        for spell in registry.periods(state, bloc, as_known_at=as_known_at):
+        spells = timeline.memberships[(state, bloc)].spells
+        kinds = [k for s in spells for k in s.kinds]
+        suspensions = [p for s in spells for p in s.suspensions]
+        for spell in spells:
             end_lo = _lo(spell.end) if spell.end is not None else None
             cuts: dict[int, When] = {_lo(spell.start): spell.start}
             for when in [k for k, _ in kinds] + [p.start for p in suspensions] + [

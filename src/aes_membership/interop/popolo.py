@@ -283,6 +283,11 @@ def import_popolo(registry: Registry, source: Target | dict[str, Any], *,
         events.append(StateRegistered(id=_event_id("state", state), state=state,
                                       name=org.get("name") or state,
                                       identifiers=identifiers(org), source=note))
+    ends: dict[str, When | None] = {}  # each bloc's half-open end, from its inclusive date
+    for bloc in sorted(b for b in blocs if b is not None):
+        last = organizations[bloc].get("dissolution_date")
+        ends[bloc] = _day_after(_date(last, f"$.organizations[id={bloc}]", "dissolution_date")) \
+            if last else None
     for bloc in sorted(b for b in blocs - known["bloc"] if b is not None):
         org = organizations[bloc]
         where = f"$.organizations[id={bloc}]"
@@ -292,13 +297,13 @@ def import_popolo(registry: Registry, source: Target | dict[str, Any], *,
                                   name=org.get("name") or bloc, identifiers=identifiers(org),
                                   on=_date(org["founding_date"], where, "founding_date"),
                                   source=note))
-        if org.get("dissolution_date"):
-            events.append(BlocDissolved(
-                id=_event_id("bloc-dissolved", bloc), bloc=bloc, source=note,
-                on=_day_after(_date(org["dissolution_date"], where, "dissolution_date"))))
+        end = ends[bloc]
+        if end is not None:
+            events.append(BlocDissolved(id=_event_id("bloc-dissolved", bloc), bloc=bloc,
+                                        source=note, on=end))
     for (state, bloc), spells in sorted(state_spells.items()):
         spells.sort(key=lambda s: span(s[0]))
-        dissolved = _dissolution_end(organizations[bloc])
+        dissolved = ends[bloc]
         for number, (start, end, kind, index) in enumerate(spells):
             tag = f"{state}|{bloc}|{index}"
             previous = spells[number - 1] if number else None
@@ -346,9 +351,3 @@ def import_popolo(registry: Registry, source: Target | dict[str, Any], *,
     if progress is not None:
         progress("recorded", len(events), len(events))
     return registry.position - before
-
-
-def _dissolution_end(org: dict[str, Any]) -> When | None:
-    """The half-open end of an organisation from its inclusive ``dissolution_date``."""
-    value = org.get("dissolution_date")
-    return _day_after(parse_when(value)) if value else None

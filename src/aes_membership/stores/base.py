@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple, Protocol, runtime_checkable
 
 import attrs
@@ -36,6 +36,7 @@ __all__ = [
     "chain_hash",
     "check_duplicates",
     "decode_row",
+    "decode_rows",
     "decode_stored",
     "encode_rows",
     "format_instant",
@@ -184,17 +185,34 @@ def decode_stored(codec: Codec, position: int, type_tag: str, version: int, payl
         raise DecodeError([f"the payload is not JSON ({error})"], position=position) from None
 
 
+def _stored_instant(position: int, recorded_at: str) -> pendulum.DateTime:
+    try:
+        return parse_stored_instant(recorded_at)
+    except ValueError:
+        raise DecodeError([f"recorded_at {recorded_at!r} is not a stored instant"],
+                          position=position) from None
+
+
 def decode_row(
     position: int, type_tag: str, version: int, recorded_at: str, payload: str,
     codec: Codec | None = None,
 ) -> Recorded:
     event = decode_stored(codec or default_codec(), position, type_tag, version, payload)
-    try:
-        stamp = parse_stored_instant(recorded_at)
-    except ValueError:
-        raise DecodeError([f"recorded_at {recorded_at!r} is not a stored instant"],
-                          position=position) from None
-    return Recorded(position, stamp, event)
+    return Recorded(position, _stored_instant(position, recorded_at), event)
+
+
+def decode_rows(rows: Iterable[tuple[int, str, int, str, str]], codec: Codec) -> Iterator[Recorded]:
+    """Decode (position, type, version, recorded_at, payload) rows in order.
+
+    A batch shares one recorded instant: it is parsed once and the same object reused.
+    """
+    instants: dict[str, pendulum.DateTime] = {}
+    for position, type_tag, version, recorded_at, payload in rows:
+        instant = instants.get(recorded_at)
+        if instant is None:
+            instant = instants[recorded_at] = _stored_instant(position, recorded_at)
+        yield Recorded(int(position), instant,
+                       decode_stored(codec, position, type_tag, version, payload))
 
 
 def verify_rows(rows: Iterator[tuple[int, str, str, int, str, str, str]]) -> VerifyReport:

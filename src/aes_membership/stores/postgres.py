@@ -36,7 +36,7 @@ from .base import (
     VerifyReport,
     check_duplicates,
     decode_row,
-    decode_stored,
+    decode_rows,
     encode_rows,
     next_recorded_at,
     parse_stored_instant,
@@ -246,24 +246,22 @@ class PostgresStore:
 
     # -- reading --------------------------------------------------------------------------
 
-    def read(self, after: int = 0) -> Iterator[Recorded]:
-        codec = self._codec
-        stamps: dict[str, pendulum.DateTime] = {}
-        query = sql.SQL("SELECT position, type, version, recorded_at, payload FROM {}"
+    def _rows(self, columns: str, after: int) -> Iterator[Any]:
+        """Rows after a position, in pages: reading a long log keeps memory flat."""
+        query = sql.SQL(f"SELECT position, {columns} FROM {{}}"
                         " WHERE position > %s ORDER BY position LIMIT %s").format(self._events)
         while True:
             with self._guard():
                 page = self._conn.execute(query, (after, _READ_PAGE)).fetchall()
-            for position, type_tag, version, recorded_at, payload in page:
-                stamp = stamps.get(recorded_at)
-                if stamp is None:
-                    stamp = stamps[recorded_at] = decode_row(
-                        position, type_tag, version, recorded_at, payload, codec).recorded_at
-                yield Recorded(int(position), stamp,
-                               decode_stored(codec, position, type_tag, version, payload))
+            for position, *rest in page:
+                yield (int(position), *rest)
             if len(page) < _READ_PAGE:
                 return
             after = int(page[-1][0])
+
+    def read(self, after: int = 0) -> Iterator[Recorded]:
+        yield from decode_rows(self._rows("type, version, recorded_at, payload", after),
+                               self._codec)
 
     def last_position(self) -> int:
         with self._guard():
@@ -311,22 +309,9 @@ class PostgresStore:
             self._listener = None
 
     def verify(self) -> VerifyReport:
-        query = sql.SQL("SELECT position, event_id, type, version, recorded_at, payload, hash"
-                        " FROM {} WHERE position > %s ORDER BY position LIMIT %s"
-                        ).format(self._events)
-
-        def rows() -> Iterator[tuple[int, str, str, int, str, str, str]]:
-            after = -(2**62)  # rows with bogus positions (<= 0) must be seen too
-            while True:
-                with self._guard():
-                    page = self._conn.execute(query, (after, _READ_PAGE)).fetchall()
-                for position, *rest in page:
-                    yield (int(position), *rest)
-                if len(page) < _READ_PAGE:
-                    return
-                after = int(page[-1][0])
-
-        return verify_rows(rows())
+        # From far below 1: rows given bogus positions behind the library's back are seen too.
+        return verify_rows(self._rows("event_id, type, version, recorded_at, payload, hash",
+                                      -(2**62)))
 
     def close(self) -> None:
         with self._listen_lock:

@@ -29,7 +29,7 @@ from .base import (
     VerifyReport,
     check_duplicates,
     decode_row,
-    decode_stored,
+    decode_rows,
     encode_rows,
     next_recorded_at,
     parse_stored_instant,
@@ -237,15 +237,7 @@ class SQLiteStore:
                 ).fetchall()
             except sqlite3.Error as error:
                 raise _translate(error, self.path) from None
-        codec = self._codec
-        stamps: dict[str, pendulum.DateTime] = {}
-        for position, type_tag, version, recorded_at, payload in rows:
-            stamp = stamps.get(recorded_at)
-            if stamp is None:
-                stamp = stamps[recorded_at] = decode_row(
-                    position, type_tag, version, recorded_at, payload, codec).recorded_at
-            yield Recorded(position, stamp, decode_stored(codec, position, type_tag, version,
-                                                          payload))
+        yield from decode_rows(rows, self._codec)
 
     def last_position(self) -> int:
         with self._lock:
