@@ -19,6 +19,7 @@ def test_quick_benchmark_runs() -> None:
     assert done.returncode == 0, done.stderr
     assert "| `snap.is_member(state, bloc)` |" in done.stdout
     assert "Machine:" in done.stdout
+    assert "| cold open to the first answer, from the checkpoint" in done.stdout
     if importlib.util.find_spec("eventsourcing") is not None:
         append = next(line for line in done.stdout.splitlines()
                       if line.startswith("| batched append"))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from aes_membership import Registry
 from aes_membership.cli import main
 
 
@@ -43,6 +45,28 @@ def test_blocs_holder_history(db: str, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["history", "CPV", "--db", db]) == 0
     assert "1977\tstate-joined" in capsys.readouterr().out
     assert main(["verify", "--db", db]) == 0
+
+
+def test_checkpoint_keeps_the_replayed_state(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """checkpoint keeps the state of every event, and later commands open from it."""
+    assert main(["checkpoint", "--db", db, "--json"]) == 0
+    kept = json.loads(capsys.readouterr().out)["position"]
+    with Registry.open(db) as reg:
+        assert kept == reg.position
+        found = reg.store.load_checkpoint()
+        assert found is not None and found[0] == kept
+    assert main(["blocs", "MLI", "--on", "2026-01-01", "--db", db]) == 0
+    assert capsys.readouterr().out.split()[0] == "AES"
+
+
+def test_checkpoint_refuses_a_broken_chain(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """checkpoint reads the whole log and keeps nothing when a row was edited."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE aes_events SET payload = payload || ' ' WHERE position = 3")
+    assert main(["checkpoint", "--db", db]) == 2
+    assert "position 3" in capsys.readouterr().err
+    with Registry.open(db, on_tamper="skip") as reg:
+        assert reg.store.load_checkpoint() is None
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from .dates import PartialDate, parse_day, parse_when
 from .errors import (
     AmbiguousDateError,
+    CheckpointWarning,
     ConcurrencyError,
     DateError,
     DecodeError,
@@ -49,6 +50,7 @@ __all__ = [
     "BlocFounded",
     "BlocRenamed",
     "Change",
+    "CheckpointWarning",
     "ConcurrencyError",
     "DateError",
     "DecodeError",

@@ -8,10 +8,10 @@ whole mapping, and never a part that grows with the mapping faster than size / 4
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Generic, TypeVar
 
-__all__ = ["PMap", "PMapEvolver"]
+__all__ = ["PMap", "PMapEvolver", "from_items"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -59,6 +59,15 @@ class PMap(Mapping[K, V], Generic[K, V]):
     def evolver(self) -> PMapEvolver[K, V]:
         """A mutable draft; ``persistent()`` turns it into a new PMap."""
         return PMapEvolver(self)
+
+
+def from_items(items: Iterable[tuple[K, V]]) -> PMap[K, V]:
+    """A PMap of ``items`` (a later duplicate key wins), sharded by this process's hashes."""
+    rows: tuple[tuple[dict[K, V], ...], ...] = _empty()
+    for key, value in items:
+        code = hash(key)
+        rows[code & _MASK][(code >> _BITS) & _MASK][key] = value
+    return PMap(rows, sum(len(shard) for row in rows for shard in row))
 
 
 class PMapEvolver(Generic[K, V]):

@@ -151,6 +151,16 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _cmd_checkpoint(args: argparse.Namespace) -> int:
+    # Built from the log itself, every row checked: never from an older checkpoint.
+    options = {"schema": args.schema} if args.schema else {}
+    with Registry.open(args.db, on_tamper="refuse", checkpoint=False, **options) as registry:
+        position = registry.checkpoint()
+    _emit(args, {"position": position},
+          f"checkpoint of {position} events kept" if position else "the log is empty: nothing kept")
+    return 0
+
+
 FORMATS = ("jsonl", "popolo", "cow-state-year", "cow-igo-year")
 
 
@@ -248,6 +258,8 @@ def _parser() -> argparse.ArgumentParser:
     history.set_defaults(func=_cmd_history)
     verify = command("verify", "check the stored log's hash chain")
     verify.set_defaults(func=_cmd_verify)
+    keep = command("checkpoint", "keep the replayed state in the store, so opening is fast")
+    keep.set_defaults(func=_cmd_checkpoint)
     export = command("export", "write the history as JSON Lines, Popolo or a COW panel")
     export.add_argument("--format", choices=FORMATS, default="jsonl",
                         help="jsonl (default: every event, lossless), popolo, cow-state-year, "

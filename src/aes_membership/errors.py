@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "AmbiguousDateError",
+    "CheckpointWarning",
     "ConcurrencyError",
     "DateError",
     "DecodeError",
@@ -202,4 +203,19 @@ class TamperWarning(MembershipError, UserWarning):
             f"the event log fails verification at position {report.position}: {report.detail}; "
             f"answers may rest on rows changed behind the library's back "
             f"(open with on_tamper='refuse' to refuse such stores)"
+        )
+
+
+class CheckpointWarning(MembershipError, UserWarning):
+    """Opened a store whose checkpoint is damaged or was edited: the log was replayed instead.
+
+    ``position`` is the position the checkpoint claimed to cover; ``reason`` what was wrong.
+    """
+
+    def __init__(self, position: int, reason: str) -> None:
+        self.position = position
+        self.reason = reason
+        super().__init__(
+            f"the checkpoint of the first {position} events was not used: {reason}; "
+            "the log was replayed instead (save a new one with Registry.checkpoint())"
         )

@@ -29,8 +29,10 @@ from typing import Any, TypeVar
 import attrs
 import pendulum
 
+from . import _checkpoint
 from .dates import When, parse_day, parse_instant, utc_now
 from .errors import (
+    CheckpointWarning,
     ConcurrencyError,
     DateError,
     TamperWarning,
@@ -91,6 +93,25 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
+def _restore(store: Store) -> _checkpoint.RegistryState | None:
+    """The state kept in the store's checkpoint, if there is one that can be used."""
+    found = store.load_checkpoint()
+    if found is None:
+        return None
+    position, data = found
+    try:
+        state = _checkpoint.loads(data)
+    except _checkpoint.CheckpointUnusable as why:
+        if why.damaged:
+            warnings.warn(CheckpointWarning(position, str(why)), stacklevel=3)
+        return None
+    if state.position != position:
+        warnings.warn(CheckpointWarning(
+            position, f"its content covers {state.position} events"), stacklevel=3)
+        return None
+    return state
+
+
 class Registry:
     """An append-only, bitemporal history of blocs, states, memberships and posts.
 
@@ -106,9 +127,14 @@ class Registry:
         ambiguous: Ambiguity = "reject",
         max_retries: int = 8,
     ) -> None:
+        self._start(store if store is not None else MemoryStore(), ambiguous=ambiguous,
+                    max_retries=max_retries)
+
+    def _start(self, store: Store, *, ambiguous: Ambiguity = "reject", max_retries: int = 8,
+               restored: _checkpoint.RegistryState | None = None) -> None:
         if ambiguous not in ("reject", "allow"):
             raise ValueError(f"ambiguous: expected 'reject' or 'allow', got {ambiguous!r}")
-        self._store: Store = store if store is not None else MemoryStore()
+        self._store: Store = store
         self._ambiguous: Ambiguity = ambiguous
         self._max_retries = max_retries
         self._lock = threading.RLock()
@@ -123,16 +149,25 @@ class Registry:
         self._last_change: tuple[Timeline, Timeline, list[Event]] | None = None
         self._last_impact: Impact | None = Impact()
         self.lost_races = 0  # appends refused because another writer got there first
+        if restored is not None:
+            self._events = restored.events
+            self._stamps = restored.stamps
+            self._instants = restored.instants
+            self._not_live = restored.not_live
+            self._timeline = restored.timeline
         self.refresh()
 
     @classmethod
     def open(cls, target: str | os.PathLike[str], *, on_tamper: str = "warn",
-             **options: Any) -> Registry:
+             checkpoint: bool = True, **options: Any) -> Registry:
         """Open a durable registry.
 
         ``target`` is a file path (SQLite, created if absent; reopening replays it),
         ``":memory:"``, or a ``postgresql://`` connection string (needs the ``postgres``
-        extra). The store's hash chain is checked on opening: a broken chain emits a
+        extra). If the store keeps a checkpoint (see :meth:`checkpoint`) that still fits the
+        log, the registry starts from it and replays only the events after it
+        (``checkpoint=False`` replays the whole log). The store's hash chain is checked on
+        opening — from the checkpoint on, or all of it without one: a broken chain emits a
         :class:`~aes_membership.errors.TamperWarning` (``on_tamper="warn"``), raises
         :class:`~aes_membership.errors.TamperError` (``"refuse"``), or is not checked
         (``"skip"``). Options other than the registry's own go to the store.
@@ -143,16 +178,38 @@ class Registry:
         store = open_store(target, **options)
         try:
             with _collector_paused():
+                restored = _restore(store) if checkpoint else None
                 if on_tamper != "skip":
-                    report = store.verify()
+                    report = store.verify(restored.position if restored else 0)
                     if not report.ok:
                         if on_tamper == "refuse":
                             report.raise_for_error()
                         warnings.warn(TamperWarning(report), stacklevel=2)
-                return cls(store, **registry_options)
+                registry = cls.__new__(cls)
+                registry._start(store, restored=restored, **registry_options)
+                return registry
         except BaseException:
             store.close()
             raise
+
+    def checkpoint(self) -> int:
+        """Keep the replayed state in the store, so that opening it need not replay the log.
+
+        Returns the position the checkpoint covers (0, and nothing kept, for an empty log).
+        The checkpoint replaces the store's previous one. It is a cache, never a source of
+        truth: it is anchored on the hash of the last row it covers, and a checkpoint that no
+        longer fits the log, comes from another version of the library or was damaged is
+        ignored (the last with a :class:`~aes_membership.errors.CheckpointWarning`).
+        """
+        with self._lock:
+            position = self.position
+            if not position:
+                return 0
+            data = _checkpoint.dumps(_checkpoint.RegistryState(
+                position, self._events, self._stamps, self._instants, self._not_live,
+                self._timeline))
+            self._store.save_checkpoint(position, data)
+            return position
 
     @property
     def store(self) -> Store:

@@ -129,3 +129,37 @@ class StoreContract:
         store.append(events, expected_position=0)
         assert store.last_position() == 5000
         assert sum(1 for _ in store.read()) == 5000
+
+    def test_verify_after_a_position_checks_the_rest(self, store: Store) -> None:
+        """verify(after=n) checks the rows after n against row n's hash, and counts them."""
+        store.append([_event(i) for i in range(5)], expected_position=0)
+        report = store.verify(after=3)
+        assert report.ok and report.checked == 2
+        missing = store.verify(after=9)
+        assert not missing.ok and missing.position == 9
+
+    def test_no_checkpoint_at_first(self, store: Store) -> None:
+        """A new store, or one never given a checkpoint, has none to load."""
+        assert store.load_checkpoint() is None
+        store.append([_event(1)], expected_position=0)
+        assert store.load_checkpoint() is None
+
+    def test_checkpoint_round_trip_and_replacement(self, store: Store) -> None:
+        """A saved checkpoint loads back byte for byte; saving again replaces it."""
+        store.append([_event(i) for i in range(3)], expected_position=0)
+        first = bytes(range(256)) * 10
+        store.save_checkpoint(2, first)
+        assert store.load_checkpoint() == (2, first)
+        store.append([_event(3)], expected_position=3)
+        assert store.load_checkpoint() == (2, first)  # later events leave it standing
+        store.save_checkpoint(4, b"newer")
+        assert store.load_checkpoint() == (4, b"newer")
+
+    def test_checkpoint_outside_the_log_is_refused(self, store: Store) -> None:
+        """Positions the log does not hold raise ValueError and keep the checkpoint there was."""
+        store.append([_event(1)], expected_position=0)
+        store.save_checkpoint(1, b"kept")
+        for position in (0, 2):
+            with pytest.raises(ValueError, match=f"from 1 to 1, got {position}"):
+                store.save_checkpoint(position, b"other")
+        assert store.load_checkpoint() == (1, b"kept")

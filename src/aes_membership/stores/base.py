@@ -34,12 +34,14 @@ __all__ = [
     "Store",
     "VerifyReport",
     "chain_hash",
+    "check_checkpoint_position",
     "check_duplicates",
     "decode_row",
     "decode_rows",
     "decode_stored",
     "encode_rows",
     "format_instant",
+    "missing_anchor",
     "next_recorded_at",
     "parse_stored_instant",
     "verify_rows",
@@ -215,10 +217,13 @@ def decode_rows(rows: Iterable[tuple[int, str, int, str, str]], codec: Codec) ->
                        decode_stored(codec, position, type_tag, version, payload))
 
 
-def verify_rows(rows: Iterator[tuple[int, str, str, int, str, str, str]]) -> VerifyReport:
-    """Re-check a chain of (position, id, type, version, recorded_at, payload, hash) rows."""
-    previous = GENESIS_HASH
-    expected_position = 1
+def verify_rows(rows: Iterator[tuple[int, str, str, int, str, str, str]], *, after: int = 0,
+                previous: str = GENESIS_HASH) -> VerifyReport:
+    """Re-check a chain of (position, id, type, version, recorded_at, payload, hash) rows.
+
+    The rows start after position ``after``, whose row's hash is ``previous``.
+    """
+    expected_position = after + 1
     checked = 0
     for position, event_id, type_tag, version, recorded_at, payload, digest in rows:
         if position != expected_position:
@@ -236,6 +241,19 @@ def verify_rows(rows: Iterator[tuple[int, str, str, int, str, str, str]]) -> Ver
         expected_position += 1
         checked += 1
     return VerifyReport(True, checked)
+
+
+def missing_anchor(after: int) -> VerifyReport:
+    """The report on a chain checked from a row that is not there."""
+    return VerifyReport(False, 0, after, f"row {after}, where the check was to start, is missing")
+
+
+def check_checkpoint_position(position: int, last: int) -> None:
+    """Refuse a checkpoint for a position the log does not hold."""
+    if type(position) is not int or not 1 <= position <= last:
+        raise ValueError(
+            f"position: expected a recorded position from 1 to {last}, got {position!r}"
+        )
 
 
 def check_duplicates(
@@ -291,8 +309,25 @@ class Store(Protocol):
         """Block until the log passes ``after`` or ``timeout`` seconds pass; True if it did."""
         ...
 
-    def verify(self) -> VerifyReport:
-        """Re-read the whole log and check its hash chain."""
+    def verify(self, after: int = 0) -> VerifyReport:
+        """Re-read the log after position ``after`` and check its hash chain.
+
+        ``after=0`` checks every row; otherwise the chain is checked from the stored hash of
+        row ``after`` on (a missing row ``after`` is reported as a break there).
+        """
+        ...
+
+    def save_checkpoint(self, position: int, data: bytes) -> None:
+        """Keep ``data`` as the checkpoint of the log up to ``position``, replacing any other.
+
+        The checkpoint is anchored on the hash of row ``position``; a position the log has
+        not reached raises ``ValueError``.
+        """
+        ...
+
+    def load_checkpoint(self) -> tuple[int, bytes] | None:
+        """The checkpoint kept, as (position, data), if row ``position`` still has the hash
+        it had when the checkpoint was saved; otherwise ``None``."""
         ...
 
     def close(self) -> None:

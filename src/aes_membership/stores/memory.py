@@ -15,8 +15,10 @@ from .base import (
     Recorded,
     Row,
     VerifyReport,
+    check_checkpoint_position,
     check_duplicates,
     encode_rows,
+    missing_anchor,
     next_recorded_at,
     verify_rows,
 )
@@ -32,6 +34,7 @@ class MemoryStore:
         self._recorded: list[Recorded] = []
         self._by_id: dict[uuid.UUID, Event] = {}
         self._changed = threading.Condition()
+        self._checkpoint: tuple[int, str, bytes] | None = None
 
     def append(
         self,
@@ -80,15 +83,34 @@ class MemoryStore:
         with self._changed:
             return self._changed.wait_for(lambda: len(self._rows) > after, timeout=timeout)
 
-    def verify(self) -> VerifyReport:
+    def verify(self, after: int = 0) -> VerifyReport:
         with self._changed:
-            rows = list(self._rows)
+            rows = self._rows[after:]
+            previous = self._rows[after - 1].hash if 0 < after <= len(self._rows) else GENESIS_HASH
+        if after > len(self._rows):
+            return missing_anchor(after)
         return verify_rows(
             iter(
                 (r.position, r.event_id, r.type, r.version, r.recorded_at, r.payload, r.hash)
                 for r in rows
-            )
+            ),
+            after=after,
+            previous=previous,
         )
+
+    def save_checkpoint(self, position: int, data: bytes) -> None:
+        with self._changed:
+            check_checkpoint_position(position, len(self._rows))
+            self._checkpoint = (position, self._rows[position - 1].hash, bytes(data))
+
+    def load_checkpoint(self) -> tuple[int, bytes] | None:
+        with self._changed:
+            if self._checkpoint is None:
+                return None
+            position, head, data = self._checkpoint
+            if position > len(self._rows) or self._rows[position - 1].hash != head:
+                return None
+            return position, data
 
     def close(self) -> None:
         """Nothing to release."""

@@ -34,10 +34,12 @@ from .base import (
     Recorded,
     Row,
     VerifyReport,
+    check_checkpoint_position,
     check_duplicates,
     decode_row,
     decode_rows,
     encode_rows,
+    missing_anchor,
     next_recorded_at,
     parse_stored_instant,
     verify_rows,
@@ -55,6 +57,16 @@ _APPLICATION = "aes_membership"
 _CHUNK = 2_000  # rows per statement: large single pipelines can hang psycopg (psycopg #685)
 _READ_PAGE = 10_000  # rows per read query: reading a long log keeps memory flat
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,47}$")
+_PART = 1 << 26  # checkpoint bytes per row: PostgreSQL caps a value at 1 GB
+# A cache of the replayed log, not part of it (added to older stores when they are opened).
+_CHECKPOINTS = (
+    "CREATE TABLE IF NOT EXISTS {} ("
+    " position bigint NOT NULL,"
+    " part integer NOT NULL,"
+    " head text NOT NULL,"
+    " data bytea NOT NULL,"
+    " PRIMARY KEY (position, part))"
+)
 # One key for "creating the schema", so two processes opening a new database don't race.
 _CREATE_LOCK = 0x_AE5_0001
 
@@ -95,6 +107,7 @@ class PostgresStore:
         self._closed = False
         self._events = sql.Identifier(schema, "aes_events")
         self._meta = sql.Identifier(schema, "aes_meta")
+        self._checkpoints = sql.Identifier(schema, "aes_checkpoints")
         self._channel = f"aes_membership_{schema}"
         self._conn = self._connect()
         try:
@@ -131,7 +144,8 @@ class PostgresStore:
                     row[0]
                     for row in conn.execute(
                         "SELECT table_name FROM information_schema.tables"
-                        " WHERE table_schema = %s AND table_name IN ('aes_meta', 'aes_events')",
+                        " WHERE table_schema = %s"
+                        " AND table_name IN ('aes_meta', 'aes_events', 'aes_checkpoints')",
                         (self.schema,),
                     )
                 }
@@ -142,6 +156,8 @@ class PostgresStore:
                     )
                 if not found:
                     self._create(conn)
+                elif "aes_checkpoints" not in found:
+                    self._add_checkpoints(conn)
                 meta = dict(conn.execute(sql.SQL("SELECT key, value FROM {}").format(self._meta))
                             .fetchall())
         if meta.get("application") != _APPLICATION:
@@ -171,6 +187,15 @@ class PostgresStore:
             sql.SQL("INSERT INTO {} (key, value) VALUES (%s, %s), (%s, %s)").format(self._meta),
             ("application", _APPLICATION, "schema_version", str(SCHEMA_VERSION)),
         )
+        conn.execute(sql.SQL(_CHECKPOINTS).format(self._checkpoints))
+
+    def _add_checkpoints(self, conn: Any) -> None:
+        """Add the checkpoint table to a store made before it; a user who may not is let be."""
+        try:
+            with conn.transaction():  # a savepoint
+                conn.execute(sql.SQL(_CHECKPOINTS).format(self._checkpoints))
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction):
+            pass
 
     def _guard(self) -> _Guard:
         return _Guard(self)
@@ -308,10 +333,64 @@ class PostgresStore:
             self._listener.close()
             self._listener = None
 
-    def verify(self) -> VerifyReport:
-        # From far below 1: rows given bogus positions behind the library's back are seen too.
-        return verify_rows(self._rows("event_id, type, version, recorded_at, payload, hash",
-                                      -(2**62)))
+    def verify(self, after: int = 0) -> VerifyReport:
+        columns = "event_id, type, version, recorded_at, payload, hash"
+        if not after:
+            # From far below 1: rows given bogus positions behind the library's back are seen.
+            return verify_rows(self._rows(columns, -(2**62)))
+        with self._guard():
+            anchor = self._conn.execute(
+                sql.SQL("SELECT hash FROM {} WHERE position = %s").format(self._events), (after,)
+            ).fetchone()
+        if anchor is None:
+            return missing_anchor(after)
+        return verify_rows(self._rows(columns, after), after=after, previous=anchor[0])
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    def save_checkpoint(self, position: int, data: bytes) -> None:
+        with self._guard():
+            conn = self._conn
+            with conn.transaction():
+                # The same lock as appends: no batch commits while the checkpoint is anchored.
+                conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(self._events))
+                last = conn.execute(
+                    sql.SQL("SELECT max(position) FROM {}").format(self._events)
+                ).fetchone()[0]
+                check_checkpoint_position(position, int(last or 0))
+                head = conn.execute(
+                    sql.SQL("SELECT hash FROM {} WHERE position = %s").format(self._events),
+                    (position,),
+                ).fetchone()[0]
+                conn.execute(sql.SQL("DELETE FROM {}").format(self._checkpoints))
+                insert = sql.SQL("COPY {} (position, part, head, data) FROM STDIN").format(
+                    self._checkpoints)
+                with conn.cursor() as cursor, cursor.copy(insert) as copy:
+                    for part, start in enumerate(range(0, len(data), _PART)):
+                        copy.write_row((position, part, head, data[start : start + _PART]))
+
+    def load_checkpoint(self) -> tuple[int, bytes] | None:
+        with self._guard():
+            conn = self._conn
+            with conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                exists = conn.execute("SELECT to_regclass(%s)", (
+                    f"{self.schema}.aes_checkpoints",)).fetchone()[0]
+                if exists is None:
+                    return None  # a store made before checkpoints, for a user who may not add
+                found = conn.execute(
+                    sql.SQL("SELECT c.position FROM {} c JOIN {} e"
+                            " ON e.position = c.position AND e.hash = c.head"
+                            " WHERE c.part = 0 ORDER BY c.position DESC LIMIT 1").format(
+                        self._checkpoints, self._events)
+                ).fetchone()
+                if found is None:
+                    return None
+                parts = conn.execute(
+                    sql.SQL("SELECT data FROM {} WHERE position = %s ORDER BY part").format(
+                        self._checkpoints), (found[0],)
+                ).fetchall()
+        return int(found[0]), b"".join(bytes(part[0]) for part in parts)
 
     def close(self) -> None:
         with self._listen_lock:

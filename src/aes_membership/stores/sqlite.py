@@ -27,10 +27,12 @@ from .base import (
     SCHEMA_VERSION,
     Recorded,
     VerifyReport,
+    check_checkpoint_position,
     check_duplicates,
     decode_row,
     decode_rows,
     encode_rows,
+    missing_anchor,
     next_recorded_at,
     parse_stored_instant,
     verify_rows,
@@ -55,6 +57,17 @@ CREATE TABLE IF NOT EXISTS aes_events (
     hash TEXT NOT NULL
 );
 """
+# A cache of the replayed log, not part of it: added to older files when opened for writing.
+_CHECKPOINTS = """
+CREATE TABLE IF NOT EXISTS aes_checkpoints (
+    position INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    head TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (position, part)
+)
+"""
+_PART = 1 << 26  # checkpoint bytes per row: SQLite caps a value at 1e9 bytes
 _ID_CHUNK = 500  # SQLite's limit on bound parameters is 32766 but small IN lists plan better
 
 
@@ -129,6 +142,8 @@ class SQLiteStore:
         found = meta.get("schema_version")
         if found != str(SCHEMA_VERSION):
             raise SchemaVersionError(found, SCHEMA_VERSION)
+        if not self.read_only:
+            conn.execute(_CHECKPOINTS)
 
     # -- writing --------------------------------------------------------------------------
 
@@ -260,16 +275,83 @@ class SQLiteStore:
             time.sleep(min(interval, remaining))
             interval = min(interval * 2, 0.25)
 
-    def verify(self) -> VerifyReport:
+    def verify(self, after: int = 0) -> VerifyReport:
         with self._lock:
             try:
-                rows = self._conn.execute(
-                    "SELECT position, event_id, type, version, recorded_at, payload, hash"
-                    " FROM aes_events ORDER BY position"
-                ).fetchall()
+                conn = self._conn
+                conn.execute("BEGIN")  # one read snapshot for the anchor and the rows
+                try:
+                    anchor = conn.execute(
+                        "SELECT hash FROM aes_events WHERE position = ?", (after,)
+                    ).fetchone()
+                    rows = conn.execute(
+                        "SELECT position, event_id, type, version, recorded_at, payload, hash"
+                        " FROM aes_events WHERE position > ? ORDER BY position",
+                        (after,),
+                    ).fetchall()
+                finally:
+                    conn.execute("COMMIT")
             except sqlite3.Error as error:
                 raise _translate(error, self.path) from None
-        return verify_rows(iter(rows))
+        if after and anchor is None:
+            return missing_anchor(after)
+        return verify_rows(iter(rows), after=after,
+                           previous=anchor[0] if anchor else GENESIS_HASH)
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    def save_checkpoint(self, position: int, data: bytes) -> None:
+        if self.read_only:
+            raise StoreError(f"the store {str(self.path)!r} is read-only")
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    last = conn.execute("SELECT max(position) FROM aes_events").fetchone()[0]
+                    check_checkpoint_position(position, int(last or 0))
+                    head = conn.execute(
+                        "SELECT hash FROM aes_events WHERE position = ?", (position,)
+                    ).fetchone()[0]
+                    conn.execute("DELETE FROM aes_checkpoints")
+                    conn.executemany(
+                        "INSERT INTO aes_checkpoints (position, part, head, data)"
+                        " VALUES (?, ?, ?, ?)",
+                        [(position, part, head, data[start : start + _PART])
+                         for part, start in enumerate(range(0, len(data), _PART))],
+                    )
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                raise _translate(error, self.path) from None
+
+    def load_checkpoint(self) -> tuple[int, bytes] | None:
+        with self._lock:
+            conn = self._conn
+            try:
+                if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                                " AND name = 'aes_checkpoints'").fetchone() is None:
+                    return None  # a file written before checkpoints, opened read-only
+                conn.execute("BEGIN")
+                try:
+                    found = conn.execute(
+                        "SELECT c.position FROM aes_checkpoints c JOIN aes_events e"
+                        " ON e.position = c.position AND e.hash = c.head"
+                        " WHERE c.part = 0 ORDER BY c.position DESC LIMIT 1"
+                    ).fetchone()
+                    if found is None:
+                        return None
+                    parts = conn.execute(
+                        "SELECT data FROM aes_checkpoints WHERE position = ? ORDER BY part",
+                        (found[0],),
+                    ).fetchall()
+                finally:
+                    conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                raise _translate(error, self.path) from None
+        return int(found[0]), b"".join(part[0] for part in parts)
 
     def close(self) -> None:
         with self._lock:

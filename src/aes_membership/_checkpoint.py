@@ -1,0 +1,234 @@
+"""Checkpoints: a registry's replayed state written down, so that opening need not replay.
+
+A checkpoint is a cache of the fold of the log up to one position, never a source of truth:
+the store keeps it beside the log, anchored on the hash of the row it covers (a log whose row
+at that position changed makes the checkpoint void), and a checkpoint that cannot be read —
+written by another version of the library, damaged, or edited — is ignored and the log
+replayed instead.
+
+The body is a pickle, read by an unpickler that only builds the library's own value classes,
+``uuid.UUID`` and ``pendulum.Date`` (the "restricting globals" recipe of the ``pickle``
+documentation): a crafted checkpoint cannot make the reader call anything else. Mappings
+that depend on the process's string hashing (the persistent maps' shards) are written as
+plain items and sharded again on reading.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import hashlib
+import io
+import pickle
+import uuid
+from array import array
+from collections.abc import Callable
+from typing import Any, Final, NamedTuple
+
+import attrs
+import pendulum
+
+from . import timeline as _timeline
+from ._pmap import PMap, from_items
+from .dates import PartialDate
+from .events import Event, event_classes
+from .timeline import Timeline
+
+__all__ = ["CheckpointUnusable", "RegistryState", "dumps", "loads"]
+
+_MAGIC: Final = b"aes_membership checkpoint\n"
+_FORMAT: Final = 1
+_VALUE_CLASSES: Final = (
+    _timeline.MembershipLine, _timeline.PostLine, _timeline.Spell, PartialDate,
+)
+_TIMELINE_FIELDS: Final = tuple(
+    f.name for f in attrs.fields(Timeline) if f.name not in ("bloc_indexes", "known_ids")
+)
+_EVENT_FIELDS: Final[dict[type[Event], tuple[str, ...]]] = {
+    cls: tuple(f.name for f in attrs.fields(cls)) for cls in event_classes()
+}
+
+
+def _layout() -> bytes:
+    """A fingerprint of every class a checkpoint holds: a change of layout voids old ones."""
+    parts = [str(_FORMAT), ",".join(_TIMELINE_FIELDS)]
+    parts += [f"{cls.TYPE}/{cls.VERSION}:{','.join(names)}" for cls, names in _EVENT_FIELDS.items()]
+    parts += [f"{cls.__name__}:{','.join(f.name for f in attrs.fields(cls))}"
+              for cls in _VALUE_CLASSES]
+    parts += [f"{cls.__name__}:{','.join(cls._fields)}"
+              for cls in (_timeline.Period, _timeline.Tenure)]
+    return hashlib.sha256("\n".join(parts).encode()).digest()
+
+
+_LAYOUT: Final = _layout()
+
+
+class CheckpointUnusable(Exception):
+    """A checkpoint that cannot be used; ``damaged`` tells a broken one from an old one."""
+
+    def __init__(self, reason: str, *, damaged: bool) -> None:
+        super().__init__(reason)
+        self.damaged = damaged
+
+
+class RegistryState(NamedTuple):
+    """What a registry holds after replaying its log up to ``position``."""
+
+    position: int
+    events: list[Event]
+    stamps: array[float]
+    instants: dict[float, pendulum.DateTime]
+    not_live: dict[uuid.UUID, int]
+    timeline: Timeline
+
+
+# -- rebuilding (the only callables a checkpoint may name) ------------------------------------
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _uuid(value: int) -> uuid.UUID:
+    made = _new(uuid.UUID)
+    _set(made, "int", value)
+    _set(made, "is_safe", uuid.SafeUUID.unknown)
+    return made
+
+
+def _maker(cls: type, names: tuple[str, ...], *, event: bool) -> Callable[..., Any]:
+    """A function that builds ``cls`` from its field values, bypassing ``__init__`` (the
+    values were validated when first made) — as attrs generates ``__init__``, one line per
+    field. An event's id comes as an int and is made a ``UUID`` here, in the same call."""
+    lines = [f"def make({', '.join(names)}):", "    made = new(cls)"]
+    for name in names:
+        value = "uuid(id)" if event and name == "id" else name
+        lines.append(f"    setattr(made, {name!r}, {value})")
+    lines.append("    return made")
+    namespace: dict[str, Any] = {"new": _new, "setattr": _set, "cls": cls, "uuid": _uuid}
+    exec("\n".join(lines), namespace)
+    made: Callable[..., Any] = namespace["make"]
+    made.__name__ = made.__qualname__ = f"_make_{cls.__name__}"
+    made.__module__ = __name__
+    globals()[made.__name__] = made  # where pickle looks a function up by name
+    return made
+
+
+def _instant(timestamp: float) -> pendulum.DateTime:
+    return pendulum.from_timestamp(timestamp, tz=pendulum.UTC)
+
+
+def _pmap(items: list[tuple[Any, Any]]) -> PMap[Any, Any]:
+    return from_items(items)
+
+
+def _live(entries: list[_timeline.Entry]) -> PMap[uuid.UUID, _timeline.Entry]:
+    return from_items((entry[3].id, entry) for entry in entries)
+
+
+def _period(start: Any, end: Any) -> _timeline.Period:
+    return _timeline.Period(start, end)
+
+
+def _tenure(person: str, start: Any, end: Any) -> _timeline.Tenure:
+    return _timeline.Tenure(person, start, end)
+
+
+class _LiveEntries(list):  # type: ignore[type-arg]
+    """Marks the live-event map at writing: it is rebuilt from its entries, keyed by their ids."""
+
+
+_MAKERS: Final[dict[type, Callable[..., Any]]] = {
+    cls: _maker(cls, names, event=True) for cls, names in _EVENT_FIELDS.items()
+}
+_MAKERS.update({
+    cls: _maker(cls, tuple(f.name for f in attrs.fields(cls)), event=False)
+    for cls in _VALUE_CLASSES
+})
+_ALLOWED: Final[dict[tuple[str, str], object]] = {
+    (__name__, f.__name__): f
+    for f in (_uuid, _instant, _pmap, _live, _period, _tenure, *_MAKERS.values())
+}
+_ALLOWED[("pendulum.date", "Date")] = pendulum.Date
+
+
+def _reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
+    table: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+    table.update(copyreg.dispatch_table)  # type: ignore[arg-type]
+    table[uuid.UUID] = lambda u: (_uuid, (u.int,))
+    table[PMap] = lambda m: (_pmap, (list(m.items()),))
+    table[_LiveEntries] = lambda entries: (_live, (list(entries),))
+    table[pendulum.DateTime] = lambda t: (_instant, (t.timestamp(),))
+    table[_timeline.Period] = lambda p: (_period, tuple(p))
+    table[_timeline.Tenure] = lambda t: (_tenure, tuple(t))
+    for event_class, names in _EVENT_FIELDS.items():
+        table[event_class] = _event_reducer(_MAKERS[event_class], names)
+    for value_class in _VALUE_CLASSES:
+        table[value_class] = _value_reducer(
+            _MAKERS[value_class], tuple(f.name for f in attrs.fields(value_class)))
+    return table
+
+
+def _event_reducer(make: Callable[..., Any], names: tuple[str, ...]
+                   ) -> Callable[[Any], tuple[Any, ...]]:
+    if names[0] != "id":  # attrs puts the base class's fields first
+        raise TypeError(f"an event's first field must be its id, not {names[0]!r}")
+    rest = names[1:]  # after the id, written as an int
+    return lambda event: (make, (event.id.int, *(getattr(event, n) for n in rest)))
+
+
+def _value_reducer(make: Callable[..., Any], names: tuple[str, ...]
+                   ) -> Callable[[Any], tuple[Any, ...]]:
+    return lambda value: (make, tuple(getattr(value, n) for n in names))
+
+
+_REDUCERS: Final = _reducers()
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        found = _ALLOWED.get((module, name))
+        if found is None:
+            raise pickle.UnpicklingError(f"a checkpoint may not name {module}.{name}")
+        return found
+
+
+def dumps(state: RegistryState) -> bytes:
+    """The checkpoint bytes of ``state``."""
+    timeline = state.timeline
+    body = (
+        state.position,
+        state.events,
+        state.stamps.tobytes(),
+        state.instants,
+        state.not_live,
+        {name: _LiveEntries(timeline.live.values()) if name == "live" else getattr(timeline, name)
+         for name in _TIMELINE_FIELDS},
+    )
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.dispatch_table = _REDUCERS
+    pickler.dump(body)
+    payload = buffer.getvalue()
+    return _MAGIC + _LAYOUT + hashlib.sha256(payload).digest() + payload
+
+
+def loads(data: bytes) -> RegistryState:
+    """The state a checkpoint holds; :class:`CheckpointUnusable` if it cannot be trusted."""
+    head = len(_MAGIC)
+    if data[:head] != _MAGIC:
+        raise CheckpointUnusable("it is not an aes_membership checkpoint", damaged=True)
+    if data[head : head + 32] != _LAYOUT:
+        raise CheckpointUnusable("it was written by a version with another layout", damaged=False)
+    digest, payload = data[head + 32 : head + 64], memoryview(data)[head + 64 :]
+    if hashlib.sha256(payload).digest() != digest:
+        raise CheckpointUnusable("its content does not match its digest", damaged=True)
+    try:
+        position, events, stamps, instants, not_live, fields = _Unpickler(
+            io.BytesIO(payload)).load()
+        timeline = Timeline(**fields)
+        restored = array("d")
+        restored.frombytes(stamps)
+    except Exception as error:
+        raise CheckpointUnusable(f"it cannot be read ({error})", damaged=True) from None
+    if not (isinstance(position, int) and len(events) == len(restored) == position):
+        raise CheckpointUnusable("its parts do not agree on the position it covers", damaged=True)
+    return RegistryState(position, events, restored, instants, not_live, timeline)

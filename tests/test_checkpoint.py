@@ -1,0 +1,306 @@
+"""Checkpoints: opening from one gives exactly the state a full replay gives, or is not used."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pickle
+import random
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aes_membership import (
+    CheckpointWarning,
+    Event,
+    MembershipError,
+    Registry,
+    StoreError,
+    TamperWarning,
+)
+from aes_membership import _checkpoint as checkpoints
+from aes_membership.datasets import west_africa
+from aes_membership.stores.sqlite import SQLiteStore
+from aes_membership.timeline import Timeline
+from conftest import ROOT, Backend
+from test_properties import histories
+
+DATES = ("1980-01-01", "2000-06-01", "2024-06-01", "2025-06-01", "2026-01-01")
+
+
+def state_of(reg: Registry) -> dict[str, Any]:
+    """Everything a registry holds, as plain values that compare by content."""
+    timeline = reg._timeline
+    fields = {f.name: getattr(timeline, f.name) for f in attrs.fields(Timeline)
+              if f.name not in ("bloc_indexes", "known_ids")}
+    return {
+        "timeline": {k: dict(v) if hasattr(v, "items") else v for k, v in fields.items()},
+        "events": list(reg._events),
+        "stamps": list(reg._stamps),
+        "instants": dict(reg._instants),
+        "not_live": dict(reg._not_live),
+    }
+
+
+def answers(reg: Registry) -> dict[str, Any]:
+    """Who was a member of what and who held which post, on a few dates."""
+    found: dict[str, Any] = {}
+    for on in DATES:
+        snap = reg.snapshot(on)
+        found[on] = {
+            "members": sorted((m.state, m.bloc) for m in snap.memberships()),
+            "holders": {post: list(snap.holders(post)) for post in sorted(reg.ids("post"))},
+        }
+    return found
+
+
+@pytest.fixture
+def kept(durable: Backend) -> Backend:
+    """A durable store holding the West Africa history, a checkpoint of it, and more after."""
+    with durable.open() as reg:
+        west_africa(reg)
+        assert reg.checkpoint() == reg.position
+        reg.register_state("XYZ", name="Testland")
+        reg.join("XYZ", "ECOWAS", on="2026-02-01")
+    return durable
+
+
+def test_opening_from_a_checkpoint_equals_a_full_replay(kept: Backend) -> None:
+    """A registry opened from a checkpoint plus the events after it holds what a replay holds."""
+    with kept.open() as from_checkpoint, kept.open(checkpoint=False) as replayed:
+        assert from_checkpoint.position == replayed.position
+        assert state_of(from_checkpoint) == state_of(replayed)
+        assert answers(from_checkpoint) == answers(replayed)
+        assert from_checkpoint.snapshot("2026-03-01").is_member("XYZ", "ECOWAS")
+
+
+def test_a_registry_opened_from_a_checkpoint_keeps_recording(kept: Backend) -> None:
+    """Retractions and idempotent retries work the same after a checkpoint."""
+    with kept.open() as reg:
+        joined = reg.history("XYZ")[-1]
+        reg.retract(joined.id, reason="entered by mistake")
+        assert not reg.snapshot("2026-03-01").is_member("XYZ", "ECOWAS")
+        position = reg.position
+        reg.record(reg.get(joined.id).event)  # a retry records nothing
+        assert reg.position == position
+        position = reg.position
+    with kept.open() as again, kept.open(checkpoint=False) as replayed:
+        assert again.position == position
+        assert state_of(again) == state_of(replayed)
+
+
+def test_as_known_at_reaches_behind_the_checkpoint(kept: Backend) -> None:
+    """Questions "as known at" an early position are answered from the restored log."""
+    with kept.open() as reg, kept.open(checkpoint=False) as replayed:
+        for position in (1, 10, 50, reg.position - 1):
+            ours = reg.snapshot("2024-06-01", as_known_at=position)
+            theirs = replayed.snapshot("2024-06-01", as_known_at=position)
+            assert ours.memberships() == theirs.memberships()
+
+
+def test_a_new_checkpoint_replaces_the_old_one(kept: Backend) -> None:
+    """Saving again covers the newer events, and the store keeps only that one."""
+    with kept.open() as reg:
+        assert reg.checkpoint() == reg.position
+        found = reg.store.load_checkpoint()
+        assert found is not None and found[0] == reg.position
+    table = "aes_checkpoints" if kept.kind == "sqlite" else f"{kept.options['schema']}.aes_checkpoints"
+    assert kept.execute(f"SELECT DISTINCT position FROM {table}") == [(found[0],)]
+
+
+def test_an_empty_log_keeps_no_checkpoint() -> None:
+    """Checkpointing an empty registry writes nothing and says so with position 0."""
+    reg = Registry()
+    assert reg.checkpoint() == 0
+    assert reg.store.load_checkpoint() is None
+
+
+def test_a_checkpoint_whose_row_changed_is_not_used(kept: Backend) -> None:
+    """Editing the row a checkpoint is anchored on voids it: the whole log is replayed and
+    the whole chain checked, so the edit is reported."""
+    position = kept.execute("SELECT max(position) FROM {events}")[0][0] - 2
+    kept.execute("UPDATE {events} SET hash = 'x' || hash WHERE position = ?", position)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with kept.open() as reg:
+            assert reg.position == position + 2
+    assert [type(w.message) for w in caught] == [TamperWarning]
+    assert caught[0].message.report.position == position  # type: ignore[union-attr]
+
+
+def test_an_edit_before_the_checkpoint_is_found_by_verify(kept: Backend) -> None:
+    """Opening from a checkpoint checks the chain after it; verify still checks every row."""
+    kept.execute("UPDATE {events} SET payload = payload || ' ' WHERE position = ?", 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reg = kept.open()
+    with reg:
+        report = reg.verify()
+    assert not report.ok and report.position == 5
+
+
+def test_an_edit_after_the_checkpoint_is_found_on_opening(kept: Backend) -> None:
+    """A row edited after the checkpoint breaks the chain that opening checks."""
+    last = kept.execute("SELECT max(position) FROM {events}")[0][0]
+    kept.execute("UPDATE {events} SET payload = payload || ' ' WHERE position = ?", last)
+    with pytest.warns(TamperWarning):
+        kept.open(on_tamper="warn").close()
+
+
+def _replace_checkpoint(backend: Backend, data: bytes) -> None:
+    with backend.open() as reg:
+        found = reg.store.load_checkpoint()
+        assert found is not None
+        reg.store.save_checkpoint(found[0], data)
+
+
+def _sealed(payload: bytes) -> bytes:
+    """Checkpoint bytes with a correct header and digest around ``payload``."""
+    import hashlib
+
+    return (checkpoints._MAGIC + checkpoints._LAYOUT + hashlib.sha256(payload).digest()
+            + payload)
+
+
+def test_a_damaged_checkpoint_is_ignored_with_a_warning(kept: Backend) -> None:
+    """A checkpoint whose bytes changed is not used; the log is replayed and a warning says so."""
+    with kept.open() as reg:
+        found = reg.store.load_checkpoint()
+        assert found is not None
+        data = bytearray(found[1])
+        data[len(data) // 2] ^= 0xFF
+        reg.store.save_checkpoint(found[0], bytes(data))
+    with pytest.warns(CheckpointWarning, match="does not match its digest"):
+        reg = kept.open()
+    with reg, kept.open(checkpoint=False) as replayed:
+        assert state_of(reg) == state_of(replayed)
+
+
+def test_a_crafted_checkpoint_cannot_run_code(kept: Backend, tmp_path: Path) -> None:
+    """A checkpoint naming anything but the library's value classes is refused unread."""
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self) -> tuple[Any, ...]:
+            return (os.system, (f"touch {marker}",))
+
+    _replace_checkpoint(kept, _sealed(pickle.dumps(Payload(), protocol=5)))
+    with pytest.warns(CheckpointWarning, match="may not name"):
+        reg = kept.open()
+    with reg:
+        assert not marker.exists()
+        assert reg.snapshot("2026-03-01").is_member("XYZ", "ECOWAS")
+
+
+def test_a_checkpoint_of_another_layout_is_replayed_quietly(kept: Backend) -> None:
+    """A checkpoint written by a library with other classes is ignored without a warning."""
+    with kept.open() as reg:
+        found = reg.store.load_checkpoint()
+        assert found is not None
+    head = len(checkpoints._MAGIC)
+    other = found[1][:head] + bytes(32) + found[1][head + 32 :]
+    _replace_checkpoint(kept, other)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with kept.open() as reg, kept.open(checkpoint=False) as replayed:
+            assert state_of(reg) == state_of(replayed)
+
+
+def test_a_checkpoint_whose_parts_disagree_is_ignored(kept: Backend) -> None:
+    """A well-formed checkpoint that covers another position than it is filed under is not used."""
+    with kept.open() as reg:
+        found = reg.store.load_checkpoint()
+        assert found is not None
+        state = checkpoints.loads(found[1])
+        shorter = checkpoints.RegistryState(
+            state.position - 1, state.events[:-1], state.stamps[:-1], state.instants,
+            state.not_live, state.timeline)
+        reg.store.save_checkpoint(found[0], checkpoints.dumps(shorter))
+    with pytest.warns(CheckpointWarning, match="covers"):
+        kept.open().close()
+
+
+def test_a_checkpoint_is_read_under_any_string_hashing(kept: Backend, tmp_path: Path) -> None:
+    """Another process, with other string hashes, opens the checkpoint to the same answers."""
+    with kept.open(checkpoint=False) as replayed:
+        expected = json.loads(json.dumps(answers(replayed), default=str))
+    script = (
+        "import json, sys, warnings\n"
+        "warnings.simplefilter('error')\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from aes_membership import Registry\n"
+        "from test_checkpoint import answers\n"
+        f"reg = Registry.open({kept.target!r}, **{kept.options!r})\n"
+        "assert reg.store.load_checkpoint() is not None\n"
+        "print(json.dumps(answers(reg), default=str))\n"
+    )
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed}, check=False)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == expected
+
+
+def test_a_read_only_store_uses_but_cannot_write_checkpoints(tmp_path: Path) -> None:
+    """A store opened read-only starts from its checkpoint and refuses to write a new one."""
+    path = tmp_path / "store.sqlite"
+    with Registry.open(path) as reg:
+        west_africa(reg)
+        reg.checkpoint()
+    with Registry.open(path, read_only=True) as reader:
+        assert reader.store.load_checkpoint() is not None
+        with pytest.raises(StoreError, match="read-only"):
+            reader.checkpoint()
+
+
+def test_a_store_made_before_checkpoints_gets_the_table(tmp_path: Path) -> None:
+    """An SQLite file without the checkpoint table opens, read-only as well as for writing."""
+    path = tmp_path / "store.sqlite"
+    with Registry.open(path) as reg:
+        west_africa(reg)
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE aes_checkpoints")
+    with Registry.open(path, read_only=True) as reader:
+        assert reader.store.load_checkpoint() is None
+    with Registry.open(path) as writer:
+        assert writer.checkpoint() == writer.position
+
+
+def test_saving_a_checkpoint_beyond_the_log_is_refused(tmp_path: Path) -> None:
+    """The store refuses a checkpoint for a position it does not hold, naming the range."""
+    store = SQLiteStore(tmp_path / "store.sqlite")
+    try:
+        with pytest.raises(ValueError, match="from 1 to 0, got 1"):
+            store.save_checkpoint(1, b"data")
+    finally:
+        store.close()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.randoms(use_true_random=False))
+def test_any_checkpoint_then_the_rest_equals_one_replay(events: list[Event],
+                                                        rnd: random.Random) -> None:
+    """Whatever the split, checkpoint-then-tail holds exactly what a replay of the log holds."""
+    reg = Registry()
+    cut = rnd.randint(1, len(events))
+    reg.record(*events[:cut])
+    data = checkpoints.dumps(checkpoints.RegistryState(
+        reg.position, reg._events, reg._stamps, reg._instants, reg._not_live, reg._timeline))
+    if cut < len(events):
+        reg.record(*events[cut:])
+    if rnd.random() < 0.5 and reg.history("S0"):
+        with contextlib.suppress(MembershipError):  # some retractions would break the rest
+            reg.retract(reg.history("S0")[-1].id, reason="a test")
+    restored = Registry.__new__(Registry)
+    restored._start(reg.store, restored=checkpoints.loads(data))
+    assert state_of(restored) == state_of(reg)
