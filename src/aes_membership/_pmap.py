@@ -128,4 +128,10 @@ class PMapEvolver(Generic[K, V]):
         if self._rows is None:
             return self._base
         rows = self._rows
-        return PMap(tuple(row if type(row) is tuple else tuple(row) for row in rows), self._len)
+        # Only the rows holding a copied dict became lists: freeze those, not all 64.
+        for top in {slot >> _BITS for slot in self._copied}:
+            rows[top] = tuple(rows[top])
+        self._rows = None  # the evolver may go on from the new map, copying afresh
+        self._base = PMap(tuple(rows), self._len)  # type: ignore[arg-type]
+        self._copied = set()
+        return self._base

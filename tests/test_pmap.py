@@ -1,0 +1,40 @@
+"""The persistent map behaves as a dict, and maps already made never change."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aes_membership._pmap import PMap, from_items
+
+keys = st.one_of(st.integers(-10**6, 10**6), st.text(max_size=4))
+operations = st.lists(st.tuples(st.booleans(), keys, st.integers()), max_size=200)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(operations, min_size=1, max_size=4))
+def test_every_version_equals_a_dict_replay(batches: list[list[tuple[bool, object, int]]]) -> None:
+    """Each batch of sets and deletes gives a map equal to a dict, and earlier maps stay put."""
+    versions: list[tuple[PMap[object, int], dict[object, int]]] = [(PMap(), {})]
+    evolver = versions[0][0].evolver()
+    for batch in batches:
+        expected = dict(versions[-1][1])
+        for is_set, key, value in batch:
+            if is_set:
+                evolver[key] = value
+                expected[key] = value
+            elif key in expected:
+                del evolver[key]
+                del expected[key]
+        made = evolver.persistent()  # the same evolver goes on from here
+        versions.append((made, expected))
+        for pmap, plain in versions:
+            assert dict(pmap) == plain and len(pmap) == len(plain)
+            assert all(pmap.get(k) == v and k in pmap for k, v in plain.items())
+
+
+@given(st.lists(st.tuples(keys, st.integers()), max_size=300))
+def test_from_items_equals_a_dict(items: list[tuple[object, int]]) -> None:
+    """A map built from items holds what a dict built from them holds, later keys winning."""
+    made = from_items(items)
+    assert dict(made) == dict(items) and len(made) == len(dict(items))
