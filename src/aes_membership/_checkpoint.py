@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copyreg
 import hashlib
+import importlib.metadata
 import io
 import pickle
 import uuid
@@ -30,6 +31,7 @@ import pendulum
 from . import timeline as _timeline
 from ._pmap import PMap, from_items
 from .dates import PartialDate
+from .errors import MembershipError
 from .events import Event, event_classes
 from .timeline import Timeline
 
@@ -48,9 +50,20 @@ _EVENT_FIELDS: Final[dict[type[Event], tuple[str, ...]]] = {
 }
 
 
+def _library_version() -> str:
+    try:
+        return importlib.metadata.version("aes_membership")
+    except importlib.metadata.PackageNotFoundError:
+        return "unreleased"
+
+
 def _layout() -> bytes:
-    """A fingerprint of every class a checkpoint holds: a change of layout voids old ones."""
-    parts = [str(_FORMAT), ",".join(_TIMELINE_FIELDS)]
+    """A fingerprint of the library's version and of every class a checkpoint holds.
+
+    Another version may derive other indexes from the same events (a fixed rule, a new
+    field), so its checkpoints are not used: the log is replayed instead.
+    """
+    parts = [str(_FORMAT), _library_version(), ",".join(_TIMELINE_FIELDS)]
     parts += [f"{cls.TYPE}/{cls.VERSION}:{','.join(names)}" for cls, names in _EVENT_FIELDS.items()]
     parts += [f"{cls.__name__}:{','.join(f.name for f in attrs.fields(cls))}"
               for cls in _VALUE_CLASSES]
@@ -62,7 +75,7 @@ def _layout() -> bytes:
 _LAYOUT: Final = _layout()
 
 
-class CheckpointUnusable(Exception):
+class CheckpointUnusable(MembershipError):
     """A checkpoint that cannot be used; ``damaged`` tells a broken one from an old one."""
 
     def __init__(self, reason: str, *, damaged: bool) -> None:

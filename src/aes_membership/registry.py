@@ -201,15 +201,16 @@ class Registry:
         longer fits the log, comes from another version of the library or was damaged is
         ignored (the last with a :class:`~aes_membership.errors.CheckpointWarning`).
         """
-        with self._lock:
+        with self._lock:  # copies of the growing parts; the timeline never changes
             position = self.position
-            if not position:
-                return 0
-            data = _checkpoint.dumps(_checkpoint.RegistryState(
-                position, self._events, self._stamps, self._instants, self._not_live,
-                self._timeline))
-            self._store.save_checkpoint(position, data)
-            return position
+            state = _checkpoint.RegistryState(
+                position, self._events[:position], array("d", self._stamps),
+                dict(self._instants), dict(self._not_live), self._timeline)
+        if not position:
+            return 0
+        # Written outside the lock: queries and recordings go on meanwhile.
+        self._store.save_checkpoint(position, _checkpoint.dumps(state))
+        return position
 
     @property
     def store(self) -> Store:
