@@ -73,6 +73,7 @@ KnownAt = _dt.datetime | str | int | None
 """An "as known at" point: an instant (aware datetime or ISO text) or a log position."""
 
 _CACHE_SIZE = 8
+_MANY_OBJECTS = 100_000  # objects made with the collector paused, past which they are promoted
 
 
 @contextlib.contextmanager
@@ -81,7 +82,9 @@ def _collector_paused() -> Iterator[None]:
 
     Loading a long log makes hundreds of thousands of objects that all stay alive; the
     collector would walk them again and again for nothing (a third of a cold open's time).
-    Nothing here makes reference cycles, and the collector is restored afterwards.
+    Nothing here makes reference cycles, and the collector is restored afterwards. After a
+    large load, every tracked object is moved to the oldest generation, where only full
+    collections (rare, and still made) look at it.
     """
     if not gc.isenabled():
         yield
@@ -90,6 +93,12 @@ def _collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        if gc.get_count()[0] > _MANY_OBJECTS:
+            # Move what was built to the oldest generation, as if it had survived the young
+            # collections; otherwise the next one walks every new object, and the next older
+            # one walks them again. (Freeze-then-unfreeze does this without walking them.)
+            gc.freeze()
+            gc.unfreeze()
         gc.enable()
 
 
