@@ -304,3 +304,30 @@ def test_retracted_and_retracting_events_keep_their_positions(registry: Registry
     assert registry.get(again.id).position == 5
     assert registry.get(fixed.id).position > 5
     assert registry.periods("MLI", "AES")[0].start.isoformat() == "2023-09-18"
+
+
+def test_a_large_load_leaves_the_collector_as_it_found_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recording a large batch restores the collector, and leaves a program's frozen objects frozen."""
+    import gc
+
+    import aes_membership.registry
+    from aes_membership import StateRegistered
+
+    monkeypatch.setattr(aes_membership.registry, "_MANY_OBJECTS", 0)  # every batch is "large"
+    events = [StateRegistered(state=f"S{n}", name=f"State {n}") for n in range(300)]
+    kept = [[n] for n in range(10)]  # objects a program froze before forking, say
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        Registry().record(*events)
+        assert gc.isenabled()
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    assert kept
+    gc.disable()
+    try:
+        Registry().record(*events)
+        assert not gc.isenabled()  # a program that turned it off keeps it off
+    finally:
+        gc.enable()

@@ -93,10 +93,11 @@ def _collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
-        if gc.get_count()[0] > _MANY_OBJECTS:
+        if gc.get_count()[0] > _MANY_OBJECTS and not gc.get_freeze_count():
             # Move what was built to the oldest generation, as if it had survived the young
             # collections; otherwise the next one walks every new object, and the next older
-            # one walks them again. (Freeze-then-unfreeze does this without walking them.)
+            # one walks them again. (Freeze-then-unfreeze does this without walking them; it
+            # is skipped when the program froze objects itself, which unfreeze would undo.)
             gc.freeze()
             gc.unfreeze()
         gc.enable()
