@@ -154,21 +154,28 @@ class SQLiteStore:
         expected_position: int,
         recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None = None,
     ) -> list[Recorded]:
-        if self.read_only:
+        with self._transaction("BEGIN IMMEDIATE"):
+            return self._append_locked(events, expected_position, recorded_at)
+
+    @contextlib.contextmanager
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        """One transaction under the store's lock, rolled back on error; driver errors
+        become StoreErrors. ``BEGIN IMMEDIATE`` takes the write lock at once; a plain
+        ``BEGIN`` gives a consistent read."""
+        if self.read_only and begin != "BEGIN":
             raise StoreError(f"the store {str(self.path)!r} is read-only")
         with self._lock:
             conn = self._conn
             try:
-                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(begin)
                 try:
-                    recorded = self._append_locked(events, expected_position, recorded_at)
+                    yield conn
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
             except sqlite3.Error as error:
                 raise _translate(error, self.path) from None
-            return recorded
 
     def _append_locked(
         self,
@@ -276,23 +283,15 @@ class SQLiteStore:
             interval = min(interval * 2, 0.25)
 
     def verify(self, after: int = 0) -> VerifyReport:
-        with self._lock:
-            try:
-                conn = self._conn
-                conn.execute("BEGIN")  # one read snapshot for the anchor and the rows
-                try:
-                    anchor = conn.execute(
-                        "SELECT hash FROM aes_events WHERE position = ?", (after,)
-                    ).fetchone()
-                    rows = conn.execute(
-                        "SELECT position, event_id, type, version, recorded_at, payload, hash"
-                        " FROM aes_events WHERE position > ? ORDER BY position",
-                        (after,),
-                    ).fetchall()
-                finally:
-                    conn.execute("COMMIT")
-            except sqlite3.Error as error:
-                raise _translate(error, self.path) from None
+        with self._transaction("BEGIN") as conn:  # one snapshot for the anchor and the rows
+            anchor = conn.execute(
+                "SELECT hash FROM aes_events WHERE position = ?", (after,)
+            ).fetchone()
+            rows = conn.execute(
+                "SELECT position, event_id, type, version, recorded_at, payload, hash"
+                " FROM aes_events WHERE position > ? ORDER BY position",
+                (after,),
+            ).fetchall()
         if after and anchor is None:
             return missing_anchor(after)
         return verify_rows(iter(rows), after=after,
@@ -301,56 +300,34 @@ class SQLiteStore:
     # -- checkpoints ----------------------------------------------------------------------
 
     def save_checkpoint(self, position: int, data: bytes) -> None:
-        if self.read_only:
-            raise StoreError(f"the store {str(self.path)!r} is read-only")
-        with self._lock:
-            conn = self._conn
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    last = conn.execute("SELECT max(position) FROM aes_events").fetchone()[0]
-                    check_checkpoint_position(position, int(last or 0))
-                    head = conn.execute(
-                        "SELECT hash FROM aes_events WHERE position = ?", (position,)
-                    ).fetchone()[0]
-                    conn.execute("DELETE FROM aes_checkpoints")
-                    conn.executemany(
-                        "INSERT INTO aes_checkpoints (position, part, head, data)"
-                        " VALUES (?, ?, ?, ?)",
-                        [(position, part, head, data[start : start + _PART])
-                         for part, start in enumerate(range(0, len(data), _PART))],
-                    )
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-            except sqlite3.Error as error:
-                raise _translate(error, self.path) from None
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            last = conn.execute("SELECT max(position) FROM aes_events").fetchone()[0]
+            check_checkpoint_position(position, int(last or 0))
+            head = conn.execute(
+                "SELECT hash FROM aes_events WHERE position = ?", (position,)
+            ).fetchone()[0]
+            conn.execute("DELETE FROM aes_checkpoints")
+            conn.executemany(
+                "INSERT INTO aes_checkpoints (position, part, head, data) VALUES (?, ?, ?, ?)",
+                [(position, part, head, data[start : start + _PART])
+                 for part, start in enumerate(range(0, len(data), _PART))],
+            )
 
     def load_checkpoint(self) -> tuple[int, bytes] | None:
-        with self._lock:
-            conn = self._conn
-            try:
-                if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                                " AND name = 'aes_checkpoints'").fetchone() is None:
-                    return None  # a file written before checkpoints, opened read-only
-                conn.execute("BEGIN")
-                try:
-                    found = conn.execute(
-                        "SELECT c.position FROM aes_checkpoints c JOIN aes_events e"
-                        " ON e.position = c.position AND e.hash = c.head"
-                        " WHERE c.part = 0 ORDER BY c.position DESC LIMIT 1"
-                    ).fetchone()
-                    if found is None:
-                        return None
-                    parts = conn.execute(
-                        "SELECT data FROM aes_checkpoints WHERE position = ? ORDER BY part",
-                        (found[0],),
-                    ).fetchall()
-                finally:
-                    conn.execute("COMMIT")
-            except sqlite3.Error as error:
-                raise _translate(error, self.path) from None
+        with self._transaction("BEGIN") as conn:
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                            " AND name = 'aes_checkpoints'").fetchone() is None:
+                return None  # a file written before checkpoints, opened read-only
+            found = conn.execute(
+                "SELECT c.position FROM aes_checkpoints c JOIN aes_events e"
+                " ON e.position = c.position AND e.hash = c.head"
+                " WHERE c.part = 0 ORDER BY c.position DESC LIMIT 1"
+            ).fetchone()
+            if found is None:
+                return None
+            parts = conn.execute(
+                "SELECT data FROM aes_checkpoints WHERE position = ? ORDER BY part", (found[0],)
+            ).fetchall()
         return int(found[0]), b"".join(part[0] for part in parts)
 
     def close(self) -> None:
