@@ -24,9 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aes_membership import Event, Registry, StateJoined, StateRegistered
-from aes_membership.registry import _collector_paused
+from aes_membership import Event, Registry
 
+from .queries import measure
 from .world import synthetic_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,7 +163,6 @@ def synthetic(size: int, seed: int, repeat: int, peer: bool, folder: Path,
     ours_open = open_ours(True)
     ours_replay = open_ours(False)
     peer_open = None
-    peer_blocs: dict[str, Any] = {}
     if peer:
         setup = (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
                  "from benchmarks.peer import PeerApp, peer_env")
@@ -171,7 +170,6 @@ def synthetic(size: int, seed: int, repeat: int, peer: bool, folder: Path,
             setup,
             f"PeerApp(env=peer_env({str(peer_path)!r})).replay({blocs!r})[{first_bloc!r}]"
             f".is_member({first_state!r}, {day!r})") for _ in range(once)]
-        peer_blocs.update(PeerApp(env=peer_env(str(peer_path))).replay(blocs))
     table.add("cold open to the first answer, from the checkpoint (+ chain check after it)",
               Table.cell(ours_open, "s"), Table.cell(peer_open, "s"),
               _ratio(ours_open, peer_open), "≤ 3 s at 1M, ≥ 4× faster than the peer")
@@ -179,63 +177,38 @@ def synthetic(size: int, seed: int, repeat: int, peer: bool, folder: Path,
               Table.cell(ours_replay, "s"), Table.cell(peer_open, "s"),
               _ratio(ours_replay, peer_open))
 
-    reg = Registry.open(path, on_tamper="skip")
-    snap = reg.snapshot(day)
-    rnd = random.Random(seed)
-    pairs = [(f"S{rnd.randrange(200):03d}", rnd.choice(blocs)) for _ in range(10_000)]
-    ours_is = [t / len(pairs) for t in samples(lambda: [snap.is_member(s, b) for s, b in pairs], 9)]
-    peer_is = None
-    if peer_blocs:
-        peer_is = [t / len(pairs) for t in samples(
-            lambda: [peer_blocs[b].is_member(s, day) for s, b in pairs], 9)]
-    baseline.setdefault("is_member", statistics.median(ours_is))
-    table.add("`snap.is_member(state, bloc)`", Table.cell(ours_is, "µs", 1e6),
-              Table.cell(peer_is, "µs", 1e6), _ratio(ours_is, peer_is), "≤ 1 µs at 1M")
-    growth = statistics.median(ours_is) / baseline["is_member"]
+    # Queries, each side in a process of its own (benchmarks/queries.py).
+    founded = {e.bloc: e.on.isoformat() for e in events  # type: ignore[attr-defined]
+               if e.TYPE == "bloc-founded"}
+    count_events = len(events)
+    del events  # the suite's copy would weigh on the heaps measured below
+    job = {"day": day, "blocs": blocs, "seed": seed, "founded": founded}
+    ours_q = measure("ours", {**job, "path": str(path)})
+    peer_q = (measure("peer", {**job, "path": str(peer_path),
+                               "fold_repeat": 1 if size >= 500_000 else 3}) if peer else None)
+    if peer_q is not None and peer_q["world_answer"] != ours_q["world_answer"]:
+        raise AssertionError("the peer and the library disagree on the memberships")
+    peer_is = peer_q["is_member"] if peer_q else None
+    baseline.setdefault("is_member", statistics.median(ours_q["is_member"]))
+    table.add("`snap.is_member(state, bloc)`", Table.cell(ours_q["is_member"], "µs", 1e6),
+              Table.cell(peer_is, "µs", 1e6), _ratio(ours_q["is_member"], peer_is),
+              "≤ 1 µs at 1M")
+    growth = statistics.median(ours_q["is_member"]) / baseline["is_member"]
     table.add("point-in-time query cost vs the smallest size", f"{growth:.2f}×", "—", "—",
               "within 2× (1M vs 10k)")
-
-    biggest = max(blocs, key=lambda b: len(snap.members(b)))
-    count = len(snap.members(biggest))
-    snap.members(biggest)  # the bloc's index is built on first use
-    ours_members = [t / 1000 for t in samples(
-        lambda: [snap.members(biggest) for _ in range(1000)], 9)]
-    table.add(f"`snap.members(bloc)` ({count} members)", Table.cell(ours_members, "µs", 1e6),
+    count = ours_q["members_count"]
+    table.add(f"`snap.members(bloc)` ({count} members)",
+              Table.cell(ours_q["members"], "µs", 1e6),
               target=f"≤ {5 + 0.1 * count:.1f} µs (5 µs + 0.1 µs per member)")
-
-    ours_world = samples(lambda: snap.memberships(), 5)
-    peer_world = None
-    if peer:
-        app = PeerApp(env=peer_env(str(peer_path)))
-        assert app.memberships_on(day) == sorted((m.state, m.bloc) for m in snap.memberships()), \
-            "the peer and the library disagree"
-        peer_world = samples(lambda: app.memberships_on(day), 1 if size >= 500_000 else 3)
+    peer_world = peer_q["world"] if peer_q else None
     table.add("all memberships in the world on a date, materialised",
-              Table.cell(ours_world, "ms", 1e3), Table.cell(peer_world, "ms", 1e3),
-              _ratio(ours_world, peer_world), "≤ 50 ms at 1M (peer: a full fold)")
-
-    # Retroactive inserts: new states join blocs the day after their founding. In memory
-    # first, each on the timeline the previous one made; then durably, one commit each.
-    reg.record(*(StateRegistered(state=f"R{n}", name=f"R{n}") for n in range(60)))
-    founded = {e.bloc: e.on for e in events if e.TYPE == "bloc-founded"}  # type: ignore[attr-defined]
-    joins = [StateJoined(state=f"R{n}", bloc=(bloc := rnd.choice(blocs)),
-                         on=founded[bloc].add(days=1)) for n in range(60)]
-    timeline = reg._timeline
-    in_memory, stored = [], []
-    for n, joined in enumerate(joins[:30]):
-        start = time.perf_counter()
-        with _collector_paused():  # as inside Registry.record
-            timeline = timeline.apply([joined], reg.position + 1 + n)  # validate + index
-        in_memory.append(time.perf_counter() - start)
-    for joined in joins[30:]:
-        start = time.perf_counter()
-        reg.record(joined)  # validate + index + one durable SQLite transaction
-        stored.append(time.perf_counter() - start)
+              Table.cell(ours_q["world"], "ms", 1e3), Table.cell(peer_world, "ms", 1e3),
+              _ratio(ours_q["world"], peer_world), "≤ 50 ms at 1M (peer: a full fold)")
     table.add("retroactive insert into the timeline (validate + index)",
-              Table.cell(in_memory, "µs", 1e6), "— (not possible)", "—", "≤ 100 µs at 1M")
+              Table.cell(ours_q["insert"], "µs", 1e6), "— (not possible)", "—",
+              "≤ 100 µs at 1M")
     table.add("the same, recorded durably (+ SQLite commit with fsync)",
-              Table.cell(stored, "µs", 1e6), "—", "—", "")
-    reg.close()
+              Table.cell(ours_q["insert_stored"], "µs", 1e6), "—", "—", "")
 
     ours_bytes = _resident_bytes(
         f"from aes_membership import Registry\nr = Registry.open({str(path)!r}, on_tamper='skip')")
@@ -251,13 +224,13 @@ def synthetic(size: int, seed: int, repeat: int, peer: bool, folder: Path,
             f"app = PeerApp(env=peer_env({str(peer_path)!r}))\n"
             f"blocs = app.replay({blocs!r})")
     table.add("resident memory after loading from the checkpoint, per event",
-              f"{ours_bytes / len(events):,.0f} bytes",
-              f"{peer_bytes / len(events):,.0f} bytes" if peer_bytes else "—",
+              f"{ours_bytes / count_events:,.0f} bytes",
+              f"{peer_bytes / count_events:,.0f} bytes" if peer_bytes else "—",
               f"{peer_bytes / ours_bytes:,.1f}× less" if peer_bytes else "—",
               "≤ 500 bytes per event")
     table.add("resident memory after replaying the whole log, per event",
-              f"{replay_bytes / len(events):,.0f} bytes",
-              f"{peer_bytes / len(events):,.0f} bytes" if peer_bytes else "—",
+              f"{replay_bytes / count_events:,.0f} bytes",
+              f"{peer_bytes / count_events:,.0f} bytes" if peer_bytes else "—",
               f"{peer_bytes / replay_bytes:,.1f}× less" if peer_bytes else "—")
     return table
 
