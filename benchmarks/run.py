@@ -14,7 +14,6 @@ import gc
 import json
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
@@ -22,7 +21,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from aes_membership import Event, Registry
 
@@ -111,6 +109,27 @@ def _timed_in_child(setup: str, code: str) -> float:
     return float(done.stdout.split()[-1])
 
 
+def _appends(events: list[Event], path: Path, peer_path: Path | None, repeat: int
+             ) -> tuple[list[float], list[float] | None]:
+    """Seconds to append ``events`` to a new SQLite file: ours, and the peer's if asked."""
+    def append_ours() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        with Registry.open(path) as reg:
+            reg.record(*events)
+
+    ours = samples(append_ours, repeat)
+    if peer_path is None:
+        return ours, None
+    from .peer import PeerApp, peer_env
+
+    def append_peer() -> None:
+        peer_path.unlink(missing_ok=True)
+        PeerApp(env=peer_env(str(peer_path))).append(events)
+
+    return ours, samples(append_peer, repeat)
+
+
 def synthetic(size: int, seed: int, repeat: int, peer: bool, folder: Path,
               baseline: dict[str, float]) -> Table:
     events = synthetic_world(size, seed)
@@ -119,22 +138,8 @@ def synthetic(size: int, seed: int, repeat: int, peer: bool, folder: Path,
     peer_path = folder / f"peer-{size}.sqlite"
     blocs = sorted({e.bloc for e in events if e.TYPE == "bloc-founded"})  # type: ignore[attr-defined]
 
-    def append_ours() -> None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        with Registry.open(path) as reg:
-            reg.record(*events)
-
-    ours_append = samples(append_ours, 1 if size >= 500_000 else repeat)
-    peer_append = None
-    if peer:
-        from .peer import PeerApp, peer_env
-
-        def append_peer() -> None:
-            peer_path.unlink(missing_ok=True)
-            PeerApp(env=peer_env(str(peer_path))).append(events)
-
-        peer_append = samples(append_peer, 1 if size >= 500_000 else repeat)
+    ours_append, peer_append = _appends(events, path, peer_path if peer else None,
+                                        1 if size >= 500_000 else repeat)
     table.add("batched append with full validation into SQLite",
               Table.cell(ours_append, "events/s", rate=len(events)),
               Table.cell(peer_append, "events/s", rate=len(events)),
