@@ -304,3 +304,31 @@ def test_any_checkpoint_then_the_rest_equals_one_replay(events: list[Event],
     restored = Registry.__new__(Registry)
     restored._start(reg.store, restored=checkpoints.loads(data))
     assert state_of(restored) == state_of(reg)
+
+
+def test_a_postgres_store_made_before_checkpoints_gets_the_table(pg_backend: Backend) -> None:
+    """A PostgreSQL store without the checkpoint table gets it back when opened."""
+    with pg_backend.open() as reg:
+        west_africa(reg)
+    pg_backend.execute(f"DROP TABLE {pg_backend.options['schema']}.aes_checkpoints")
+    with pg_backend.open() as reg:
+        assert reg.store.load_checkpoint() is None
+        assert reg.checkpoint() == reg.position
+    with pg_backend.open() as reg, pg_backend.open(checkpoint=False) as replayed:
+        assert reg.store.load_checkpoint() is not None
+        assert state_of(reg) == state_of(replayed)
+
+
+def test_a_read_only_postgres_session_without_the_table_replays(pg_backend: Backend) -> None:
+    """A session that may not add the checkpoint table opens by replay and cannot save one."""
+    with pg_backend.open() as reg:
+        west_africa(reg)
+        expected = answers(reg)
+    pg_backend.execute(f"DROP TABLE {pg_backend.options['schema']}.aes_checkpoints")
+    separator = "&" if "?" in pg_backend.target else "?"
+    read_only = f"{pg_backend.target}{separator}options=-c%20default_transaction_read_only%3Don"
+    with Registry.open(read_only, **pg_backend.options) as reader:
+        assert reader.store.load_checkpoint() is None
+        assert answers(reader) == expected
+        with pytest.raises(StoreError, match="no checkpoint table"):
+            reader.checkpoint()

@@ -358,6 +358,12 @@ class PostgresStore:
                     sql.SQL("SELECT max(position) FROM {}").format(self._events)
                 ).fetchone()[0]
                 check_checkpoint_position(position, int(last or 0))
+                if not self._has_checkpoints(conn):
+                    raise StoreError(
+                        f"the store in schema {self.schema!r} at {redact_dsn(self.dsn)!r} has no "
+                        "checkpoint table (it was made by an earlier version, and this session "
+                        "may not add one): open it once as a user who may create tables"
+                    )
                 head = conn.execute(
                     sql.SQL("SELECT hash FROM {} WHERE position = %s").format(self._events),
                     (position,),
@@ -369,14 +375,17 @@ class PostgresStore:
                     for part, start in enumerate(range(0, len(data), _PART)):
                         copy.write_row((position, part, head, data[start : start + _PART]))
 
+    def _has_checkpoints(self, conn: Any) -> bool:
+        found = conn.execute("SELECT to_regclass(%s)",
+                             (f"{self.schema}.aes_checkpoints",)).fetchone()[0]
+        return found is not None
+
     def load_checkpoint(self) -> tuple[int, bytes] | None:
         with self._guard():
             conn = self._conn
             with conn.transaction():
                 conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                exists = conn.execute("SELECT to_regclass(%s)", (
-                    f"{self.schema}.aes_checkpoints",)).fetchone()[0]
-                if exists is None:
+                if not self._has_checkpoints(conn):
                     return None  # a store made before checkpoints, for a user who may not add
                 found = conn.execute(
                     sql.SQL("SELECT c.position FROM {} c JOIN {} e"
