@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ours", "peer"]
+__all__ = ["measure", "ours", "peer", "samples"]
 
 
-def _samples(action: Callable[[], object], repeat: int) -> list[float]:
+def samples(action: Callable[[], object], repeat: int) -> list[float]:
+    """Seconds ``action`` takes, ``repeat`` times, each after a full collection."""
     taken = []
     for _ in range(repeat):
         gc.collect()
@@ -44,13 +45,13 @@ def ours(job: dict[str, Any]) -> dict[str, Any]:
     snap = reg.snapshot(job["day"])
     pairs = _pairs(job)
     found: dict[str, Any] = {}
-    found["is_member"] = [t / len(pairs) for t in _samples(
+    found["is_member"] = [t / len(pairs) for t in samples(
         lambda: [snap.is_member(s, b) for s, b in pairs], 9)]
     biggest = max(job["blocs"], key=lambda b: len(snap.members(b)))
     found["members_count"] = len(snap.members(biggest))  # its index is built here, once
-    found["members"] = [t / 1000 for t in _samples(
+    found["members"] = [t / 1000 for t in samples(
         lambda: [snap.members(biggest) for _ in range(1000)], 9)]
-    found["world"] = _samples(snap.memberships, 5)
+    found["world"] = samples(snap.memberships, 5)
     found["world_answer"] = sorted([m.state, m.bloc] for m in snap.memberships())
 
     # Retroactive inserts: new states join blocs the day after their founding. In memory
@@ -87,10 +88,10 @@ def peer(job: dict[str, Any]) -> dict[str, Any]:
     day = job["day"]
     pairs = _pairs(job)
     found: dict[str, Any] = {}
-    found["is_member"] = [t / len(pairs) for t in _samples(
+    found["is_member"] = [t / len(pairs) for t in samples(
         lambda: [blocs[b].is_member(s, day) for s, b in pairs], 9)]
     found["world_answer"] = [list(pair) for pair in app.memberships_on(day)]
-    found["world"] = _samples(lambda: app.memberships_on(day), job["fold_repeat"])
+    found["world"] = samples(lambda: app.memberships_on(day), job["fold_repeat"])
     return found
 
 

@@ -10,7 +10,6 @@ and runs in well under a minute. Nothing here asserts a timing: the figures are 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
@@ -19,26 +18,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from aes_membership import Event, Registry
 
-from .queries import measure
+from .queries import measure, samples
 from .world import synthetic_world
 
 ROOT = Path(__file__).resolve().parent.parent
 COW_STATE_YEAR = ROOT.parent / "shared" / "data" / "cow-igo-v3" / "state_year_format3.csv.gz"
-
-
-def samples(action: Callable[[], object], repeat: int) -> list[float]:
-    taken = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        action()
-        taken.append(time.perf_counter() - start)
-    return taken
 
 
 class Table:
@@ -264,23 +252,12 @@ def cow(repeat: int, peer: bool, folder: Path) -> Table | None:
     events: list[Event] = [r.event for r in reg.events()]
     path = folder / "cow.sqlite"
 
-    def append_ours() -> None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        with Registry.open(path) as target:
-            target.record(*events)
-
-    ours = samples(append_ours, repeat)
     peer_path = folder / "cow-peer.sqlite"
-    peer_append = peer_open = peer_fold = None
+    ours, peer_append = _appends(events, path, peer_path if peer else None, repeat)
+    peer_open = peer_fold = None
     if peer:
         from .peer import PeerApp, peer_env
 
-        def append_peer() -> None:
-            peer_path.unlink(missing_ok=True)
-            PeerApp(env=peer_env(str(peer_path))).append(events)
-
-        peer_append = samples(append_peer, repeat)
     table.add(f"append of the imported history into SQLite ({len(events):,} events)",
               Table.cell(ours, "events/s", rate=len(events)),
               Table.cell(peer_append, "events/s", rate=len(events)), _ratio(ours, peer_append))
