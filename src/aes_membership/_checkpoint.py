@@ -129,20 +129,8 @@ def _instant(timestamp: float) -> pendulum.DateTime:
     return pendulum.from_timestamp(timestamp, tz=pendulum.UTC)
 
 
-def _pmap(items: list[tuple[Any, Any]]) -> PMap[Any, Any]:
-    return from_items(items)
-
-
 def _live(entries: list[_timeline.Entry]) -> PMap[uuid.UUID, _timeline.Entry]:
     return from_items((entry[3].id, entry) for entry in entries)
-
-
-def _period(start: Any, end: Any) -> _timeline.Period:
-    return _timeline.Period(start, end)
-
-
-def _tenure(person: str, start: Any, end: Any) -> _timeline.Tenure:
-    return _timeline.Tenure(person, start, end)
 
 
 class _LiveEntries(list):  # type: ignore[type-arg]
@@ -156,22 +144,22 @@ _MAKERS.update({
     cls: _maker(cls, tuple(f.name for f in attrs.fields(cls)), event=False)
     for cls in _VALUE_CLASSES
 })
+_REBUILDERS: Final[tuple[Any, ...]] = (
+    _uuid, _instant, from_items, _live, *_MAKERS.values(),
+    _timeline.Period, _timeline.Tenure, pendulum.Date,
+)
 _ALLOWED: Final[dict[tuple[str, str], object]] = {
-    (__name__, f.__name__): f
-    for f in (_uuid, _instant, _pmap, _live, _period, _tenure, *_MAKERS.values())
+    (f.__module__, f.__qualname__): f for f in _REBUILDERS
 }
-_ALLOWED[("pendulum.date", "Date")] = pendulum.Date
 
 
 def _reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
     table: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
     table.update(copyreg.dispatch_table)  # type: ignore[arg-type]
     table[uuid.UUID] = lambda u: (_uuid, (u.int,))
-    table[PMap] = lambda m: (_pmap, (list(m.items()),))
+    table[PMap] = lambda m: (from_items, (list(m.items()),))
     table[_LiveEntries] = lambda entries: (_live, (list(entries),))
     table[pendulum.DateTime] = lambda t: (_instant, (t.timestamp(),))
-    table[_timeline.Period] = lambda p: (_period, tuple(p))
-    table[_timeline.Tenure] = lambda t: (_tenure, tuple(t))
     for event_class, names in _EVENT_FIELDS.items():
         table[event_class] = _event_reducer(_MAKERS[event_class], names)
     for value_class in _VALUE_CLASSES:
