@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aes_membership._pmap import PMap, from_items
+from aes_membership._pmap import PMap, from_items, from_shards
 
 keys = st.one_of(st.integers(-10**6, 10**6), st.text(max_size=4))
 operations = st.lists(st.tuples(st.booleans(), keys, st.integers()), max_size=200)
@@ -38,3 +39,17 @@ def test_from_items_equals_a_dict(items: list[tuple[object, int]]) -> None:
     """A map built from items holds what a dict built from them holds, later keys winning."""
     made = from_items(items)
     assert dict(made) == dict(items) and len(made) == len(dict(items))
+
+
+@given(st.dictionaries(st.integers(), st.integers(), max_size=300))
+def test_from_shards_rebuilds_the_map_its_shards_came_from(plain: dict[int, int]) -> None:
+    """A map rebuilt from another's shards holds the same items and finds every key."""
+    made = from_shards([dict(shard) for shard in from_items(plain.items()).shards()])
+    assert dict(made) == plain and len(made) == len(plain)
+    assert all(made[k] == v for k, v in plain.items())
+
+
+def test_from_shards_names_a_wrong_count() -> None:
+    """A list that is not one dict per place of the table is refused, saying how many came."""
+    with pytest.raises(ValueError, match="expected 4096 dicts, got 3"):
+        from_shards([{}, {}, {}])

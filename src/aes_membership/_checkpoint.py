@@ -10,7 +10,9 @@ The body is a pickle, read by an unpickler that only builds the library's own va
 ``uuid.UUID`` and ``pendulum.Date`` (the "restricting globals" recipe of the ``pickle``
 documentation): a crafted checkpoint cannot make the reader call anything else. Mappings
 that depend on the process's string hashing (the persistent maps' shards) are written as
-plain items and sharded again on reading.
+plain items and sharded again on reading; the live-event map, keyed by integers (whose
+hashes do not depend on the process), keeps its shards, and only its keys are taken again
+from the entries' events.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import copyreg
 import hashlib
 import importlib.metadata
 import io
+import operator
 import pickle
+import sys
 import uuid
 from array import array
 from collections.abc import Callable
@@ -29,7 +33,7 @@ import attrs
 import pendulum
 
 from . import timeline as _timeline
-from ._pmap import PMap, from_items
+from ._pmap import PMap, from_items, from_shards
 from .dates import PartialDate
 from .errors import MembershipError
 from .events import Event, event_classes
@@ -63,7 +67,10 @@ def _layout() -> bytes:
     Another version may derive other indexes from the same events (a fixed rule, a new
     field), so its checkpoints are not used: the log is replayed instead.
     """
-    parts = [str(_FORMAT), _library_version(), ",".join(_TIMELINE_FIELDS)]
+    # The live map keeps its shards, placed by the hash of an int: the same in every
+    # process, but not on a platform whose hash has another width.
+    parts = [str(_FORMAT), _library_version(), ",".join(_TIMELINE_FIELDS),
+             f"hash:{sys.hash_info.width}/{sys.hash_info.modulus}"]
     parts += [f"{cls.TYPE}/{cls.VERSION}:{','.join(names)}" for cls, names in _EVENT_FIELDS.items()]
     parts += [f"{cls.__name__}:{','.join(f.name for f in attrs.fields(cls))}"
               for cls in _VALUE_CLASSES]
@@ -90,7 +97,7 @@ class RegistryState(NamedTuple):
     events: list[Event]
     stamps: array[float]
     instants: dict[float, pendulum.DateTime]
-    not_live: dict[uuid.UUID, int]
+    not_live: dict[int, int]
     timeline: Timeline
 
 
@@ -100,10 +107,13 @@ _new = object.__new__
 _set = object.__setattr__
 
 
+_UNKNOWN_SAFETY: Final = uuid.SafeUUID.unknown  # looking an enum member up costs a call
+
+
 def _uuid(value: int) -> uuid.UUID:
     made = _new(uuid.UUID)
     _set(made, "int", value)
-    _set(made, "is_safe", uuid.SafeUUID.unknown)
+    _set(made, "is_safe", _UNKNOWN_SAFETY)
     return made
 
 
@@ -129,12 +139,23 @@ def _instant(timestamp: float) -> pendulum.DateTime:
     return pendulum.from_timestamp(timestamp, tz=pendulum.UTC)
 
 
-def _live(entries: list[_timeline.Entry]) -> PMap[uuid.UUID, _timeline.Entry]:
-    return from_items((entry[3].id, entry) for entry in entries)
+_ID_INT: Final = operator.attrgetter("id.int")
+_EVENT: Final = operator.itemgetter(3)
 
 
-class _LiveEntries(list):  # type: ignore[type-arg]
-    """Marks the live-event map at writing: it is rebuilt from its entries, keyed by their ids."""
+def _live(shards: list[list[_timeline.Entry]]) -> PMap[int, _timeline.Entry]:
+    # Each shard's keys are its entries' event ids, found in C rather than a Python loop.
+    return from_shards([dict(zip(map(_ID_INT, map(_EVENT, entries)), entries, strict=True))
+                        for entries in shards])
+
+
+class _LiveEntries:
+    """Marks the live-event map at writing: its shards are written as their entries only."""
+
+    __slots__ = ("live",)
+
+    def __init__(self, live: PMap[int, _timeline.Entry]) -> None:
+        self.live = live
 
 
 _MAKERS: Final[dict[type, Callable[..., Any]]] = {
@@ -158,7 +179,8 @@ def _reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
     table.update(copyreg.dispatch_table)  # type: ignore[arg-type]
     table[uuid.UUID] = lambda u: (_uuid, (u.int,))
     table[PMap] = lambda m: (from_items, (list(m.items()),))
-    table[_LiveEntries] = lambda entries: (_live, (list(entries),))
+    table[_LiveEntries] = lambda marked: (_live, ([list(shard.values())
+                                                    for shard in marked.live.shards()],))
     table[pendulum.DateTime] = lambda t: (_instant, (t.timestamp(),))
     for event_class, names in _EVENT_FIELDS.items():
         table[event_class] = _event_reducer(_MAKERS[event_class], names)
@@ -195,14 +217,16 @@ class _Unpickler(pickle.Unpickler):
 def dumps(state: RegistryState) -> bytes:
     """The checkpoint bytes of ``state``."""
     timeline = state.timeline
+    # The live map first: its entries and their events are then built in the order that
+    # rebuilding its keys walks them, next to each other in memory, not scattered.
     body = (
         state.position,
+        _LiveEntries(timeline.live),
         state.events,
         state.stamps.tobytes(),
         state.instants,
         state.not_live,
-        {name: _LiveEntries(timeline.live.values()) if name == "live" else getattr(timeline, name)
-         for name in _TIMELINE_FIELDS},
+        {name: getattr(timeline, name) for name in _TIMELINE_FIELDS if name != "live"},
     )
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=5)
@@ -223,9 +247,9 @@ def loads(data: bytes) -> RegistryState:
     if hashlib.sha256(payload).digest() != digest:
         raise CheckpointUnusable("its content does not match its digest", damaged=True)
     try:
-        position, events, stamps, instants, not_live, fields = _Unpickler(
+        position, live, events, stamps, instants, not_live, fields = _Unpickler(
             io.BytesIO(payload)).load()
-        timeline = Timeline(**fields)
+        timeline = Timeline(live=live, **fields)
         restored = array("d")
         restored.frombytes(stamps)
     except Exception as error:

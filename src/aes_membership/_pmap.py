@@ -8,10 +8,10 @@ whole mapping, and never a part that grows with the mapping faster than size / 4
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Generic, TypeVar
 
-__all__ = ["PMap", "PMapEvolver", "from_items"]
+__all__ = ["PMap", "PMapEvolver", "from_items", "from_shards"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -53,6 +53,11 @@ class PMap(Mapping[K, V], Generic[K, V]):
             for shard in row:
                 yield from shard
 
+    def shards(self) -> Iterator[dict[K, V]]:
+        """The dicts holding the items, in table order (what :func:`from_shards` takes)."""
+        for row in self._rows:
+            yield from row
+
     def __len__(self) -> int:
         return self._len
 
@@ -68,6 +73,18 @@ def from_items(items: Iterable[tuple[K, V]]) -> PMap[K, V]:
         code = hash(key)
         rows[code & _MASK][(code >> _BITS) & _MASK][key] = value
     return PMap(rows, sum(len(shard) for row in rows for shard in row))
+
+
+def from_shards(shards: Sequence[dict[K, V]]) -> PMap[K, V]:
+    """A PMap of the dicts :meth:`PMap.shards` gave, as they are.
+
+    Only for keys whose hashes are the same in every process (ints, not strings): each dict
+    must hold exactly the keys that hash to its place, or look-ups would miss them.
+    """
+    if len(shards) != _WIDTH * _WIDTH:
+        raise ValueError(f"shards: expected {_WIDTH * _WIDTH} dicts, got {len(shards)}")
+    rows = tuple(tuple(shards[top * _WIDTH : (top + 1) * _WIDTH]) for top in range(_WIDTH))
+    return PMap(rows, sum(map(len, shards)))
 
 
 class PMapEvolver(Generic[K, V]):

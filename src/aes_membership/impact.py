@@ -98,7 +98,7 @@ def compare(before: Timeline, after: Timeline, events: Iterable[Event]) -> Impac
         subjects |= _subjects(after, event)
         subjects |= _subjects(before, event)
         if isinstance(event, EventRetracted):
-            target = before.live.get(event.target)
+            target = before.live.get(event.target.int)
             if target is not None:
                 subjects |= _subjects(before, target[3])
     changes = []

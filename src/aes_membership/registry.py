@@ -153,7 +153,7 @@ class Registry:
         self._instants: dict[float, pendulum.DateTime] = {}
         # Positions of logged events that are not live in the current timeline (retractions
         # and what they retracted); live ones carry their position in the timeline already.
-        self._not_live: dict[uuid.UUID, int] = {}
+        self._not_live: dict[int, int] = {}  # keyed by the id's integer, as the timeline
         self._timeline = Timeline()
         self._past: OrderedDict[int, Timeline] = OrderedDict()
         self._last_change: tuple[Timeline, Timeline, list[Event]] | None = None
@@ -286,20 +286,20 @@ class Registry:
         self._events.extend(events)
         live = timeline.live
         for r in recorded:
-            if r.event.id not in live:  # a retraction, or an event a retraction removed
-                self._not_live[r.event.id] = r.position
+            if r.event.id.int not in live:  # a retraction, or an event a retraction removed
+                self._not_live[r.event.id.int] = r.position
             if isinstance(r.event, EventRetracted):
                 target = self._position_of(r.event.target)
                 if target is not None:
-                    self._not_live[r.event.target] = target
+                    self._not_live[r.event.target.int] = target
         self._timeline = timeline
 
     def _position_of(self, event_id: uuid.UUID) -> int | None:
         """The log position of a recorded event, or None."""
-        entry = self._timeline.live.get(event_id)
+        entry = self._timeline.live.get(event_id.int)
         if entry is not None:
             return entry[2]
-        return self._not_live.get(event_id)
+        return self._not_live.get(event_id.int)
 
     def follow(self, *, poll: float = 1.0, timeout: float | None = None) -> Iterator[Recorded]:
         """Yield events as other writers commit them (blocking); stops after ``timeout``
@@ -663,7 +663,7 @@ class Registry:
         """Whether the event was retracted (as known at the given point)."""
         event = self._target(event_id)
         timeline, _, _ = self._view(as_known_at)
-        return event.id in timeline.retractions
+        return event.id.int in timeline.retractions
 
     def learned(self, since: KnownAt = None, until: KnownAt = None) -> list[Recorded]:
         """The events recorded after ``since`` and up to ``until`` (instants or positions)."""

@@ -666,8 +666,9 @@ class Timeline:
     bloc_posts: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     person_posts: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     state_posts: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
-    live: PMap[uuid.UUID, Entry] = attrs.field(factory=PMap)
-    retractions: PMap[uuid.UUID, Entry] = attrs.field(factory=PMap)
+    # Keyed by the event id's 128-bit integer: ints hash in C, a UUID's hash is Python code.
+    live: PMap[int, Entry] = attrs.field(factory=PMap)
+    retractions: PMap[int, Entry] = attrs.field(factory=PMap)
     ids: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     event_count: int = 0
     bloc_indexes: _BlocIndexCache = attrs.field(factory=_BlocIndexCache, eq=False, repr=False)
@@ -856,27 +857,27 @@ class _Draft:
             self._retract(event, seq, validate=validate)
             return
         entry = entry_for(event, seq)
-        self.live[event.id] = entry
+        self.live[event.id.int] = entry
         self.count += 1
         self._place(entry, event, event, remove=False)
 
     def _retract(self, event: EventRetracted, seq: int, *, validate: bool) -> None:
-        target = self.live.get(event.target)
+        target = self.live.get(event.target.int)
         if target is None:
             if not validate:
                 return
-            if event.target in self.retractions:
+            if event.target.int in self.retractions:
                 raise InvariantError(
                     f"event {event.target} is already retracted",
                     event=event,
-                    conflicting=self.retractions[event.target][3],
+                    conflicting=self.retractions[event.target.int][3],
                 )
             raise UnknownIdError("event", str(event.target), ())
         if isinstance(target[3], EventRetracted):  # pragma: no cover - retractions are not live
             raise InvariantError("a retraction cannot itself be retracted", event=event)
-        del self.live[event.target]
+        del self.live[event.target.int]
         self.count -= 1
-        self.retractions[event.target] = (0, 0, seq, event)
+        self.retractions[event.target.int] = (0, 0, seq, event)
         self._place(target, target[3], event, remove=True)
 
     def _place(self, entry: Entry, event: Event, cause: Event, *, remove: bool) -> None:
@@ -933,7 +934,7 @@ class _Draft:
         for event in events:
             if isinstance(event, EventRetracted):
                 continue
-            if event.id not in self.live:
+            if event.id.int not in self.live:
                 continue  # retracted again within the same batch
             own_kind = _SUBJECT_EVENTS.get(type(event))
             for kind, ident in references(event):
@@ -945,7 +946,7 @@ class _Draft:
         for event in events:
             if not isinstance(event, EventRetracted):
                 continue
-            removed = self.base.live.get(event.target)
+            removed = self.base.live.get(event.target.int)
             if removed is None:
                 continue
             removed_kind = _SUBJECT_EVENTS.get(type(removed[3]))
