@@ -165,10 +165,12 @@ class Codec:
         payload: dict[str, Any] = self.converter.unstructure(event, unstructure_as=type(event))
         return event.TYPE, event.VERSION, payload
 
-    def encode_text(self, event: Event) -> tuple[str, int, str]:
-        """The event's type tag, version and canonical JSON payload text (what stores keep)."""
+    def encode_text(self, event: Event, event_id: str | None = None) -> tuple[str, int, str]:
+        """The event's type tag, version and canonical JSON payload text (what stores keep).
+
+        ``event_id`` may pass ``str(event.id)`` when the caller has it already."""
         if self._fast and type(event) is _PLANS[event.TYPE][0]:
-            return event.TYPE, event.VERSION, _fast_json(event)
+            return event.TYPE, event.VERSION, _fast_json(event, event_id)
         type_tag, version, payload = self.encode(event)
         return type_tag, version, canonical_json(payload)
 
@@ -315,31 +317,42 @@ def _fast_decode(type_tag: str, payload: dict[str, Any]) -> Event:
 
 
 _DECODERS: Final = {tag: _decoder(cls, plan) for tag, (cls, plan) in _PLANS.items()}
-_SORTED_PLANS: Final = {tag: tuple(sorted(plan)) for tag, (_, plan) in _PLANS.items()}
 _quote = json.encoder.encode_basestring  # the C function json.dumps uses (ensure_ascii=False)
 
 
-def _fast_json(event: Event) -> str:
-    """canonical_json(encode(event)) written directly: keys sorted, no spaces, UTF-8 kept."""
+def _json_writer(cls: type[Event], plan: tuple[tuple[str, int], ...]) -> Callable[[Any, str], str]:
+    """canonical_json(encode(event)) written out for one class: keys sorted, no spaces, UTF-8
+    kept, one expression per field. The id comes as text (the row needs it too)."""
+    text = {
+        _PLAIN: "(quote(e.{0}) if type(e.{0}) is str else 'null' if e.{0} is None"
+                " else dumps(e.{0}))",
+        _UUID: "'\"' + str(e.{0}) + '\"'",
+        _OPTIONAL_UUID: "('null' if e.{0} is None else '\"' + str(e.{0}) + '\"')",
+        _WHEN: "quote(e.{0}.isoformat())",
+        _OPTIONAL_WHEN: "('null' if e.{0} is None else quote(e.{0}.isoformat()))",
+        _MAPPING: "dumps(e.{0})",
+    }
     parts = []
-    for name, kind in _SORTED_PLANS[event.TYPE]:
-        value = getattr(event, name)
-        if value is None:
-            text = "null"
-        elif kind == _PLAIN:
-            text = _quote(value) if type(value) is str else canonical_json_value(value)
-        elif kind in (_UUID, _OPTIONAL_UUID):
-            text = f'"{value}"'
-        elif kind in (_WHEN, _OPTIONAL_WHEN):
-            text = _quote(value.isoformat())
-        else:
-            text = canonical_json_value(value)
-        parts.append(f'"{name}":{text}')
-    return "{" + ",".join(parts) + "}"
+    for index, (name, kind) in enumerate(sorted(plan)):
+        value = "'\"', event_id, '\"'" if name == "id" else text[kind].format(name)
+        parts.append(f"{'{' if index == 0 else ','}{json.dumps(name)}:', {value}")
+    source = "def write(e, event_id):\n    return ''.join(('" + ", '".join(parts) + ", '}'))"
+    namespace: dict[str, Any] = {"quote": _quote, "dumps": canonical_json_value}
+    exec(compile(source, f"<aes_membership JSON writer for {cls.__name__}>", "exec"), namespace)
+    write: Callable[[Any, str], str] = namespace["write"]
+    return write
+
+
+def _fast_json(event: Event, event_id: str | None = None) -> str:
+    """canonical_json(encode(event)) written directly (``event_id``: ``str(event.id)``)."""
+    return _WRITERS[event.TYPE](event, str(event.id) if event_id is None else event_id)
 
 
 def canonical_json_value(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_WRITERS: Final = {tag: _json_writer(cls, plan) for tag, (cls, plan) in _PLANS.items()}
 
 
 def _fast_encode(event: Event) -> dict[str, Any]:

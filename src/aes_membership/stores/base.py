@@ -59,9 +59,9 @@ class Recorded(NamedTuple):
     event: Event
 
 
-@attrs.frozen
-class Row:
-    """One stored event in the backends' shared text form."""
+class Row(NamedTuple):
+    """One stored event in the backends' shared text form (a tuple in the column order of the
+    tables, so that drivers take it as it is)."""
 
     position: int
     event_id: str
@@ -156,23 +156,14 @@ def encode_rows(
         stamp = texts.get(instant)
         if stamp is None:
             stamp = texts[instant] = format_instant(instant)
-        type_tag, version, text = codec.encode_text(event)
-        position = first_position + offset
         event_id = str(event.id)
+        type_tag, version, text = codec.encode_text(event, event_id)
+        position = first_position + offset
         digest = chain_hash(previous, _row_text(position, event_id, type_tag, version, stamp, text))
         effective = event.effective
-        rows.append(
-            Row(
-                position=position,
-                event_id=event_id,
-                type=type_tag,
-                version=version,
-                effective=effective.isoformat() if effective is not None else None,
-                recorded_at=stamp,
-                payload=text,
-                hash=digest,
-            )
-        )
+        rows.append(Row(position, event_id, type_tag, version,
+                        effective.isoformat() if effective is not None else None,
+                        stamp, text, digest))
         previous = digest
     return rows
 

@@ -251,9 +251,8 @@ class PostgresStore:
             " payload, hash) FROM STDIN"
         ).format(self._events)
         with conn.cursor() as cursor, cursor.copy(insert) as copy:
-            for r in rows:
-                copy.write_row((r.position, r.event_id, r.type, r.version, r.effective,
-                                r.recorded_at, r.payload, r.hash))
+            for row in rows:
+                copy.write_row(row)  # a tuple in the columns' order
         return rows, stamps
 
     def _stored(self, conn: Any, events: Sequence[Event]) -> dict[uuid.UUID, Event]:

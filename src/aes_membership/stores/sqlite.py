@@ -222,11 +222,7 @@ class SQLiteStore:
         self._conn.executemany(
             "INSERT INTO aes_events (position, event_id, type, version, effective, recorded_at,"
             " payload, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (r.position, r.event_id, r.type, r.version, r.effective, r.recorded_at,
-                 r.payload, r.hash)
-                for r in rows
-            ],
+            rows,  # tuples in the columns' order
         )
         return [
             Recorded(r.position, stamp, e) for r, stamp, e in zip(rows, stamps, fresh, strict=True)
