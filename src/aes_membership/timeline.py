@@ -252,8 +252,9 @@ def _remove(entries: list[Entry], event_id: uuid.UUID) -> None:
             return
 
 
-def _check_ambiguity(merged: Sequence[Entry], is_new: frozenset[uuid.UUID]) -> None:
-    """Reject strictly nested spans where one of the pair is being recorded now."""
+def _check_ambiguity(merged: Sequence[Entry], is_new: frozenset[int]) -> None:
+    """Reject strictly nested spans where one of the pair is being recorded now (``is_new``:
+    the batch's ids as integers)."""
     for i, first in enumerate(merged):
         if first[0] == first[1]:
             continue  # an exact date cannot strictly contain another span
@@ -261,9 +262,9 @@ def _check_ambiguity(merged: Sequence[Entry], is_new: frozenset[uuid.UUID]) -> N
             if second[0] > first[1]:
                 break
             if first[0] < second[0] and second[1] < first[1]:
-                new = first[3] if first[3].id in is_new else second[3]
+                new = first[3] if first[3].id.int in is_new else second[3]
                 other = second[3] if new is first[3] else first[3]
-                if new.id in is_new:
+                if new.id.int in is_new:
                     raise _Violation(
                         new,
                         other,
@@ -278,7 +279,7 @@ def _derive_membership(
     bloc_lifecycle: tuple[Entry, ...],
     *,
     strict: bool,
-    new: frozenset[uuid.UUID],
+    new: frozenset[int],
 ) -> MembershipLine:
     founded = next((e for e in bloc_lifecycle if isinstance(e[3], BlocFounded)), None)
     ended = next((e for e in bloc_lifecycle if isinstance(e[3], BlocDissolved)), None)
@@ -416,7 +417,7 @@ def _derive_post(
     bloc_lifecycle: tuple[Entry, ...],
     *,
     strict: bool,
-    new: frozenset[uuid.UUID],
+    new: frozenset[int],
 ) -> PostLine:
     created = next((e for e in post_lifecycle if isinstance(e[3], PostCreated)), None)
     abolished = next((e for e in post_lifecycle if isinstance(e[3], PostAbolished)), None)
@@ -931,17 +932,22 @@ class _Draft:
         return False
 
     def _check_references(self, events: Sequence[Event]) -> None:
+        found: set[tuple[str, str]] = set()  # a batch names the same few ids again and again
         for event in events:
             if isinstance(event, EventRetracted):
                 continue
             if event.id.int not in self.live:
                 continue  # retracted again within the same batch
             own_kind = _SUBJECT_EVENTS.get(type(event))
-            for kind, ident in references(event):
+            for reference in references(event):
+                if reference in found:
+                    continue
+                kind, ident = reference
                 if kind == own_kind and isinstance(event, _CREATORS[kind]):
                     continue
                 if not self._exists(kind, ident):
                     raise UnknownIdError(kind, ident, self.ids.get(kind) or ())
+                found.add(reference)
         # A retracted creation must leave nothing that still refers to its subject.
         for event in events:
             if not isinstance(event, EventRetracted):
@@ -1003,7 +1009,7 @@ class _Draft:
     def finish(self, events: Sequence[Event], *, validate: bool, ambiguous: Ambiguity) -> Timeline:
         strict = validate
         new = (
-            frozenset(e.id for e in events)
+            frozenset(e.id.int for e in events)
             if validate and ambiguous == "reject"
             else frozenset()
         )

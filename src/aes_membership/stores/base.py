@@ -256,15 +256,16 @@ def check_duplicates(
     """
     fresh: list[Event] = []
     existing: list[Event] = []
-    seen: dict[uuid.UUID, Event] = {}
+    seen: dict[int, Event] = {}  # by the id's integer: hashed in C, a UUID's hash is not
     for event in events:
-        earlier = (stored.get(event.id) if stored else None) or seen.get(event.id)
+        key = event.id.int
+        earlier = (stored.get(event.id) if stored else None) or seen.get(key)
         if earlier is not None:
             if earlier != event:
                 raise DuplicateEventError(event.id)
             existing.append(earlier)
             continue
-        seen[event.id] = event
+        seen[key] = event
         fresh.append(event)
     return fresh, existing
 
