@@ -230,3 +230,21 @@ def test_stale_registry_catches_up_and_revalidates(durable: Backend) -> None:
     assert a.position == b.position == 3
     a.close()
     b.close()
+
+
+def test_the_page_cache_is_sized_as_asked(tmp_path: Path) -> None:
+    """SQLite may cache as many MiB of pages as ``cache_mib`` says (256 unless told)."""
+    store = SQLiteStore(tmp_path / "cache.sqlite")
+    assert store._conn.execute("PRAGMA cache_size").fetchone()[0] == -256 * 1024
+    store.close()
+    with Registry.open(tmp_path / "cache.sqlite", cache_mib=8) as reg:
+        assert reg._store._conn.execute("PRAGMA cache_size").fetchone()[0] == -8 * 1024  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("cache_mib", [0, -5, 2.5, "64"])
+def test_a_page_cache_size_that_is_not_a_positive_whole_number_is_refused(
+        tmp_path: Path, cache_mib: object) -> None:
+    """A cache size other than a whole number of MiB ≥ 1 is named in the error."""
+    with pytest.raises(ValueError, match=f"cache_mib: expected a whole number of MiB ≥ 1, got {cache_mib!r}"):
+        SQLiteStore(tmp_path / "cache.sqlite", cache_mib=cache_mib)  # type: ignore[arg-type]
+    assert not (tmp_path / "cache.sqlite").exists()

@@ -75,17 +75,24 @@ class SQLiteStore:
     """An append-only event log in one SQLite file.
 
     ``read_only=True`` opens an existing file for queries only (files the process may not
-    write are opened that way anyway).
+    write are opened that way anyway). ``cache_mib`` caps the memory SQLite may use to cache
+    the file's pages (taken only as needed): a large batch into a large store needs room for
+    the unique id index, or SQLite spills and re-reads pages (a million events then take
+    twice as long to write with SQLite's default of 2 MiB).
     """
 
     def __init__(self, path: str | os.PathLike[str], *, codec: Codec | None = None,
-                 busy_timeout: float = 30.0, read_only: bool = False) -> None:
+                 busy_timeout: float = 30.0, read_only: bool = False,
+                 cache_mib: int = 256) -> None:
+        if type(cache_mib) is not int or cache_mib < 1:
+            raise ValueError(f"cache_mib: expected a whole number of MiB ≥ 1, got {cache_mib!r}")
         self.path = Path(path)
         self._codec = codec or default_codec()
         self._lock = threading.RLock()
         self.read_only = read_only
         try:
             self._conn = self._connect(busy_timeout)
+            self._conn.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")  # in KiB when < 0
             self._prepare()
         except sqlite3.DatabaseError as error:
             with contextlib.suppress(Exception):
