@@ -42,7 +42,7 @@ from .timeline import Timeline
 __all__ = ["CheckpointUnusable", "RegistryState", "dumps", "loads"]
 
 _MAGIC: Final = b"aes_membership checkpoint\n"
-_FORMAT: Final = 1
+_FORMAT: Final = 2  # 2: the live map keyed by integers, written first in its shards
 _VALUE_CLASSES: Final = (
     _timeline.MembershipLine, _timeline.PostLine, _timeline.Spell, PartialDate,
 )
