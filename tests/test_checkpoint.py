@@ -47,6 +47,7 @@ def state_of(reg: Registry) -> dict[str, Any]:
         "stamps": list(reg._stamps),
         "instants": dict(reg._instants),
         "not_live": dict(reg._not_live),
+        "spells": {key: timeline.spells(*key) for key in timeline.memberships},
     }
 
 

@@ -18,6 +18,7 @@ from aes_membership import (
     HolderAppointed,
     HolderLeft,
     MembershipError,
+    Period,
     PersonRegistered,
     PostCreated,
     Registry,
@@ -309,3 +310,67 @@ def test_three_valued_answers_agree_with_span_ends(join: str, leave: str | None,
     truth = reg.snapshot(pendulum.Date.fromordinal(d)).truth_member("S", "B")
     expected = Truth.YES if readings == {True} else Truth.NO if readings == {False} else Truth.UNKNOWN
     assert truth is expected
+
+
+def scanned_spells(events: list[Event]) -> dict[tuple[str, str], list[tuple[Period, list[Period]]]]:
+    """Each membership's spells with their suspensions, by a walk of the live log by date
+    (a bloc's dissolution last on its day)."""
+    retracted = {e.target for e in events if isinstance(e, EventRetracted)}
+    live = sorted(
+        (span(e.effective)[0], isinstance(e, BlocDissolved), i, e)
+        for i, e in enumerate(events)
+        if e.id not in retracted and e.effective is not None
+    )
+    spells: dict[tuple[str, str], list[tuple[Period, list[Period]]]] = {}
+    opened: dict[tuple[str, str], tuple[Any, list[Period], Any]] = {}
+
+    def close(key: tuple[str, str], on: Any) -> None:
+        start, suspensions, since = opened.pop(key)
+        if since is not None:
+            suspensions.append(Period(since, on))
+        spells.setdefault(key, []).append((Period(start, on), suspensions))
+
+    for _, _, _, event in live:
+        if isinstance(event, BlocDissolved):
+            for key in [k for k in opened if k[1] == event.bloc]:
+                close(key, event.on)
+            continue
+        key = (getattr(event, "state", None), getattr(event, "bloc", None))
+        if isinstance(event, StateJoined):
+            opened[key] = (event.on, [], None)
+        elif isinstance(event, StateSuspended):
+            opened[key] = (opened[key][0], opened[key][1], event.on)
+        elif isinstance(event, StateReinstated):
+            start, suspensions, since = opened[key]
+            opened[key] = (start, [*suspensions, Period(since, event.on)], None)
+        elif isinstance(event, StateWithdrew):
+            close(key, event.on)
+    for key in list(opened):
+        start, suspensions, since = opened.pop(key)
+        if since is not None:
+            suspensions.append(Period(since, None))
+        spells.setdefault(key, []).append((Period(start, None), suspensions))
+    return spells
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.randoms(use_true_random=False))
+def test_spells_derived_on_first_use_equal_a_scan(events: list[Event], rnd: random.Random) -> None:
+    """Periods and suspensions, asked for between retroactive inserts, equal a walk of the log."""
+    order = list(range(len(events)))
+    rnd.shuffle(order)
+    reg = Registry()
+
+    def ask_all() -> None:  # spells kept on lines that later inserts replace
+        for state in STATES:
+            for bloc in BLOCS:
+                if state in reg.ids("state") and bloc in reg.ids("bloc"):
+                    reg.periods(state, bloc)
+
+    record_in_order(reg, events, order, after_each=ask_all)
+    expected = scanned_spells([r.event for r in reg.events()])
+    for state in STATES:
+        for bloc in BLOCS:
+            spells = expected.get((state, bloc), [])
+            assert reg.periods(state, bloc) == [period for period, _ in spells]
+            assert reg.suspensions(state, bloc) == [p for _, held in spells for p in held]

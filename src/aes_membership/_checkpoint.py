@@ -49,6 +49,13 @@ _VALUE_CLASSES: Final = (
 _TIMELINE_FIELDS: Final = tuple(
     f.name for f in attrs.fields(Timeline) if f.name not in ("bloc_indexes", "known_ids")
 )
+
+
+def _stored_fields(cls: type) -> tuple[str, ...]:
+    """The fields a checkpoint writes: those made from arguments, not what is derived later."""
+    return tuple(f.name for f in attrs.fields(cls) if f.init)
+
+
 _EVENT_FIELDS: Final[dict[type[Event], tuple[str, ...]]] = {
     cls: tuple(f.name for f in attrs.fields(cls)) for cls in event_classes()
 }
@@ -72,8 +79,7 @@ def _layout() -> bytes:
     parts = [str(_FORMAT), _library_version(), ",".join(_TIMELINE_FIELDS),
              f"hash:{sys.hash_info.width}/{sys.hash_info.modulus}"]
     parts += [f"{cls.TYPE}/{cls.VERSION}:{','.join(names)}" for cls, names in _EVENT_FIELDS.items()]
-    parts += [f"{cls.__name__}:{','.join(f.name for f in attrs.fields(cls))}"
-              for cls in _VALUE_CLASSES]
+    parts += [f"{cls.__name__}:{','.join(_stored_fields(cls))}" for cls in _VALUE_CLASSES]
     parts += [f"{cls.__name__}:{','.join(cls._fields)}"
               for cls in (_timeline.Period, _timeline.Tenure)]
     return hashlib.sha256("\n".join(parts).encode()).digest()
@@ -128,6 +134,11 @@ def _maker(cls: type, names: tuple[str, ...], *, event: bool) -> Callable[..., A
     for name in names:
         value = "uid" if event and name == "id" else name
         lines.append(f"    setattr(made, {name!r}, {value})")
+    for field in attrs.fields(cls):
+        if not field.init:  # kept on first use (a line's spells): starts empty, as __init__ has it
+            if field.default is not None:
+                raise TypeError(f"{cls.__name__}.{field.name}: only None can start a kept field")
+            lines.append(f"    setattr(made, {field.name!r}, None)")
     lines.append("    return made")
     namespace: dict[str, Any] = {"new": _new, "setattr": _set, "cls": cls,
                                  "UUID": uuid.UUID, "unknown": _UNKNOWN_SAFETY}
@@ -166,8 +177,7 @@ _MAKERS: Final[dict[type, Callable[..., Any]]] = {
     cls: _maker(cls, names, event=True) for cls, names in _EVENT_FIELDS.items()
 }
 _MAKERS.update({
-    cls: _maker(cls, tuple(f.name for f in attrs.fields(cls)), event=False)
-    for cls in _VALUE_CLASSES
+    cls: _maker(cls, _stored_fields(cls), event=False) for cls in _VALUE_CLASSES
 })
 _REBUILDERS: Final[tuple[Any, ...]] = (
     _uuid, _instant, from_items, _live, *_MAKERS.values(),
@@ -190,7 +200,7 @@ def _reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
         table[event_class] = _event_reducer(_MAKERS[event_class], names)
     for value_class in _VALUE_CLASSES:
         table[value_class] = _value_reducer(
-            _MAKERS[value_class], tuple(f.name for f in attrs.fields(value_class)))
+            _MAKERS[value_class], _stored_fields(value_class))
     return table
 
 

@@ -105,12 +105,18 @@ class Spell:
 
 @attrs.frozen
 class MembershipLine:
-    """Every event of one (state, bloc) pair and what follows from them."""
+    """Every event of one (state, bloc) pair and what follows from them.
+
+    Its spells are derived on first use (:meth:`Timeline.spells`) and kept here: point
+    questions need only the step function, and most lines are never asked for their spells.
+    A line whose events or bloc change is a new line, so what is kept never goes stale.
+    """
 
     entries: tuple[Entry, ...]
     points: tuple[int, ...] = ()
     codes: tuple[int, ...] = ()
-    spells: tuple[Spell, ...] = ()
+    spells_kept: tuple[Spell, ...] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False)
 
     def code_on(self, day: int) -> int:
         index = bisect.bisect_right(self.points, day)
@@ -281,6 +287,28 @@ def _derive_membership(
     strict: bool,
     new: frozenset[int],
 ) -> MembershipLine:
+    points, codes, _ = _walk_membership(entries, bloc_lifecycle, strict=strict, new=new,
+                                        with_spells=False)
+    return MembershipLine(entries, points, codes)
+
+
+def _membership_spells(entries: tuple[Entry, ...], bloc_lifecycle: tuple[Entry, ...]
+                       ) -> tuple[Spell, ...]:
+    # The walk that made the line, again: it was checked then, so nothing fails now.
+    return _walk_membership(entries, bloc_lifecycle, strict=False, new=frozenset(),
+                            with_spells=True)[2]
+
+
+def _walk_membership(
+    entries: tuple[Entry, ...],
+    bloc_lifecycle: tuple[Entry, ...],
+    *,
+    strict: bool,
+    new: frozenset[int],
+    with_spells: bool,
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[Spell, ...]]:
+    """One line's events in order, checked (``strict``) and folded into its step function,
+    and its spells if asked."""
     founded = next((e for e in bloc_lifecycle if isinstance(e[3], BlocFounded)), None)
     ended = next((e for e in bloc_lifecycle if isinstance(e[3], BlocDissolved)), None)
     merged: list[Entry] = list(entries)
@@ -329,16 +357,17 @@ def _derive_membership(
             suspended_since = None
         start_when = start[3].effective
         assert start_when is not None
-        spells.append(
-            Spell(
-                start=start_when,
-                end=end_when,
-                kinds=tuple(kinds),
-                suspensions=tuple(suspensions),
-                start_span=(start[0], start[1]),
-                end_span=(entry[0], entry[1]),
+        if with_spells:
+            spells.append(
+                Spell(
+                    start=start_when,
+                    end=end_when,
+                    kinds=tuple(kinds),
+                    suspensions=tuple(suspensions),
+                    start_span=(start[0], start[1]),
+                    end_span=(entry[0], entry[1]),
+                )
             )
-        )
         start = None
         step(entry[0], 0)
 
@@ -393,7 +422,7 @@ def _derive_membership(
             close(entry)
             last_exit = event
 
-    if start is not None:
+    if start is not None and with_spells:
         start_when = start[3].effective
         assert start_when is not None
         if suspended_since is not None:
@@ -408,7 +437,7 @@ def _derive_membership(
                 end_span=None,
             )
         )
-    return MembershipLine(entries, tuple(points), tuple(codes), tuple(spells))
+    return tuple(points), tuple(codes), tuple(spells)
 
 
 def _derive_post(
@@ -705,6 +734,18 @@ class Timeline:
 
     def lifecycle(self, kind: str, subject: str) -> tuple[Entry, ...]:
         return self.subjects.get((kind, subject)) or ()
+
+    def spells(self, state: str, bloc: str) -> tuple[Spell, ...]:
+        """The spells of one membership line, oldest first (none for an unknown pair)."""
+        line = self.memberships.get((state, bloc))
+        if line is None:
+            return ()
+        found = line.spells_kept
+        if found is None:
+            found = _membership_spells(line.entries, self.lifecycle("bloc", bloc))
+            # Kept on the immutable line: derived from it alone, the same every time.
+            object.__setattr__(line, "spells_kept", found)
+        return found
 
     def exists(self, kind: str, subject: str) -> bool:
         creator = _CREATORS[kind]

@@ -48,7 +48,7 @@ def membership_segments(registry: Registry, *, as_known_at: KnownAt = None,
     for state, bloc in sorted(timeline.memberships.keys()):
         if blocs is not None and bloc not in blocs:
             continue
-        spells = timeline.memberships[(state, bloc)].spells
+        spells = timeline.spells(state, bloc)
         kinds = [k for s in spells for k in s.kinds]
         suspensions = [p for s in spells for p in s.suspensions]
         for spell in spells:
