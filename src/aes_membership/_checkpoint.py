@@ -44,7 +44,7 @@ __all__ = ["CheckpointUnusable", "RegistryState", "dumps", "loads"]
 _MAGIC: Final = b"aes_membership checkpoint\n"
 _FORMAT: Final = 2  # 2: the live map keyed by integers, written first in its shards
 _VALUE_CLASSES: Final = (
-    _timeline.MembershipLine, _timeline.PostLine, _timeline.Spell, PartialDate,
+    _timeline.MembershipLine, _timeline.PostLine, PartialDate,  # spells are not kept: derived
 )
 _TIMELINE_FIELDS: Final = tuple(
     f.name for f in attrs.fields(Timeline) if f.name not in ("bloc_indexes", "known_ids")
@@ -81,7 +81,7 @@ def _layout() -> bytes:
     parts += [f"{cls.TYPE}/{cls.VERSION}:{','.join(names)}" for cls, names in _EVENT_FIELDS.items()]
     parts += [f"{cls.__name__}:{','.join(_stored_fields(cls))}" for cls in _VALUE_CLASSES]
     parts += [f"{cls.__name__}:{','.join(cls._fields)}"
-              for cls in (_timeline.Period, _timeline.Tenure)]
+              for cls in (_timeline.Tenure,)]
     return hashlib.sha256("\n".join(parts).encode()).digest()
 
 
@@ -181,7 +181,7 @@ _MAKERS.update({
 })
 _REBUILDERS: Final[tuple[Any, ...]] = (
     _uuid, _instant, from_items, _live, *_MAKERS.values(),
-    _timeline.Period, _timeline.Tenure, pendulum.Date,
+    _timeline.Tenure, pendulum.Date,
 )
 _ALLOWED: Final[dict[tuple[str, str], object]] = {
     (f.__module__, f.__qualname__): f for f in _REBUILDERS
