@@ -232,13 +232,21 @@ def test_stale_registry_catches_up_and_revalidates(durable: Backend) -> None:
     b.close()
 
 
-def test_the_page_cache_is_sized_as_asked(tmp_path: Path) -> None:
-    """SQLite may cache as many MiB of pages as ``cache_mib`` says (256 unless told)."""
-    store = SQLiteStore(tmp_path / "cache.sqlite")
-    assert store._conn.execute("PRAGMA cache_size").fetchone()[0] == -256 * 1024
-    store.close()
-    with Registry.open(tmp_path / "cache.sqlite", cache_mib=8) as reg:
-        assert reg._store._conn.execute("PRAGMA cache_size").fetchone()[0] == -8 * 1024  # type: ignore[attr-defined]
+def test_a_large_batch_gets_a_large_page_cache_for_its_time(tmp_path: Path) -> None:
+    """A batch of 10,000 events or more is written with ``cache_mib`` of page cache, which
+    is given back afterwards; smaller batches keep SQLite's default."""
+    store = SQLiteStore(tmp_path / "cache.sqlite", cache_mib=8)
+    default = store._conn.execute("PRAGMA cache_size").fetchone()[0]
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)
+    reg = Registry(store)
+    reg.record(*[west_africa_state(n) for n in range(10)])
+    assert not [s for s in statements if "cache_size=" in s]
+    reg.record(*[west_africa_state(n) for n in range(10, 10_010)])
+    sizes = [s for s in statements if "cache_size=" in s]
+    assert sizes == ["PRAGMA cache_size=-8192", f"PRAGMA cache_size={default}"]
+    assert store._conn.execute("PRAGMA cache_size").fetchone()[0] == default
+    reg.close()
 
 
 @pytest.mark.parametrize("cache_mib", [0, -5, 2.5, "64"])

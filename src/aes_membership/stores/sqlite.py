@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS aes_checkpoints (
 )
 """
 _PART = 1 << 26  # checkpoint bytes per row: SQLite caps a value at 1e9 bytes
+_LARGE_BATCH = 10_000  # events in a batch from which SQLite gets a large page cache
 _ID_CHUNK = 500  # SQLite's limit on bound parameters is 32766 but small IN lists plan better
 
 
@@ -76,9 +77,9 @@ class SQLiteStore:
 
     ``read_only=True`` opens an existing file for queries only (files the process may not
     write are opened that way anyway). ``cache_mib`` caps the memory SQLite may use to cache
-    the file's pages (taken only as needed): a large batch into a large store needs room for
-    the unique id index, or SQLite spills and re-reads pages (a million events then take
-    twice as long to write with SQLite's default of 2 MiB).
+    pages while it writes a large batch (taken only as needed, and given back after it): the
+    unique id index grows in random order, and with SQLite's default of 2 MiB a million
+    events spilled and re-read its pages and took twice as long to write.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, codec: Codec | None = None,
@@ -87,12 +88,12 @@ class SQLiteStore:
         if type(cache_mib) is not int or cache_mib < 1:
             raise ValueError(f"cache_mib: expected a whole number of MiB ≥ 1, got {cache_mib!r}")
         self.path = Path(path)
+        self._cache_kib = cache_mib * 1024
         self._codec = codec or default_codec()
         self._lock = threading.RLock()
         self.read_only = read_only
         try:
             self._conn = self._connect(busy_timeout)
-            self._conn.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")  # in KiB when < 0
             self._prepare()
         except sqlite3.DatabaseError as error:
             with contextlib.suppress(Exception):
@@ -161,8 +162,25 @@ class SQLiteStore:
         expected_position: int,
         recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None = None,
     ) -> list[Recorded]:
-        with self._transaction("BEGIN IMMEDIATE"):
+        if len(events) < _LARGE_BATCH:
+            with self._transaction("BEGIN IMMEDIATE"):
+                return self._append_locked(events, expected_position, recorded_at)
+        with self._lock, self._large_cache(), self._transaction("BEGIN IMMEDIATE"):
             return self._append_locked(events, expected_position, recorded_at)
+
+    @contextlib.contextmanager
+    def _large_cache(self) -> Iterator[None]:
+        """Room for the pages a large batch touches, given back once it is committed (a
+        registry keeps its store open, and reads gain nothing from a large cache)."""
+        conn = self._conn
+        default = conn.execute("PRAGMA cache_size").fetchone()[0]
+        conn.execute(f"PRAGMA cache_size=-{self._cache_kib}")  # KiB when negative
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error):  # memory, not data: nothing to report
+                conn.execute(f"PRAGMA cache_size={default}")
+                conn.execute("PRAGMA shrink_memory")
 
     @contextlib.contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
