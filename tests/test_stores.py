@@ -256,3 +256,19 @@ def test_a_page_cache_size_that_is_not_a_positive_whole_number_is_refused(
     with pytest.raises(ValueError, match=f"cache_mib: expected a whole number of MiB ≥ 1, got {cache_mib!r}"):
         SQLiteStore(tmp_path / "cache.sqlite", cache_mib=cache_mib)  # type: ignore[arg-type]
     assert not (tmp_path / "cache.sqlite").exists()
+
+
+def test_a_checkpoint_is_read_through_a_mapping_closed_after(tmp_path: Path) -> None:
+    """SQLite maps the file only while it reads a checkpoint, and reads normally after."""
+    with Registry.open(tmp_path / "mapped.sqlite") as reg:
+        west_africa(reg)
+        reg.checkpoint()
+    store = SQLiteStore(tmp_path / "mapped.sqlite")
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)
+    found = store.load_checkpoint()
+    assert found is not None and found[0] > 0
+    assert [s for s in statements if "mmap_size" in s] == [
+        f"PRAGMA mmap_size={1 << 40}", "PRAGMA mmap_size=0"]
+    assert store._conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
+    store.close()
