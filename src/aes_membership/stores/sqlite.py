@@ -174,8 +174,12 @@ class SQLiteStore:
         """Room for the pages a large batch touches, given back once it is committed (a
         registry keeps its store open, and reads gain nothing from a large cache)."""
         conn = self._conn
-        default = conn.execute("PRAGMA cache_size").fetchone()[0]
-        conn.execute(f"PRAGMA cache_size=-{self._cache_kib}")  # KiB when negative
+        try:
+            default = conn.execute("PRAGMA cache_size").fetchone()[0]
+            conn.execute(f"PRAGMA cache_size=-{self._cache_kib}")  # KiB when negative
+        except sqlite3.Error:  # a closed store: the transaction says so, as a StoreError
+            yield
+            return
         try:
             yield
         finally:
