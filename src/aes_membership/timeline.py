@@ -345,6 +345,20 @@ def _walk_membership(
             points.append(at)
             codes.append(new_code)
 
+    def add_spell(begun: Entry, ended: Entry | None) -> None:
+        start_when = begun[3].effective
+        assert start_when is not None
+        spells.append(
+            Spell(
+                start=start_when,
+                end=ended[3].effective if ended is not None else None,
+                kinds=tuple(kinds),
+                suspensions=tuple(suspensions),
+                start_span=(begun[0], begun[1]),
+                end_span=(ended[0], ended[1]) if ended is not None else None,
+            )
+        )
+
     def close(entry: Entry) -> None:
         nonlocal start, suspended_since
         assert start is not None
@@ -355,19 +369,8 @@ def _walk_membership(
         if suspended_since is not None:
             suspensions.append(Period(suspended_since, end_when))
             suspended_since = None
-        start_when = start[3].effective
-        assert start_when is not None
         if with_spells:
-            spells.append(
-                Spell(
-                    start=start_when,
-                    end=end_when,
-                    kinds=tuple(kinds),
-                    suspensions=tuple(suspensions),
-                    start_span=(start[0], start[1]),
-                    end_span=(entry[0], entry[1]),
-                )
-            )
+            add_spell(start, entry)
         start = None
         step(entry[0], 0)
 
@@ -423,20 +426,9 @@ def _walk_membership(
             last_exit = event
 
     if start is not None and with_spells:
-        start_when = start[3].effective
-        assert start_when is not None
         if suspended_since is not None:
             suspensions.append(Period(suspended_since, None))
-        spells.append(
-            Spell(
-                start=start_when,
-                end=None,
-                kinds=tuple(kinds),
-                suspensions=tuple(suspensions),
-                start_span=(start[0], start[1]),
-                end_span=None,
-            )
-        )
+        add_spell(start, None)
     return tuple(points), tuple(codes), tuple(spells)
 
 
