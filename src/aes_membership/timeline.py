@@ -5,9 +5,11 @@ timeline that shares everything the batch did not touch (see :mod:`aes_membershi
 snapshot taken earlier never changes.
 
 Each (state, bloc) pair and each post has its own line: its events sorted by effective date
-(first possible day, then last possible day, then recorded order), walked once to derive the
-spells and a step function — sorted change points with the status that holds from each point.
-Point-in-time questions are a binary search in that step function, never a replay.
+(first possible day, then last possible day, then recorded order), walked once to check it and
+derive a step function — sorted change points with the status that holds from each point.
+Point-in-time questions are a binary search in that step function, never a replay. A
+membership's spells (its periods, kinds and suspensions) come from the same walk, made again
+the first time they are asked for.
 
 Partial dates. In boolean answers a partial date counts from its first day (``"1977"`` is
 1977-01-01); three-valued answers use the whole span. Two events of one line whose spans nest
@@ -345,17 +347,17 @@ def _walk_membership(
             points.append(at)
             codes.append(new_code)
 
-    def add_spell(begun: Entry, ended: Entry | None) -> None:
+    def add_spell(begun: Entry, closing: Entry | None) -> None:
         start_when = begun[3].effective
         assert start_when is not None
         spells.append(
             Spell(
                 start=start_when,
-                end=ended[3].effective if ended is not None else None,
+                end=closing[3].effective if closing is not None else None,
                 kinds=tuple(kinds),
                 suspensions=tuple(suspensions),
                 start_span=(begun[0], begun[1]),
-                end_span=(ended[0], ended[1]) if ended is not None else None,
+                end_span=(closing[0], closing[1]) if closing is not None else None,
             )
         )
 
