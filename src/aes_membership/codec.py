@@ -165,12 +165,14 @@ class Codec:
         payload: dict[str, Any] = self.converter.unstructure(event, unstructure_as=type(event))
         return event.TYPE, event.VERSION, payload
 
-    def encode_text(self, event: Event, event_id: str | None = None) -> tuple[str, int, str]:
-        """The event's type tag, version and canonical JSON payload text (what stores keep).
+    def encode_text(self, event: Event) -> tuple[str, int, str]:
+        """The event's type tag, version and canonical JSON payload text (what stores keep)."""
+        return self._encode_row_text(event, str(event.id))
 
-        ``event_id`` may pass ``str(event.id)`` when the caller has it already."""
+    def _encode_row_text(self, event: Event, event_id: str) -> tuple[str, int, str]:
+        # encode_text for the stores, which make the id's text for the row anyway.
         if self._fast and type(event) is _PLANS[event.TYPE][0]:
-            return event.TYPE, event.VERSION, _fast_json(event, event_id)
+            return event.TYPE, event.VERSION, _WRITERS[event.TYPE](event, event_id)
         type_tag, version, payload = self.encode(event)
         return type_tag, version, canonical_json(payload)
 
@@ -341,11 +343,6 @@ def _json_writer(cls: type[Event], plan: tuple[tuple[str, int], ...]) -> Callabl
     exec(compile(source, f"<aes_membership JSON writer for {cls.__name__}>", "exec"), namespace)
     write: Callable[[Any, str], str] = namespace["write"]
     return write
-
-
-def _fast_json(event: Event, event_id: str | None = None) -> str:
-    """canonical_json(encode(event)) written directly (``event_id``: ``str(event.id)``)."""
-    return _WRITERS[event.TYPE](event, str(event.id) if event_id is None else event_id)
 
 
 def canonical_json_value(value: Any) -> str:

@@ -157,7 +157,7 @@ def encode_rows(
         if stamp is None:
             stamp = texts[instant] = format_instant(instant)
         event_id = str(event.id)
-        type_tag, version, text = codec.encode_text(event, event_id)
+        type_tag, version, text = codec._encode_row_text(event, event_id)
         position = first_position + offset
         digest = chain_hash(previous, _row_text(position, event_id, type_tag, version, stamp, text))
         effective = event.effective
