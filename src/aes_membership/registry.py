@@ -602,7 +602,7 @@ class Registry:
             timeline.require("state", state)
             timeline.require("bloc", bloc)
             return ()
-        return timeline.spells(state, bloc)
+        return timeline.spells_of(line, bloc)
 
     def periods(self, state: str, bloc: str, *, as_known_at: KnownAt = None) -> list[Period]:
         """The spells of ``state`` in ``bloc``, ordered: ``(start, end)``, ``end`` None if open."""

@@ -180,7 +180,7 @@ class Snapshot:
             return Truth.NO
         day = self._day
         certain = possible = False
-        for spell in self.timeline.spells(state, bloc):
+        for spell in self.timeline.spells_of(line, bloc):
             start_lo, start_hi = spell.start_span
             end_lo, end_hi = spell.end_span if spell.end_span else (1 << 40, 1 << 40)
             if start_hi <= day < end_lo:

@@ -732,12 +732,14 @@ class Timeline:
     def spells(self, state: str, bloc: str) -> tuple[Spell, ...]:
         """The spells of one membership line, oldest first (none for an unknown pair)."""
         line = self.memberships.get((state, bloc))
-        if line is None:
-            return ()
+        return self.spells_of(line, bloc) if line is not None else ()
+
+    def spells_of(self, line: MembershipLine, bloc: str) -> tuple[Spell, ...]:
+        """The spells of ``line``, a line of ``bloc`` in this timeline, oldest first."""
         found = line.spells_kept
         if found is None:
             found = _membership_spells(line.entries, self.lifecycle("bloc", bloc))
-            # Kept on the immutable line: derived from it alone, the same every time.
+            # Kept on the immutable line: a change to its events or its bloc makes a new line.
             object.__setattr__(line, "spells_kept", found)
         return found
 

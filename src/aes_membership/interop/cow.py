@@ -408,7 +408,7 @@ def _line(timeline: Timeline, state: str, bloc: str) -> _Line | None:
         return None
     spells = []
     kinds: list[tuple[int, str]] = []
-    for spell in timeline.spells(state, bloc):
+    for spell in timeline.spells_of(line, bloc):
         start_hi = span(spell.start)[1]
         end_lo = span(spell.end)[0] if spell.end is not None else _FAR
         if start_hi < end_lo:
