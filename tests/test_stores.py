@@ -268,7 +268,7 @@ def test_a_checkpoint_is_read_through_a_mapping_closed_after(tmp_path: Path) -> 
     store._conn.set_trace_callback(statements.append)
     found = store.load_checkpoint()
     assert found is not None and found[0] > 0
-    assert [s for s in statements if "mmap_size" in s] == [
+    assert [s for s in statements if "mmap_size=" in s] == [
         f"PRAGMA mmap_size={1 << 40}", "PRAGMA mmap_size=0"]
     assert store._conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
     store.close()

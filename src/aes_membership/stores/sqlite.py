@@ -166,26 +166,35 @@ class SQLiteStore:
         if len(events) < _LARGE_BATCH:
             with self._transaction("BEGIN IMMEDIATE"):
                 return self._append_locked(events, expected_position, recorded_at)
-        with self._lock, self._large_cache(), self._transaction("BEGIN IMMEDIATE"):
+        # Room for the pages a large batch touches, given back once it is committed (a
+        # registry keeps its store open, and reads gain nothing from a large cache).
+        large_cache = self._pragma_for_a_while("cache_size", -self._cache_kib,  # KiB if < 0
+                                               then="PRAGMA shrink_memory")
+        with self._lock, large_cache, self._transaction("BEGIN IMMEDIATE"):
             return self._append_locked(events, expected_position, recorded_at)
 
     @contextlib.contextmanager
-    def _large_cache(self) -> Iterator[None]:
-        """Room for the pages a large batch touches, given back once it is committed (a
-        registry keeps its store open, and reads gain nothing from a large cache)."""
+    def _pragma_for_a_while(self, name: str, value: int, *, then: str | None = None
+                            ) -> Iterator[None]:
+        """``PRAGMA name=value`` for the block, then the setting it had (and ``then``).
+
+        Settings of memory, not of data: failing to change or restore one is not reported
+        (on a closed store, the transaction inside the block says so, as a StoreError).
+        """
         conn = self._conn
         try:
-            default = conn.execute("PRAGMA cache_size").fetchone()[0]
-            conn.execute(f"PRAGMA cache_size=-{self._cache_kib}")  # KiB when negative
-        except sqlite3.Error:  # a closed store: the transaction says so, as a StoreError
+            before = conn.execute(f"PRAGMA {name}").fetchone()[0]
+            conn.execute(f"PRAGMA {name}={value}")
+        except sqlite3.Error:
             yield
             return
         try:
             yield
         finally:
-            with contextlib.suppress(sqlite3.Error):  # memory, not data: nothing to report
-                conn.execute(f"PRAGMA cache_size={default}")
-                conn.execute("PRAGMA shrink_memory")
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute(f"PRAGMA {name}={before}")
+                if then is not None:
+                    conn.execute(then)
 
     @contextlib.contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
@@ -340,7 +349,12 @@ class SQLiteStore:
             )
 
     def load_checkpoint(self) -> tuple[int, bytes] | None:
-        with self._lock, self._mapped(), self._transaction("BEGIN") as conn:
+        # Read through a memory mapping: a checkpoint is read page after page, which plain
+        # reads fetch from a cold disk cache four times slower (the kernel reads ahead for a
+        # mapping). Only for this read: an I/O error in a mapped file cannot be reported as
+        # an error, so the mapping is never kept.
+        mapped = self._pragma_for_a_while("mmap_size", _MAPPED)
+        with self._lock, mapped, self._transaction("BEGIN") as conn:
             if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
                             " AND name = 'aes_checkpoints'").fetchone() is None:
                 return None  # a file written before checkpoints, opened read-only
@@ -355,21 +369,6 @@ class SQLiteStore:
                 "SELECT data FROM aes_checkpoints WHERE position = ? ORDER BY part", (found[0],)
             ).fetchall()
         return int(found[0]), b"".join(part[0] for part in parts)
-
-    @contextlib.contextmanager
-    def _mapped(self) -> Iterator[None]:
-        """The file read through memory mapping for a while: a checkpoint is read page after
-        page, which plain reads fetch from a disk four times slower (the kernel reads ahead
-        for a mapping). Only while a checkpoint is read: an I/O error in a mapped file
-        cannot be reported as an error, so the window is kept short."""
-        conn = self._conn
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute(f"PRAGMA mmap_size={_MAPPED}")
-        try:
-            yield
-        finally:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("PRAGMA mmap_size=0")
 
     def close(self) -> None:
         with self._lock:
