@@ -231,6 +231,37 @@ def test_a_checkpoint_whose_parts_disagree_is_ignored(kept: Backend) -> None:
         kept.open().close()
 
 
+def test_a_checkpoint_shares_what_a_replay_shares(kept: Backend) -> None:
+    """Opened from a checkpoint, entries hold the log's own events and equal days are one int."""
+    with kept.open() as reg:
+        assert reg.store.load_checkpoint() is not None
+        events = {id(event) for event in reg._events}
+        entries = [entry for shard in reg._timeline.live.shards() for entry in shard.values()]
+        assert entries and all(id(entry[3]) in events for entry in entries)
+        days = [day for entry in entries for day in entry[:2]]
+        assert len({id(day) for day in days}) == len(set(days))
+
+
+def test_a_checkpoint_whose_event_columns_do_not_fit_is_ignored(
+        kept: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Event columns of unequal lengths make the checkpoint unreadable, not a half-built log."""
+    columns = checkpoints._columns
+
+    def one_short(written: list[Event]) -> Any:
+        ids, classes, fields = columns(written)
+        longest = max(range(len(fields)), key=lambda index: len(fields[index][0]))
+        fields[longest] = (fields[longest][0][:-1], *fields[longest][1:])
+        return ids, classes, fields
+
+    monkeypatch.setattr(checkpoints, "_columns", one_short)
+    with kept.open() as reg:
+        reg.checkpoint()
+    with pytest.warns(CheckpointWarning, match="cannot be read .*do not fit"):
+        reg = kept.open()
+    with reg, kept.open(checkpoint=False) as replayed:
+        assert state_of(reg) == state_of(replayed)
+
+
 def test_a_checkpoint_is_read_under_any_string_hashing(kept: Backend, tmp_path: Path) -> None:
     """Another process, with other string hashes, opens the checkpoint to the same answers."""
     with kept.open(checkpoint=False) as replayed:
