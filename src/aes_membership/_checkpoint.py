@@ -15,7 +15,8 @@ hashes do not depend on the process), keeps its shards.
 
 The events are written first, as columns (one list per field of each event class), and built
 back in one pass per class; everything after them refers to an event by its place among them
-(a persistent id, in the words of :mod:`pickle`). Written one by one, each event's
+(a persistent id, in the words of :mod:`pickle`), as does every day an entry starts or ends
+on, so that equal days are one int as after a replay. Written one by one, each event's
 arguments would be a tuple the unpickler keeps until the end: a million short-lived tuples
 interleaved with the events, freed too late for the allocator to give the memory back.
 """
@@ -318,13 +319,16 @@ def dumps(state: RegistryState) -> bytes:
     pickler.dispatch_table = _REDUCERS
     pickler.dump((*_columns(written), days))
 
-    # From here on an event, or an int that is one of the days, is written as its place
-    # in the list of the events then the days, which reading makes from the part above.
+    # The rest is a second pickle, so that reading can let go of the columns (which the
+    # first one's memo holds) before it reads on. In it an event, or an int that is one of
+    # the days, is written as its place in the list of the events then the days.
     def shared(value: object) -> int | None:
         if type(value) is int:
             return day_place.get(value)
         return place.get(id(value))
 
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.dispatch_table = _REDUCERS
     pickler.persistent_id = shared  # type: ignore[method-assign]
     pickler.dump((
         state.position,
@@ -352,10 +356,10 @@ def loads(data: bytes) -> RegistryState:
     try:
         stream = io.BytesIO(data)  # shares the bytes, where a view of them would be copied
         stream.seek(head + 64)
-        unpickler = _Unpickler(stream)
-        ids, classes, columns, days = unpickler.load()
+        ids, classes, columns, days = _Unpickler(stream).load()
         written = _events(ids, classes, columns)
-        del columns
+        del columns  # freed now, its room is taken by what is read next
+        unpickler = _Unpickler(stream)
         unpickler.persistent_load = [*written, *days].__getitem__  # type: ignore[method-assign]
         position, order, live_shards, stamps, instants, not_live, fields = unpickler.load()
         places = array(_ORDER_TYPE)
