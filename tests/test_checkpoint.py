@@ -232,7 +232,7 @@ def test_a_checkpoint_whose_parts_disagree_is_ignored(kept: Backend) -> None:
 
 
 def test_a_checkpoint_shares_what_a_replay_shares(kept: Backend) -> None:
-    """Opened from a checkpoint, entries hold the log's own events and equal days are one int."""
+    """Opened from a checkpoint, entries hold the log's events; equal days and steps are one."""
     with kept.open() as reg:
         assert reg.store.load_checkpoint() is not None
         events = {id(event) for event in reg._events}
@@ -240,6 +240,8 @@ def test_a_checkpoint_shares_what_a_replay_shares(kept: Backend) -> None:
         assert entries and all(id(entry[3]) in events for entry in entries)
         days = [day for entry in entries for day in entry[:2]]
         assert len({id(day) for day in days}) == len(set(days))
+        codes = [line.codes for line in reg._timeline.memberships.values()]
+        assert len(codes) > len(set(codes)) == len({id(steps) for steps in codes})
 
 
 def test_a_checkpoint_whose_event_columns_do_not_fit_is_ignored(

@@ -359,11 +359,13 @@ def loads(data: bytes) -> RegistryState:
         ids, classes, columns, days = _Unpickler(stream).load()
         written = _events(ids, classes, columns)
         del columns  # freed now, its room is taken by what is read next
+        shared = written + days  # what the second part refers to by place
         unpickler = _Unpickler(stream)
-        unpickler.persistent_load = [*written, *days].__getitem__  # type: ignore[method-assign]
+        unpickler.persistent_load = shared.__getitem__  # type: ignore[method-assign]
         position, order, live_shards, stamps, instants, not_live, fields = unpickler.load()
         places = array(_ORDER_TYPE)
         places.frombytes(order)
+        del unpickler, shared
         events = list(map(written.__getitem__, places))
         timeline = Timeline(live=_live(ids, live_shards), **fields)
         restored = array("d")

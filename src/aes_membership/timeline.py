@@ -291,7 +291,14 @@ def _derive_membership(
 ) -> MembershipLine:
     points, codes, _ = _walk_membership(entries, bloc_lifecycle, strict=strict, new=new,
                                         with_spells=False)
-    return MembershipLine(entries, points, codes)
+    return MembershipLine(entries, points, _shared_codes(codes))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _shared_codes(codes: tuple[int, ...]) -> tuple[int, ...]:
+    # Most lines step through the same few sequences (joined, left; joined, suspended, …):
+    # one tuple each, shared by every line, and by a checkpoint's lines after reading it.
+    return codes
 
 
 def _membership_spells(entries: tuple[Entry, ...], bloc_lifecycle: tuple[Entry, ...]
