@@ -265,6 +265,19 @@ def test_a_checkpoint_whose_event_columns_do_not_fit_is_ignored(
         assert state_of(reg) == state_of(replayed)
 
 
+def test_a_checkpoint_cut_short_is_ignored(kept: Backend) -> None:
+    """A checkpoint missing the end of its stamps, digest made anew, is not used."""
+    with kept.open() as reg:
+        found = reg.store.load_checkpoint()
+        assert found is not None
+    payload = found[1][len(checkpoints._MAGIC) + 64 : -8]
+    _replace_checkpoint(kept, _sealed(payload))
+    with pytest.warns(CheckpointWarning, match="bytes after the pickles"):
+        reg = kept.open()
+    with reg, kept.open(checkpoint=False) as replayed:
+        assert state_of(reg) == state_of(replayed)
+
+
 def test_a_checkpoint_is_read_under_any_string_hashing(kept: Backend, tmp_path: Path) -> None:
     """Another process, with other string hashes, opens the checkpoint to the same answers."""
     with kept.open(checkpoint=False) as replayed:

@@ -19,6 +19,9 @@ back in one pass per class; everything after them refers to an event by its plac
 on, so that equal days are one int as after a replay. Written one by one, each event's
 arguments would be a tuple the unpickler keeps until the end: a million short-lived tuples
 interleaved with the events, freed too late for the allocator to give the memory back.
+The two pickles are followed by two arrays of one 8-byte number per event, as they are (the
+place of each of the log's events in the written order, and the instants they were recorded
+at): read as views of the checkpoint's bytes, they need no copy.
 """
 
 from __future__ import annotations
@@ -332,13 +335,15 @@ def dumps(state: RegistryState) -> bytes:
     pickler.persistent_id = shared  # type: ignore[method-assign]
     pickler.dump((
         state.position,
-        order.tobytes(),
         live_shards,
-        state.stamps.tobytes(),
         state.instants,
         state.not_live,
         {name: getattr(timeline, name) for name in _TIMELINE_FIELDS if name != "live"},
     ))
+    # Two arrays of a number per event follow the pickles as they are: read as views of the
+    # checkpoint's bytes, they need no copy that would be freed after opening.
+    buffer.write(order)
+    buffer.write(state.stamps)
     payload = buffer.getvalue()
     return _MAGIC + _LAYOUT + hashlib.sha256(payload).digest() + payload
 
@@ -359,17 +364,22 @@ def loads(data: bytes) -> RegistryState:
         ids, classes, columns, days = _Unpickler(stream).load()
         written = _events(ids, classes, columns)
         del columns  # freed now, its room is taken by what is read next
-        shared = written + days  # what the second part refers to by place
+        count = len(written)
+        written += days  # the second part refers to an event or a day by its place here
         unpickler = _Unpickler(stream)
-        unpickler.persistent_load = shared.__getitem__  # type: ignore[method-assign]
-        position, order, live_shards, stamps, instants, not_live, fields = unpickler.load()
-        places = array(_ORDER_TYPE)
-        places.frombytes(order)
-        del unpickler, shared
-        events = list(map(written.__getitem__, places))
+        unpickler.persistent_load = written.__getitem__  # type: ignore[method-assign]
+        position, live_shards, instants, not_live, fields = unpickler.load()
+        del unpickler, written[count:]
+        size = position * 8  # the order's and the stamps' items are 8 bytes each
+        start = stream.tell()
+        if len(data) - start != 2 * size:
+            raise ValueError(f"expected {2 * size} bytes after the pickles, not {len(data) - start}")
+        view = memoryview(data)
+        events = list(map(written.__getitem__, view[start : start + size].cast(_ORDER_TYPE)))
+        del written
         timeline = Timeline(live=_live(ids, live_shards), **fields)
         restored = array("d")
-        restored.frombytes(stamps)
+        restored.frombytes(view[start + size :])
     except Exception as error:
         raise CheckpointUnusable(f"it cannot be read ({error})", damaged=True) from None
     if not (isinstance(position, int) and len(events) == len(restored) == position):
