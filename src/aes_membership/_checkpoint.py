@@ -38,7 +38,7 @@ import uuid
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from itertools import compress, islice, repeat
+from itertools import compress, repeat
 from typing import Any, Final, NamedTuple
 
 import attrs
@@ -279,7 +279,7 @@ def _written_order(events: Sequence[Event], live_shards: Iterable[Iterable[_time
     """The live entries' events in the live map's order, then the others in log order.
 
     Reading builds them in this order, so the events a walk of the live map reaches are next
-    to each other in memory; the live map's keys are then the first ids, in order.
+    to each other in memory.
     """
     written = [entry[3] for entries in live_shards for entry in entries]
     seen = set(map(id, written))
@@ -287,10 +287,13 @@ def _written_order(events: Sequence[Event], live_shards: Iterable[Iterable[_time
     return written
 
 
-def _live(ids: Iterable[int], shards: Sequence[list[_timeline.Entry]]
-          ) -> PMap[int, _timeline.Entry]:
-    keys = iter(ids)
-    return from_shards([dict(zip(islice(keys, len(entries)), entries, strict=True))
+_EVENT: Final = operator.itemgetter(3)
+
+
+def _live(shards: Sequence[list[_timeline.Entry]]) -> PMap[int, _timeline.Entry]:
+    # Each shard's keys are its entries' event ids, found in C rather than a Python loop;
+    # the events were built in this order, so the walk goes through memory in order.
+    return from_shards([dict(zip(map(_ID_INT, map(_EVENT, entries)), entries, strict=True))
                         for entries in shards])
 
 
@@ -363,7 +366,7 @@ def loads(data: bytes) -> RegistryState:
         stream.seek(head + 64)
         ids, classes, columns, days = _Unpickler(stream).load()
         written = _events(ids, classes, columns)
-        del columns  # freed now, its room is taken by what is read next
+        del ids, columns  # freed now, their room is taken by what is read next
         count = len(written)
         written += days  # the second part refers to an event or a day by its place here
         unpickler = _Unpickler(stream)
@@ -374,10 +377,12 @@ def loads(data: bytes) -> RegistryState:
         start = stream.tell()
         if len(data) - start != 2 * size:
             raise ValueError(f"expected {2 * size} bytes after the pickles, not {len(data) - start}")
+        live = _live(live_shards)
+        del live_shards  # before the log's list is made, which can take their room
         view = memoryview(data)
         events = list(map(written.__getitem__, view[start : start + size].cast(_ORDER_TYPE)))
         del written
-        timeline = Timeline(live=_live(ids, live_shards), **fields)
+        timeline = Timeline(live=live, **fields)
         restored = array("d")
         restored.frombytes(view[start + size :])
     except Exception as error:
