@@ -278,6 +278,21 @@ def test_a_checkpoint_cut_short_is_ignored(kept: Backend) -> None:
         assert state_of(reg) == state_of(replayed)
 
 
+def test_a_map_of_lines_is_written_as_columns_and_read_back_equal(kept: Backend) -> None:
+    """Membership lines are written a field at a time; a map of mixed values as its items."""
+    from aes_membership._pmap import from_items
+
+    with kept.open() as reg:
+        lines = reg._timeline.memberships
+        make, args = checkpoints._pmap_reduced(lines)
+        assert make is checkpoints._pmap_of
+        rebuilt = make(*args)
+        assert dict(rebuilt) == dict(lines)
+        assert all(line.spells_kept is None for line in rebuilt.values())
+        mixed = from_items([*list(lines.items())[:2], (("X", "Y"), "not a line")])
+        assert checkpoints._pmap_reduced(mixed)[0] is from_items
+
+
 def test_a_checkpoint_is_read_under_any_string_hashing(kept: Backend, tmp_path: Path) -> None:
     """Another process, with other string hashes, opens the checkpoint to the same answers."""
     with kept.open(checkpoint=False) as replayed:

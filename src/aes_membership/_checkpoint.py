@@ -19,7 +19,8 @@ back in one pass per class; everything after them refers to an event by its plac
 on, so that equal days are one int as after a replay. Written one by one, each event's
 arguments would be a tuple the unpickler keeps until the end: a million short-lived tuples
 interleaved with the events, freed too late for the allocator to give the memory back.
-The two pickles are followed by two arrays of one 8-byte number per event, as they are (the
+Maps of membership or post lines are written the same way, a column per field. The two
+pickles are followed by two arrays of one 8-byte number per event, as they are (the
 place of each of the log's events in the written order, and the instants they were recorded
 at): read as views of the checkpoint's bytes, they need no copy.
 """
@@ -135,6 +136,19 @@ def _uuid(value: int) -> uuid.UUID:
     return made
 
 
+def _slots(cls: type, names: Sequence[str]) -> tuple[Any, ...]:
+    """The descriptors of ``cls``'s slots ``names``, which set a value without ``__setattr__``."""
+    found = tuple(getattr(cls, name) for name in names)
+    for name, slot in zip(names, found, strict=True):
+        if not inspect.ismemberdescriptor(slot):
+            raise TypeError(f"{cls.__name__}.{name}: expected a slot, got {slot!r}")
+    return found
+
+
+# Runs an iterator to its end, keeping nothing.
+_run: Final[Callable[[Iterable[Any]], None]] = deque(maxlen=0).extend
+
+
 def _maker(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
     """A function that builds ``cls`` from its field values, bypassing ``__init__`` (the
     values were validated when first made) — as attrs generates ``__init__``, one line per
@@ -156,6 +170,48 @@ def _maker(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
     return made
 
 
+def _pmap_of(keys: list[Any], kind: int, columns: Sequence[list[Any]]) -> PMap[Any, Any]:
+    """A PMap whose values are all of one value class, written as a column per field.
+
+    Built a field at a time in C, as the events are: one value at a time, each value's
+    arguments would be a tuple the unpickler keeps until the end.
+    """
+    cls = _VALUE_CLASSES[kind]
+    slots, kept = _VALUE_SLOTS[cls]
+    count = len(keys)
+    if len(columns) != len(slots) or any(len(column) != count for column in columns):
+        raise ValueError(f"the columns of {cls.__name__} do not fit its fields")
+    made = list(map(_new, repeat(cls, count)))
+    for slot, values in zip(slots, columns, strict=True):
+        _run(map(slot.__set__, made, values))
+    for slot in kept:  # kept on first use (a line's spells): starts empty
+        _run(map(slot.__set__, made, repeat(None, count)))
+    return from_items(zip(keys, made, strict=True))
+
+
+def _pmap_reduced(mapping: PMap[Any, Any]) -> tuple[Any, ...]:
+    values = list(mapping.values())
+    kind = _VALUE_KIND.get(type(values[0])) if values else None
+    if kind is None or any(type(value) is not _VALUE_CLASSES[kind] for value in values):
+        return (from_items, (list(mapping.items()),))
+    names = _stored_fields(_VALUE_CLASSES[kind])
+    return (_pmap_of, (list(mapping), kind,
+                       [list(map(operator.attrgetter(name), values)) for name in names]))
+
+
+def _value_slots(cls: type) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The slots a value's stored fields go in, and those of fields kept on first use."""
+    kept = [f.name for f in attrs.fields(cls) if not f.init]
+    for field in attrs.fields(cls):
+        if not field.init and field.default is not None:
+            raise TypeError(f"{cls.__name__}.{field.name}: only None can start a kept field")
+    return _slots(cls, _stored_fields(cls)), _slots(cls, kept)
+
+
+_VALUE_KIND: Final = {cls: index for index, cls in enumerate(_VALUE_CLASSES)}
+_VALUE_SLOTS: Final = {cls: _value_slots(cls) for cls in _VALUE_CLASSES}
+
+
 def _instant(timestamp: float) -> pendulum.DateTime:
     return pendulum.from_timestamp(timestamp, tz=pendulum.UTC)
 
@@ -166,7 +222,7 @@ _MAKERS: Final[dict[type, Callable[..., Any]]] = {
     cls: _maker(cls, _stored_fields(cls)) for cls in _VALUE_CLASSES
 }
 _REBUILDERS: Final[tuple[Any, ...]] = (
-    _uuid, _instant, from_items, *_MAKERS.values(),
+    _uuid, _instant, from_items, _pmap_of, *_MAKERS.values(),
     _timeline.Tenure, pendulum.Date,
 )
 _ALLOWED: Final[dict[tuple[str, str], object]] = {
@@ -178,7 +234,7 @@ def _reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
     table: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
     table.update(copyreg.dispatch_table)  # type: ignore[arg-type]
     table[uuid.UUID] = lambda u: (_uuid, (u.int,))
-    table[PMap] = lambda m: (from_items, (list(m.items()),))
+    table[PMap] = _pmap_reduced
     table[pendulum.DateTime] = lambda t: (_instant, (t.timestamp(),))
     for value_class, make in _MAKERS.items():
         table[value_class] = _value_reducer(make, _stored_fields(value_class))
@@ -221,15 +277,6 @@ def _columns(written: Sequence[Event]) -> tuple[list[int], bytes, list[tuple[lis
     return list(map(_ID_INT, written)), classes, columns
 
 
-def _slots(cls: type, names: Sequence[str]) -> tuple[Any, ...]:
-    """The descriptors of ``cls``'s slots ``names``, which set a value without ``__setattr__``."""
-    found = tuple(getattr(cls, name) for name in names)
-    for name, slot in zip(names, found, strict=True):
-        if not inspect.ismemberdescriptor(slot):
-            raise TypeError(f"{cls.__name__}.{name}: expected a slot, got {slot!r}")
-    return found
-
-
 def _event_slots(cls: type[Event]) -> tuple[Any, ...]:
     names = _EVENT_FIELDS[cls]
     if names[0] != "id":  # attrs puts the base class's fields first
@@ -239,8 +286,6 @@ def _event_slots(cls: type[Event]) -> tuple[Any, ...]:
 
 _EVENT_SLOTS: Final = {cls: _event_slots(cls) for cls in _EVENT_FIELDS}
 _UUID_SLOTS: Final = _slots(uuid.UUID, ("int", "is_safe"))
-# Runs an iterator to its end, keeping nothing.
-_run: Final[Callable[[Iterable[Any]], None]] = deque(maxlen=0).extend
 
 
 def _build(cls: type[Event], ids: list[int], columns: Sequence[list[Any]]) -> list[Event]:
