@@ -149,17 +149,22 @@ def _slots(cls: type, names: Sequence[str]) -> tuple[Any, ...]:
 _run: Final[Callable[[Iterable[Any]], None]] = deque(maxlen=0).extend
 
 
+def _kept_fields(cls: type) -> tuple[str, ...]:
+    """Fields kept on first use (a line's spells), which a rebuilt value starts without."""
+    kept = tuple(f for f in attrs.fields(cls) if not f.init)
+    for field in kept:
+        if field.default is not None:
+            raise TypeError(f"{cls.__name__}.{field.name}: only None can start a kept field")
+    return tuple(field.name for field in kept)
+
+
 def _maker(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
     """A function that builds ``cls`` from its field values, bypassing ``__init__`` (the
     values were validated when first made) — as attrs generates ``__init__``, one line per
     field."""
     lines = [f"def make({', '.join(names)}):", "    made = new(cls)"]
     lines += [f"    setattr(made, {name!r}, {name})" for name in names]
-    for field in attrs.fields(cls):
-        if not field.init:  # kept on first use (a line's spells): starts empty, as __init__ has it
-            if field.default is not None:
-                raise TypeError(f"{cls.__name__}.{field.name}: only None can start a kept field")
-            lines.append(f"    setattr(made, {field.name!r}, None)")
+    lines += [f"    setattr(made, {name!r}, None)" for name in _kept_fields(cls)]
     lines.append("    return made")
     namespace: dict[str, Any] = {"new": _new, "setattr": _set, "cls": cls}
     exec("\n".join(lines), namespace)
@@ -201,11 +206,7 @@ def _pmap_reduced(mapping: PMap[Any, Any]) -> tuple[Any, ...]:
 
 def _value_slots(cls: type) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """The slots a value's stored fields go in, and those of fields kept on first use."""
-    kept = [f.name for f in attrs.fields(cls) if not f.init]
-    for field in attrs.fields(cls):
-        if not field.init and field.default is not None:
-            raise TypeError(f"{cls.__name__}.{field.name}: only None can start a kept field")
-    return _slots(cls, _stored_fields(cls)), _slots(cls, kept)
+    return _slots(cls, _stored_fields(cls)), _slots(cls, _kept_fields(cls))
 
 
 _VALUE_KIND: Final = {cls: index for index, cls in enumerate(_VALUE_CLASSES)}
