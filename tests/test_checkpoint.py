@@ -158,6 +158,14 @@ def test_an_edit_after_the_checkpoint_is_found_on_opening(kept: Backend) -> None
         kept.open(on_tamper="warn").close()
 
 
+def assert_replayed_instead(backend: Backend, match: str) -> None:
+    """Opening warns that the checkpoint was not used, and holds what a full replay holds."""
+    with pytest.warns(CheckpointWarning, match=match):
+        reg = backend.open()
+    with reg, backend.open(checkpoint=False) as replayed:
+        assert state_of(reg) == state_of(replayed)
+
+
 def _replace_checkpoint(backend: Backend, data: bytes) -> None:
     with backend.open() as reg:
         found = reg.store.load_checkpoint()
@@ -181,10 +189,7 @@ def test_a_damaged_checkpoint_is_ignored_with_a_warning(kept: Backend) -> None:
         data = bytearray(found[1])
         data[len(data) // 2] ^= 0xFF
         reg.store.save_checkpoint(found[0], bytes(data))
-    with pytest.warns(CheckpointWarning, match="does not match its digest"):
-        reg = kept.open()
-    with reg, kept.open(checkpoint=False) as replayed:
-        assert state_of(reg) == state_of(replayed)
+    assert_replayed_instead(kept, match="does not match its digest")
 
 
 def test_a_crafted_checkpoint_cannot_run_code(kept: Backend, tmp_path: Path) -> None:
@@ -259,10 +264,7 @@ def test_a_checkpoint_whose_event_columns_do_not_fit_is_ignored(
     monkeypatch.setattr(checkpoints, "_columns", one_short)
     with kept.open() as reg:
         reg.checkpoint()
-    with pytest.warns(CheckpointWarning, match="cannot be read .*do not fit"):
-        reg = kept.open()
-    with reg, kept.open(checkpoint=False) as replayed:
-        assert state_of(reg) == state_of(replayed)
+    assert_replayed_instead(kept, match="cannot be read .*do not fit")
 
 
 def test_a_checkpoint_cut_short_is_ignored(kept: Backend) -> None:
@@ -272,10 +274,7 @@ def test_a_checkpoint_cut_short_is_ignored(kept: Backend) -> None:
         assert found is not None
     payload = found[1][len(checkpoints._MAGIC) + 64 : -8]
     _replace_checkpoint(kept, _sealed(payload))
-    with pytest.warns(CheckpointWarning, match="bytes after the pickles"):
-        reg = kept.open()
-    with reg, kept.open(checkpoint=False) as replayed:
-        assert state_of(reg) == state_of(replayed)
+    assert_replayed_instead(kept, match="bytes after the pickles")
 
 
 def test_a_map_of_lines_is_written_as_columns_and_read_back_equal(kept: Backend) -> None:
