@@ -6,7 +6,7 @@ at that position changed makes the checkpoint void), and a checkpoint that canno
 written by another version of the library, damaged, or edited — is ignored and the log
 replayed instead.
 
-The body is a pickle, read by an unpickler that only builds the library's own value classes,
+The body is pickled, read by an unpickler that only builds the library's own value classes,
 ``uuid.UUID`` and ``pendulum.Date`` (the "restricting globals" recipe of the ``pickle``
 documentation): a crafted checkpoint cannot make the reader call anything else. Mappings
 that depend on the process's string hashing (the persistent maps' shards) are written as
@@ -88,9 +88,10 @@ def _layout() -> bytes:
     field), so its checkpoints are not used: the log is replayed instead.
     """
     # The live map keeps its shards, placed by the hash of an int: the same in every
-    # process, but not on a platform whose hash has another width.
+    # process, but not on a platform whose hash has another width. The arrays after the
+    # pickles are in the machine's byte order.
     parts = [str(_FORMAT), _library_version(), ",".join(_TIMELINE_FIELDS),
-             f"hash:{sys.hash_info.width}/{sys.hash_info.modulus}"]
+             f"hash:{sys.hash_info.width}/{sys.hash_info.modulus}", f"bytes:{sys.byteorder}"]
     parts += [f"{cls.TYPE}/{cls.VERSION}:{','.join(names)}" for cls, names in _EVENT_FIELDS.items()]
     parts += [f"{cls.__name__}:{','.join(_stored_fields(cls))}" for cls in _VALUE_CLASSES]
     parts += [f"{cls.__name__}:{','.join(cls._fields)}"
