@@ -19,10 +19,11 @@ back in one pass per class; everything after them refers to an event by its plac
 on, so that equal days are one int as after a replay. Written one by one, each event's
 arguments would be a tuple the unpickler keeps until the end: a million short-lived tuples
 interleaved with the events, freed too late for the allocator to give the memory back.
-Maps of membership or post lines are written the same way, a column per field. The two
-pickles are followed by two arrays of one 8-byte number per event, as they are (the
-place of each of the log's events in the written order, and the instants they were recorded
-at): read as views of the checkpoint's bytes, they need no copy.
+Maps of membership or post lines are written the same way, a column per field. Between the
+two pickles come arrays of 8-byte numbers, as they are, read as views of the checkpoint's
+bytes: per event, its place in the written order and the instant it was recorded at; per
+timeline entry, its days (places in the list of days), sequence and event (its place).
+The entries are made from them in C, and the second pickle refers to them by place too.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import uuid
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from itertools import compress, repeat
+from itertools import compress, islice, repeat
 from typing import Any, Final, NamedTuple
 
 import attrs
@@ -265,7 +266,6 @@ _CLASS_INDEX: Final = {cls: index for index, cls in enumerate(_EVENT_CLASSES)}
 _SELECT: Final = tuple(bytes(int(code == index) for code in range(256))
                        for index in range(len(_EVENT_CLASSES)))
 _ID_INT: Final = operator.attrgetter("id.int")
-_ORDER_TYPE: Final = "Q"  # positions in the written order, 8 bytes on every platform
 
 
 def _columns(written: Sequence[Event]) -> tuple[list[int], bytes, list[tuple[list[Any], ...]]]:
@@ -334,14 +334,24 @@ def _written_order(events: Sequence[Event], live_shards: Iterable[Iterable[_time
     return written
 
 
+_FIRST_DAY: Final = operator.itemgetter(0)
+_LAST_DAY: Final = operator.itemgetter(1)
+_SEQ: Final = operator.itemgetter(2)
 _EVENT: Final = operator.itemgetter(3)
 
 
-def _live(shards: Sequence[list[_timeline.Entry]]) -> PMap[int, _timeline.Entry]:
-    # Each shard's keys are its entries' event ids, found in C rather than a Python loop;
-    # the events were built in this order, so the walk goes through memory in order.
-    return from_shards([dict(zip(map(_ID_INT, map(_EVENT, entries)), entries, strict=True))
-                        for entries in shards])
+def _live(entries: list[_timeline.Entry], sizes: Sequence[int]) -> PMap[int, _timeline.Entry]:
+    """The live-event map: its shards hold the first entries, ``sizes[n]`` in shard ``n``.
+
+    Each shard's keys are its entries' event ids, found in C rather than a Python loop; the
+    events were built in this order, so the walk goes through memory in order.
+    """
+    if sum(sizes) > len(entries):
+        raise ValueError("the live map's shards hold more entries than were written")
+    keys = map(_ID_INT, map(_EVENT, entries))
+    values = iter(entries)
+    return from_shards([dict(zip(islice(keys, size), islice(values, size), strict=True))
+                        for size in sizes])
 
 
 def _days(timeline: Timeline) -> list[int]:
@@ -358,6 +368,9 @@ def _days(timeline: Timeline) -> list[int]:
     return sorted(found)
 
 
+_ARRAY_TYPES: Final[tuple[Any, ...]] = ("Q", "d", "Q", "Q", "q", "Q")  # see dumps; 8 bytes each
+
+
 def dumps(state: RegistryState) -> bytes:
     """The checkpoint bytes of ``state``."""
     timeline = state.timeline
@@ -365,16 +378,36 @@ def dumps(state: RegistryState) -> bytes:
     written = _written_order(state.events, live_shards)
     days = _days(timeline)
     place = {id(event): index for index, event in enumerate(written)}
+    # The entries the timeline's maps hold, live ones first in the live map's order.
+    entries = [entry for shard in live_shards for entry in shard]
+    entries += [entry for shard in timeline.retractions.shards() for entry in shard.values()
+                if id(entry[3]) in place]
+    order = array("Q", map(place.__getitem__, map(id, state.events)))
+    first = len(written) + len(days)
+    place.update((id(entry), first + index) for index, entry in enumerate(entries))
     day_place = {day: len(written) + index for index, day in enumerate(days)}
-    order = array(_ORDER_TYPE, map(place.__getitem__, map(id, state.events)))
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.dispatch_table = _REDUCERS
-    pickler.dump((*_columns(written), days))
+    pickler.dump((*_columns(written), days, state.position, len(entries),
+                  [len(shard) for shard in live_shards]))
+    # Arrays of a number per event, then per entry, as they are: read as views of the
+    # checkpoint's bytes, they need no copy. The entries are made from them in C.
+    day_index = {day: index for index, day in enumerate(days)}
+    for values in (
+        order,  # the place of each of the log's events in the written order
+        state.stamps,  # the instant each was recorded at
+        array("Q", map(day_index.__getitem__, map(_FIRST_DAY, entries))),
+        array("Q", map(day_index.__getitem__, map(_LAST_DAY, entries))),
+        array("q", map(_SEQ, entries)),
+        array("Q", map(place.__getitem__, map(id, map(_EVENT, entries)))),
+    ):
+        buffer.write(values)
 
     # The rest is a second pickle, so that reading can let go of the columns (which the
-    # first one's memo holds) before it reads on. In it an event, or an int that is one of
-    # the days, is written as its place in the list of the events then the days.
+    # first one's memo holds) before it reads on. In it an event, an entry, or an int that
+    # is one of the days, is written as its place in the list of the events, the days and
+    # the entries.
     def shared(value: object) -> int | None:
         if type(value) is int:
             return day_place.get(value)
@@ -384,16 +417,10 @@ def dumps(state: RegistryState) -> bytes:
     pickler.dispatch_table = _REDUCERS
     pickler.persistent_id = shared  # type: ignore[method-assign]
     pickler.dump((
-        state.position,
-        live_shards,
         state.instants,
         state.not_live,
         {name: getattr(timeline, name) for name in _TIMELINE_FIELDS if name != "live"},
     ))
-    # Two arrays of a number per event follow the pickles as they are: read as views of the
-    # checkpoint's bytes, they need no copy that would be freed after opening.
-    buffer.write(order)
-    buffer.write(state.stamps)
     payload = buffer.getvalue()
     return _MAGIC + _LAYOUT + hashlib.sha256(payload).digest() + payload
 
@@ -411,27 +438,40 @@ def loads(data: bytes) -> RegistryState:
     try:
         stream = io.BytesIO(data)  # shares the bytes, where a view of them would be copied
         stream.seek(head + 64)
-        ids, classes, columns, days = _Unpickler(stream).load()
+        ids, classes, columns, days, position, entry_count, live_sizes = _Unpickler(stream).load()
         written = _events(ids, classes, columns)
         del ids, columns  # freed now, their room is taken by what is read next
+        view, start = memoryview(data), stream.tell()
+        arrays = []
+        for typecode, count in zip(_ARRAY_TYPES, (position,) * 2 + (entry_count,) * 4,
+                                   strict=True):
+            end = start + 8 * count
+            if end > len(data):
+                raise ValueError(f"its arrays need {end - len(data)} bytes more than it has")
+            arrays.append(view[start:end].cast(typecode))
+            start = end
+        order, stamps, first_days, last_days, seqs, events_of = arrays
         count = len(written)
-        written += days  # the second part refers to an event or a day by its place here
+        entries = list(zip(map(days.__getitem__, first_days), map(days.__getitem__, last_days),
+                           seqs, map(written.__getitem__, events_of), strict=True))
+        # The second part refers to an event, a day or an entry by its place here.
+        table: list[Any] = written
+        table += days
+        table += entries
+        stream.seek(start)
         unpickler = _Unpickler(stream)
-        unpickler.persistent_load = written.__getitem__  # type: ignore[method-assign]
-        position, live_shards, instants, not_live, fields = unpickler.load()
-        del unpickler, written[count:]
-        size = position * 8  # the order's and the stamps' items are 8 bytes each
-        start = stream.tell()
-        if len(data) - start != 2 * size:
-            raise ValueError(f"expected {2 * size} bytes after the pickles, not {len(data) - start}")
-        live = _live(live_shards)
-        del live_shards  # before the log's list is made, which can take their room
-        view = memoryview(data)
-        events = list(map(written.__getitem__, view[start : start + size].cast(_ORDER_TYPE)))
+        unpickler.persistent_load = table.__getitem__  # type: ignore[method-assign]
+        instants, not_live, fields = unpickler.load()
+        if stream.tell() != len(data):
+            raise ValueError(f"{len(data) - stream.tell()} bytes follow its last part")
+        del unpickler, table[count:]
+        live = _live(entries, live_sizes)
+        del entries  # before the log's list is made, which can take its room
+        events = list(map(written.__getitem__, order))
         del written
         timeline = Timeline(live=live, **fields)
         restored = array("d")
-        restored.frombytes(view[start + size :])
+        restored.frombytes(stamps.cast("B"))
     except Exception as error:
         raise CheckpointUnusable(f"it cannot be read ({error})", damaged=True) from None
     if not (isinstance(position, int) and len(events) == len(restored) == position):
