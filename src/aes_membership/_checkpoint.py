@@ -151,6 +151,16 @@ def _slots(cls: type, names: Sequence[str]) -> tuple[Any, ...]:
 _run: Final[Callable[[Iterable[Any]], None]] = deque(maxlen=0).extend
 
 
+def _made(cls: type, count: int, slots: Sequence[Any], columns: Sequence[Iterable[Any]]
+          ) -> list[Any]:
+    """``count`` instances of ``cls``, each slot set from its column: a pass in C per slot,
+    bypassing ``__init__`` (the values were validated when first made)."""
+    made: list[Any] = list(map(_new, repeat(cls, count)))
+    for slot, values in zip(slots, columns, strict=True):
+        _run(map(slot.__set__, made, values))
+    return made
+
+
 def _kept_fields(cls: type) -> tuple[str, ...]:
     """Fields kept on first use (a line's spells), which a rebuilt value starts without."""
     kept = tuple(f for f in attrs.fields(cls) if not f.init)
@@ -188,11 +198,8 @@ def _pmap_of(keys: list[Any], kind: int, columns: Sequence[list[Any]]) -> PMap[A
     count = len(keys)
     if len(columns) != len(slots) or any(len(column) != count for column in columns):
         raise ValueError(f"the columns of {cls.__name__} do not fit its fields")
-    made = list(map(_new, repeat(cls, count)))
-    for slot, values in zip(slots, columns, strict=True):
-        _run(map(slot.__set__, made, values))
-    for slot in kept:  # kept on first use (a line's spells): starts empty
-        _run(map(slot.__set__, made, repeat(None, count)))
+    # Fields kept on first use (a line's spells) start empty.
+    made = _made(cls, count, (*slots, *kept), (*columns, *[repeat(None)] * len(kept)))
     return from_items(zip(keys, made, strict=True))
 
 
@@ -291,22 +298,13 @@ _UUID_SLOTS: Final = _slots(uuid.UUID, ("int", "is_safe"))
 
 
 def _build(cls: type[Event], ids: list[int], columns: Sequence[list[Any]]) -> list[Event]:
-    """Events of ``cls`` with these ids and field columns: a pass in C for each field.
-
-    As the makers above (fields validated when first made, ``__init__`` bypassed), without
-    a Python call per event: two thirds of the time.
-    """
+    """Events of ``cls`` with these ids and field columns, a field at a time: without a
+    Python call per event, two thirds of the time the makers above would take."""
     count = len(ids)
     if len(columns) != len(_EVENT_SLOTS[cls]) - 1 or any(len(c) != count for c in columns):
         raise ValueError(f"the columns of {cls.__name__} do not fit its fields")
-    made = list(map(_new, repeat(cls, count)))
-    uids = list(map(_new, repeat(uuid.UUID, count)))
-    set_int, set_safety = (slot.__set__ for slot in _UUID_SLOTS)
-    _run(map(set_int, uids, ids))
-    _run(map(set_safety, uids, repeat(_UNKNOWN_SAFETY, count)))
-    for slot, values in zip(_EVENT_SLOTS[cls], (uids, *columns), strict=True):
-        _run(map(slot.__set__, made, values))
-    return made
+    uids = _made(uuid.UUID, count, _UUID_SLOTS, (ids, repeat(_UNKNOWN_SAFETY)))
+    return _made(cls, count, _EVENT_SLOTS[cls], (uids, *columns))
 
 
 def _events(ids: list[int], classes: bytes, columns: Sequence[Sequence[list[Any]]]
@@ -354,18 +352,13 @@ def _live(entries: list[_timeline.Entry], sizes: Sequence[int]) -> PMap[int, _ti
                         for size in sizes])
 
 
-def _days(timeline: Timeline) -> list[int]:
+def _days(entries: Iterable[_timeline.Entry]) -> list[int]:
     """Every day an entry starts or ends on: written once, and shared by all that hold them.
 
     A replayed timeline shares these ints (see ``timeline._span``); pickle writes each int
     anew, which at a million events would be three million ints where a few thousand do.
     """
-    found: set[int] = set()
-    for entries in (*timeline.live.shards(), *timeline.retractions.shards()):
-        for first, last, _, _ in entries.values():
-            found.add(first)
-            found.add(last)
-    return sorted(found)
+    return sorted({day for entry in entries for day in entry[:2]})
 
 
 _ARRAY_TYPES: Final[tuple[Any, ...]] = ("Q", "d", "Q", "Q", "q", "Q")  # see dumps; 8 bytes each
@@ -376,16 +369,18 @@ def dumps(state: RegistryState) -> bytes:
     timeline = state.timeline
     live_shards = [list(shard.values()) for shard in timeline.live.shards()]
     written = _written_order(state.events, live_shards)
-    days = _days(timeline)
+    # Reading puts the events, the days and the entries in one list, in that order: the
+    # entries' arrays and the second pickle refer to each by its place there.
     place = {id(event): index for index, event in enumerate(written)}
     # The entries the timeline's maps hold, live ones first in the live map's order.
     entries = [entry for shard in live_shards for entry in shard]
     entries += [entry for shard in timeline.retractions.shards() for entry in shard.values()
                 if id(entry[3]) in place]
+    days = _days(entries)
     order = array("Q", map(place.__getitem__, map(id, state.events)))
+    day_place = {day: len(written) + index for index, day in enumerate(days)}
     first = len(written) + len(days)
     place.update((id(entry), first + index) for index, entry in enumerate(entries))
-    day_place = {day: len(written) + index for index, day in enumerate(days)}
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.dispatch_table = _REDUCERS
@@ -393,12 +388,11 @@ def dumps(state: RegistryState) -> bytes:
                   [len(shard) for shard in live_shards]))
     # Arrays of a number per event, then per entry, as they are: read as views of the
     # checkpoint's bytes, they need no copy. The entries are made from them in C.
-    day_index = {day: index for index, day in enumerate(days)}
     for values in (
         order,  # the place of each of the log's events in the written order
         state.stamps,  # the instant each was recorded at
-        array("Q", map(day_index.__getitem__, map(_FIRST_DAY, entries))),
-        array("Q", map(day_index.__getitem__, map(_LAST_DAY, entries))),
+        array("Q", map(day_place.__getitem__, map(_FIRST_DAY, entries))),
+        array("Q", map(day_place.__getitem__, map(_LAST_DAY, entries))),
         array("q", map(_SEQ, entries)),
         array("Q", map(place.__getitem__, map(id, map(_EVENT, entries)))),
     ):
@@ -406,8 +400,7 @@ def dumps(state: RegistryState) -> bytes:
 
     # The rest is a second pickle, so that reading can let go of the columns (which the
     # first one's memo holds) before it reads on. In it an event, an entry, or an int that
-    # is one of the days, is written as its place in the list of the events, the days and
-    # the entries.
+    # is one of the days, is written as its place.
     def shared(value: object) -> int | None:
         if type(value) is int:
             return day_place.get(value)
@@ -452,15 +445,17 @@ def loads(data: bytes) -> RegistryState:
             start = end
         order, stamps, first_days, last_days, seqs, events_of = arrays
         count = len(written)
-        entries = list(zip(map(days.__getitem__, first_days), map(days.__getitem__, last_days),
-                           seqs, map(written.__getitem__, events_of), strict=True))
-        # The second part refers to an event, a day or an entry by its place here.
+        # The entries' arrays and the second part refer to an event, a day or an entry by
+        # its place here.
         table: list[Any] = written
         table += days
+        place = table.__getitem__
+        entries = list(zip(map(place, first_days), map(place, last_days), seqs,
+                           map(place, events_of), strict=True))
         table += entries
         stream.seek(start)
         unpickler = _Unpickler(stream)
-        unpickler.persistent_load = table.__getitem__  # type: ignore[method-assign]
+        unpickler.persistent_load = place  # type: ignore[method-assign]
         instants, not_live, fields = unpickler.load()
         if stream.tell() != len(data):
             raise ValueError(f"{len(data) - stream.tell()} bytes follow its last part")
