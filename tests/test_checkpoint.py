@@ -27,6 +27,7 @@ from aes_membership import (
     TamperWarning,
 )
 from aes_membership import _checkpoint as checkpoints
+from aes_membership._eventlog import EventLog
 from aes_membership.datasets import west_africa
 from aes_membership.stores.sqlite import SQLiteStore
 from aes_membership.timeline import Timeline
@@ -229,7 +230,7 @@ def test_a_checkpoint_whose_parts_disagree_is_ignored(kept: Backend) -> None:
         assert found is not None
         state = checkpoints.loads(found[1])
         shorter = checkpoints.RegistryState(
-            state.position - 1, state.events[:-1], state.stamps[:-1], state.instants,
+            state.position - 1, EventLog(state.events[:-1]), state.stamps[:-1], state.instants,
             state.not_live, state.timeline)
         reg.store.save_checkpoint(found[0], checkpoints.dumps(shorter))
     with pytest.warns(CheckpointWarning, match="covers"):
@@ -275,6 +276,23 @@ def test_a_checkpoint_cut_short_is_ignored(kept: Backend) -> None:
     payload = found[1][len(checkpoints._MAGIC) + 64 : -8]
     _replace_checkpoint(kept, _sealed(payload))
     assert_replayed_instead(kept, match="cannot be read")
+
+
+def test_a_checkpoint_whose_log_order_names_an_event_not_written_is_ignored(
+        kept: Backend) -> None:
+    """A place in the log's order beyond the events written is refused when reading."""
+    import io
+
+    with kept.open() as reg:
+        found = reg.store.load_checkpoint()
+        assert found is not None
+    payload = bytearray(found[1][len(checkpoints._MAGIC) + 64 :])
+    stream = io.BytesIO(payload)
+    checkpoints._Unpickler(stream).load()  # the columns; the log's order comes next
+    start = stream.tell()
+    payload[start : start + 8] = (2**40).to_bytes(8, sys.byteorder)
+    _replace_checkpoint(kept, _sealed(bytes(payload)))
+    assert_replayed_instead(kept, match="order names more events than were written")
 
 
 def test_a_map_of_lines_is_written_as_columns_and_read_back_equal(kept: Backend) -> None:

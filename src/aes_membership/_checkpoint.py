@@ -14,16 +14,16 @@ plain items and sharded again on reading; the live-event map, keyed by integers 
 hashes do not depend on the process), keeps its shards.
 
 The events are written first, as columns (one list per field of each event class), and built
-back in one pass per class; everything after them refers to an event by its place among them
-(a persistent id, in the words of :mod:`pickle`), as does every day an entry starts or ends
-on, so that equal days are one int as after a replay. Written one by one, each event's
-arguments would be a tuple the unpickler keeps until the end: a million short-lived tuples
-interleaved with the events, freed too late for the allocator to give the memory back.
-Maps of membership or post lines are written the same way, a column per field. Between the
-two pickles come arrays of 8-byte numbers, as they are, read as views of the checkpoint's
-bytes: per event, its place in the written order and the instant it was recorded at; per
-timeline entry, its days (places in the list of days), sequence and event (its place).
-The entries are made from them in C, and the second pickle refers to them by place too.
+back in one pass per class. Written one by one, each event's arguments would be a tuple the
+unpickler keeps until the end: a million short-lived tuples interleaved with the events,
+freed too late for the allocator to give the memory back. Between the two pickles come
+arrays of 8-byte numbers, as they are, read as views of the checkpoint's bytes: per event,
+its place in the written order and the instant it was recorded at; per timeline entry, its
+days (places in the list of days), sequence and event (its place among the events). The
+entries are made from them in C. The second pickle refers to every entry, and to every day
+an entry starts or ends on, by its place in one list of the days then the entries (a
+persistent id, in the words of :mod:`pickle`), so that equal days are one int as after a
+replay. Maps of membership or post lines are written a column per field.
 """
 
 from __future__ import annotations
@@ -40,13 +40,14 @@ import uuid
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from itertools import compress, islice, repeat
+from itertools import compress, islice, repeat, tee
 from typing import Any, Final, NamedTuple
 
 import attrs
 import pendulum
 
 from . import timeline as _timeline
+from ._eventlog import EventLog
 from ._pmap import PMap, from_items, from_shards
 from .dates import PartialDate
 from .errors import MembershipError
@@ -56,7 +57,7 @@ from .timeline import Timeline
 __all__ = ["CheckpointUnusable", "RegistryState", "dumps", "loads"]
 
 _MAGIC: Final = b"aes_membership checkpoint\n"
-_FORMAT: Final = 3  # 3: events written as columns; 2: the live map keyed by integers
+_FORMAT: Final = 4  # 4: places counted from the days; 3: events as columns; 2: live map by ints
 _VALUE_CLASSES: Final = (
     _timeline.MembershipLine, _timeline.PostLine, PartialDate,  # spells are not kept: derived
 )
@@ -115,7 +116,7 @@ class RegistryState(NamedTuple):
     """What a registry holds after replaying its log up to ``position``."""
 
     position: int
-    events: list[Event]
+    events: EventLog
     stamps: array[float]
     instants: dict[float, pendulum.DateTime]
     not_live: dict[int, int]
@@ -338,18 +339,20 @@ _SEQ: Final = operator.itemgetter(2)
 _EVENT: Final = operator.itemgetter(3)
 
 
-def _live(entries: list[_timeline.Entry], sizes: Sequence[int]) -> PMap[int, _timeline.Entry]:
+def _live(entries: Iterable[_timeline.Entry], sizes: Sequence[int]
+          ) -> PMap[int, _timeline.Entry]:
     """The live-event map: its shards hold the first entries, ``sizes[n]`` in shard ``n``.
 
     Each shard's keys are its entries' event ids, found in C rather than a Python loop; the
     events were built in this order, so the walk goes through memory in order.
     """
-    if sum(sizes) > len(entries):
-        raise ValueError("the live map's shards hold more entries than were written")
-    keys = map(_ID_INT, map(_EVENT, entries))
-    values = iter(entries)
-    return from_shards([dict(zip(islice(keys, size), islice(values, size), strict=True))
-                        for size in sizes])
+    held, values = tee(entries)
+    keys = map(_ID_INT, map(_EVENT, held))
+    shards = [dict(zip(islice(keys, size), islice(values, size), strict=True))
+              for size in sizes]
+    if sum(map(len, shards)) != sum(sizes):
+        raise ValueError("the live map's shards do not fit the entries written")
+    return from_shards(shards)
 
 
 def _days(entries: Iterable[_timeline.Entry]) -> list[int]:
@@ -364,23 +367,29 @@ def _days(entries: Iterable[_timeline.Entry]) -> list[int]:
 _ARRAY_TYPES: Final[tuple[Any, ...]] = ("Q", "d", "Q", "Q", "q", "Q")  # see dumps; 8 bytes each
 
 
+def _copied(typecode: str, view: memoryview) -> array[Any]:
+    """An array of ``view``'s numbers, which no longer needs the checkpoint's bytes."""
+    copied = array(typecode)
+    copied.frombytes(view.cast("B"))
+    return copied
+
+
 def dumps(state: RegistryState) -> bytes:
     """The checkpoint bytes of ``state``."""
     timeline = state.timeline
     live_shards = [list(shard.values()) for shard in timeline.live.shards()]
     written = _written_order(state.events, live_shards)
-    # Reading puts the events, the days and the entries in one list, in that order: the
-    # entries' arrays and the second pickle refer to each by its place there.
-    place = {id(event): index for index, event in enumerate(written)}
+    event_place = {id(event): index for index, event in enumerate(written)}
     # The entries the timeline's maps hold, live ones first in the live map's order.
     entries = [entry for shard in live_shards for entry in shard]
     entries += [entry for shard in timeline.retractions.shards() for entry in shard.values()
-                if id(entry[3]) in place]
+                if id(entry[3]) in event_place]
     days = _days(entries)
-    order = array("Q", map(place.__getitem__, map(id, state.events)))
-    day_place = {day: len(written) + index for index, day in enumerate(days)}
-    first = len(written) + len(days)
-    place.update((id(entry), first + index) for index, entry in enumerate(entries))
+    order = array("Q", map(event_place.__getitem__, map(id, state.events)))
+    # Reading puts the days and the entries in one list, in that order: the entries'
+    # arrays and the second pickle refer to each by its place there.
+    day_place = {day: index for index, day in enumerate(days)}
+    entry_place = {id(entry): len(days) + index for index, entry in enumerate(entries)}
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.dispatch_table = _REDUCERS
@@ -394,17 +403,17 @@ def dumps(state: RegistryState) -> bytes:
         array("Q", map(day_place.__getitem__, map(_FIRST_DAY, entries))),
         array("Q", map(day_place.__getitem__, map(_LAST_DAY, entries))),
         array("q", map(_SEQ, entries)),
-        array("Q", map(place.__getitem__, map(id, map(_EVENT, entries)))),
+        array("Q", map(event_place.__getitem__, map(id, map(_EVENT, entries)))),
     ):
         buffer.write(values)
 
     # The rest is a second pickle, so that reading can let go of the columns (which the
-    # first one's memo holds) before it reads on. In it an event, an entry, or an int that
-    # is one of the days, is written as its place.
+    # first one's memo holds) before it reads on. In it an entry, or an int that is one of
+    # the days, is written as its place. (It holds no event but in an entry.)
     def shared(value: object) -> int | None:
         if type(value) is int:
             return day_place.get(value)
-        return place.get(id(value))
+        return entry_place.get(id(value))
 
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.dispatch_table = _REDUCERS
@@ -444,29 +453,31 @@ def loads(data: bytes) -> RegistryState:
             arrays.append(view[start:end].cast(typecode))
             start = end
         order, stamps, first_days, last_days, seqs, events_of = arrays
-        count = len(written)
-        # The entries' arrays and the second part refer to an event, a day or an entry by
-        # its place here.
-        table: list[Any] = written
-        table += days
-        place = table.__getitem__
-        entries = list(zip(map(place, first_days), map(place, last_days), seqs,
-                           map(place, events_of), strict=True))
-        table += entries
+        # The entries' arrays and the second part refer to a day or an entry by its place
+        # here; the entries' arrays to an event by its place among the events.
+        table: list[Any] = days
+        place, day_count = table.__getitem__, len(days)
+        table += zip(map(place, first_days), map(place, last_days), seqs,
+                     map(written.__getitem__, events_of), strict=True)
+        # The entries are only in the table: a list of their own, freed after the live map
+        # is made, would leave a hole in the heap that nothing later fills.
+        entries = islice(table, day_count, None)
         stream.seek(start)
         unpickler = _Unpickler(stream)
         unpickler.persistent_load = place  # type: ignore[method-assign]
         instants, not_live, fields = unpickler.load()
         if stream.tell() != len(data):
             raise ValueError(f"{len(data) - stream.tell()} bytes follow its last part")
-        del unpickler, table[count:]
+        del unpickler
         live = _live(entries, live_sizes)
-        del entries  # before the log's list is made, which can take its room
-        events = list(map(written.__getitem__, order))
-        del written
+        del entries, table, days, place  # what is copied out next takes their room
+        # The events stay in the written order: the log looks each position up through
+        # ``order`` (see EventLog), copied out of the checkpoint's bytes.
+        if position and max(order) >= len(written):
+            raise ValueError("the log's order names more events than were written")
+        events = EventLog(written, _copied("Q", order))
         timeline = Timeline(live=live, **fields)
-        restored = array("d")
-        restored.frombytes(stamps.cast("B"))
+        restored = _copied("d", stamps)
     except Exception as error:
         raise CheckpointUnusable(f"it cannot be read ({error})", damaged=True) from None
     if not (isinstance(position, int) and len(events) == len(restored) == position):

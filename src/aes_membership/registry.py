@@ -30,6 +30,7 @@ import attrs
 import pendulum
 
 from . import _checkpoint
+from ._eventlog import EventLog
 from .dates import When, parse_day, parse_instant, utc_now
 from .errors import (
     CheckpointWarning,
@@ -148,7 +149,7 @@ class Registry:
         self._ambiguous: Ambiguity = ambiguous
         self._max_retries = max_retries
         self._lock = threading.RLock()
-        self._events: list[Event] = []
+        self._events = EventLog()
         self._stamps = array("d")  # recorded_at of each position, as POSIX seconds
         self._instants: dict[float, pendulum.DateTime] = {}
         # Positions of logged events that are not live in the current timeline (retractions
@@ -214,7 +215,7 @@ class Registry:
         with self._lock:  # copies of the growing parts; the timeline never changes
             position = self.position
             state = _checkpoint.RegistryState(
-                position, self._events[:position], array("d", self._stamps),
+                position, EventLog(self._events[:position]), array("d", self._stamps),
                 dict(self._instants), dict(self._not_live), self._timeline)
         if not position:
             return 0
@@ -648,8 +649,8 @@ class Registry:
 
     def _recorded(self, after: int, until: int) -> list[Recorded]:
         return [
-            Recorded(position, self._instants[self._stamps[position - 1]], self._events[position - 1])
-            for position in range(after + 1, until + 1)
+            Recorded(position, self._instants[self._stamps[position - 1]], event)
+            for position, event in enumerate(self._events[after:until], start=after + 1)
         ]
 
     def get(self, event_id: uuid.UUID | str) -> Recorded:
