@@ -101,6 +101,24 @@ def _timed_in_child(setup: str, code: str) -> float:
     return float(done.stdout.split()[-1])
 
 
+def _opens_in_child(path: Path, answer: str, times: int, **options: object) -> list[float]:
+    """Seconds to open our store at ``path`` in a new process and get ``answer`` from
+    ``reg``, ``times`` times."""
+    opening = f"reg = Registry.open({str(path)!r}, **{options!r})\n{answer}"
+    return [_timed_in_child("from aes_membership import Registry", opening)
+            for _ in range(times)]
+
+
+def _peer_opens_in_child(path: Path, blocs: list[str], answer: str, times: int
+                         ) -> list[float]:
+    """Seconds for the peer to replay the blocs at ``path`` in a new process and get
+    ``answer`` from the replayed ``blocs``, ``times`` times."""
+    setup = (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+             "from benchmarks.peer import PeerApp, peer_env")
+    replay = f"blocs = PeerApp(env=peer_env({str(path)!r})).replay({blocs!r})\n{answer}"
+    return [_timed_in_child(setup, replay) for _ in range(times)]
+
+
 def _appends(events: list[Event], path: Path, peer_path: Path | None, repeat: int
              ) -> tuple[list[float], list[float] | None]:
     """Seconds to append ``events`` to a new SQLite file: ours, and the peer's if asked."""
@@ -154,22 +172,12 @@ def synthetic(size: int, seed: int, repeat: int, peer: bool, folder: Path,
     once = 1 if size >= 500_000 else repeat
     ask = f"snapshot({day!r}).is_member({first_state!r}, {first_bloc!r})"
 
-    def open_ours(checkpoint: bool, times: int) -> list[float]:
-        return [_timed_in_child(
-            "from aes_membership import Registry",
-            f"reg = Registry.open({str(path)!r}, checkpoint={checkpoint})\nreg.{ask}")
-            for _ in range(times)]
-
-    ours_open = open_ours(True, repeat)
-    ours_replay = open_ours(False, once)
+    ours_open = _opens_in_child(path, f"reg.{ask}", repeat, checkpoint=True)
+    ours_replay = _opens_in_child(path, f"reg.{ask}", once, checkpoint=False)
     peer_open = None
     if peer:
-        setup = (f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
-                 "from benchmarks.peer import PeerApp, peer_env")
-        peer_open = [_timed_in_child(
-            setup,
-            f"blocs = PeerApp(env=peer_env({str(peer_path)!r})).replay({blocs!r})\n"
-            f"blocs[{first_bloc!r}].is_member({first_state!r}, {day!r})") for _ in range(once)]
+        peer_open = _peer_opens_in_child(
+            peer_path, blocs, f"blocs[{first_bloc!r}].is_member({first_state!r}, {day!r})", once)
     table.add("cold open to the first answer, from the checkpoint (+ chain check after it)",
               Table.cell(ours_open, "s"), Table.cell(peer_open, "s"),
               _ratio(ours_open, peer_open), "≤ 3 s at 1M, ≥ 4× faster than the peer")
@@ -269,10 +277,12 @@ def cow(repeat: int, peer: bool, folder: Path) -> Table | None:
               Table.cell(ours, "events/s", rate=len(events)),
               Table.cell(peer_append, "events/s", rate=len(events)), _ratio(ours, peer_append))
     blocs = sorted(reg.ids("bloc"))
-    opens = samples(lambda: Registry.open(path).snapshot("1990-12-31").blocs_of("MLI"), repeat)
+    # Cold, as for the synthetic world: in a new process, timed with what was opened held.
+    opens = _opens_in_child(path, "reg.snapshot('1990-12-31').blocs_of('MLI')", repeat)
     if peer:
-        peer_open = samples(
-            lambda: PeerApp(env=peer_env(str(peer_path))).replay(blocs), repeat)
+        peer_open = _peer_opens_in_child(
+            peer_path, blocs,
+            "[b for b, agg in blocs.items() if agg.is_member('MLI', '1990-12-31')]", repeat)
     table.add("cold open of that store to the first answer", Table.cell(opens, "s"),
               Table.cell(peer_open, "s"), _ratio(opens, peer_open))
     snap = reg.snapshot("1990-12-31")
