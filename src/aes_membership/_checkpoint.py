@@ -39,7 +39,7 @@ import sys
 import uuid
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from itertools import compress, islice, repeat, tee
 from typing import Any, Final, NamedTuple
 
@@ -155,7 +155,13 @@ _run: Final[Callable[[Iterable[Any]], None]] = deque(maxlen=0).extend
 def _made(cls: type, count: int, slots: Sequence[Any], columns: Sequence[Iterable[Any]]
           ) -> list[Any]:
     """``count`` instances of ``cls``, each slot set from its column: a pass in C per slot,
-    bypassing ``__init__`` (the values were validated when first made)."""
+    bypassing ``__init__`` (the values were validated when first made).
+
+    A column is a list of ``count`` values, or a ``repeat`` of the one value all share.
+    """
+    if len(columns) != len(slots) or any(
+            len(column) != count for column in columns if isinstance(column, Sized)):
+        raise ValueError(f"the columns of {cls.__name__} do not fit its fields")
     made: list[Any] = list(map(_new, repeat(cls, count)))
     for slot, values in zip(slots, columns, strict=True):
         _run(map(slot.__set__, made, values))
@@ -196,11 +202,8 @@ def _pmap_of(keys: list[Any], kind: int, columns: Sequence[list[Any]]) -> PMap[A
     """
     cls = _VALUE_CLASSES[kind]
     slots, kept = _VALUE_SLOTS[cls]
-    count = len(keys)
-    if len(columns) != len(slots) or any(len(column) != count for column in columns):
-        raise ValueError(f"the columns of {cls.__name__} do not fit its fields")
     # Fields kept on first use (a line's spells) start empty.
-    made = _made(cls, count, (*slots, *kept), (*columns, *[repeat(None)] * len(kept)))
+    made = _made(cls, len(keys), (*slots, *kept), (*columns, *[repeat(None)] * len(kept)))
     return from_items(zip(keys, made, strict=True))
 
 
@@ -301,11 +304,8 @@ _UUID_SLOTS: Final = _slots(uuid.UUID, ("int", "is_safe"))
 def _build(cls: type[Event], ids: list[int], columns: Sequence[list[Any]]) -> list[Event]:
     """Events of ``cls`` with these ids and field columns, a field at a time: without a
     Python call per event, two thirds of the time the makers above would take."""
-    count = len(ids)
-    if len(columns) != len(_EVENT_SLOTS[cls]) - 1 or any(len(c) != count for c in columns):
-        raise ValueError(f"the columns of {cls.__name__} do not fit its fields")
-    uids = _made(uuid.UUID, count, _UUID_SLOTS, (ids, repeat(_UNKNOWN_SAFETY)))
-    return _made(cls, count, _EVENT_SLOTS[cls], (uids, *columns))
+    uids = _made(uuid.UUID, len(ids), _UUID_SLOTS, (ids, repeat(_UNKNOWN_SAFETY)))
+    return _made(cls, len(ids), _EVENT_SLOTS[cls], (uids, *columns))
 
 
 def _events(ids: list[int], classes: bytes, columns: Sequence[Sequence[list[Any]]]
