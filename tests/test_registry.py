@@ -8,6 +8,7 @@ import pytest
 from aes_membership import (
     AmbiguousDateError,
     DuplicateEventError,
+    EventRetracted,
     InvariantError,
     Period,
     Registry,
@@ -190,6 +191,23 @@ def test_batch_is_all_or_nothing(registry: Registry) -> None:
     good = StateJoined(state="MLI", bloc="AES", on="2030-01-01")
     with pytest.raises(InvariantError):
         registry.record(good, StateJoined(state="NER", bloc="AES", on="2030-01-01"))
+    assert registry.position == before
+
+
+def test_a_batch_checks_the_ids_each_event_names_unless_the_batch_retracts_it(
+    registry: Registry,
+) -> None:
+    """An event the same batch retracts is not held to the ids it names; every other one is,
+    though it names what the retracted one named."""
+    sahel(registry)
+    stray = StateJoined(state="GIN", bloc="AES", on="2030-01-01")
+    registry.record(stray, EventRetracted(target=stray.id, reason="Guinea is not registered"))
+    assert registry.is_retracted(stray.id)
+    before = registry.position
+    again = StateJoined(state="GIN", bloc="AES", on="2031-01-01")
+    with pytest.raises(UnknownIdError, match="unknown state 'GIN'"):
+        registry.record(again, StateJoined(state="GIN", bloc="AES", on="2030-01-01"),
+                        EventRetracted(target=again.id, reason="the first of two"))
     assert registry.position == before
 
 

@@ -19,6 +19,7 @@ V = TypeVar("V")
 _BITS = 6
 _WIDTH = 1 << _BITS
 _MASK = _WIDTH - 1
+_SLOTS = _WIDTH * _WIDTH - 1  # the bits that pick a row and a dict in it
 
 def _empty() -> tuple[tuple[dict[K, V], ...], ...]:
     return tuple(tuple({} for _ in range(_WIDTH)) for _ in range(_WIDTH))
@@ -98,23 +99,25 @@ class PMapEvolver(Generic[K, V]):
     def __init__(self, base: PMap[K, V]) -> None:
         self._base = base
         self._rows: list[list[dict[K, V]] | tuple[dict[K, V], ...]] | None = None
-        self._copied: set[int] = set()
+        # The dicts copied so far, by the low bits of their keys' hashes (row, then place in
+        # it): a write to a dict already copied is one lookup here.
+        self._copied: dict[int, dict[K, V]] = {}
         self._len = base._len
 
-    def _writable(self, key: K) -> dict[K, V]:
+    def _writable(self, code: int) -> dict[K, V]:
+        shard = self._copied.get(code & _SLOTS)
+        if shard is not None:
+            return shard
         rows = self._rows
         if rows is None:
             rows = self._rows = list(self._base._rows)
-        code = hash(key)
         top, inner = code & _MASK, (code >> _BITS) & _MASK
-        slot = (top << _BITS) | inner
-        if slot not in self._copied:
-            row = rows[top]
-            if isinstance(row, tuple):
-                row = rows[top] = list(row)
-            row[inner] = dict(row[inner])
-            self._copied.add(slot)
-        return rows[top][inner]
+        row = rows[top]
+        if isinstance(row, tuple):
+            row = rows[top] = list(row)
+        shard = row[inner] = dict(row[inner])
+        self._copied[code & _SLOTS] = shard
+        return shard
 
     def _shard(self, key: K) -> dict[K, V]:
         code = hash(key)
@@ -131,13 +134,15 @@ class PMapEvolver(Generic[K, V]):
         return key in self._shard(key)
 
     def __setitem__(self, key: K, value: V) -> None:
-        shard = self._writable(key)
-        if key not in shard:
-            self._len += 1
+        code = hash(key)
+        shard = self._copied.get(code & _SLOTS) or self._writable(code)
+        size = len(shard)
         shard[key] = value
+        self._len += len(shard) - size
 
     def __delitem__(self, key: K) -> None:
-        shard = self._writable(key)
+        code = hash(key)
+        shard = self._copied.get(code & _SLOTS) or self._writable(code)
         del shard[key]
         self._len -= 1
 
@@ -146,9 +151,9 @@ class PMapEvolver(Generic[K, V]):
             return self._base
         rows = self._rows
         # Only the rows holding a copied dict became lists: freeze those, not all 64.
-        for top in {slot >> _BITS for slot in self._copied}:
+        for top in {slot & _MASK for slot in self._copied}:
             rows[top] = tuple(rows[top])
         self._rows = None  # the evolver may go on from the new map, copying afresh
         self._base = PMap(tuple(rows), self._len)  # type: ignore[arg-type]
-        self._copied = set()
+        self._copied = {}
         return self._base

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
@@ -187,6 +188,7 @@ _MEMBERSHIP_EVENTS: Final = (
     StateReinstated,
     StateWithdrew,
 )
+_MEMBERSHIP_TYPES: Final = frozenset(_MEMBERSHIP_EVENTS)
 _TENURE_EVENTS: Final = (HolderAppointed, HolderLeft)
 
 
@@ -198,6 +200,12 @@ def _subject_id(event: Event, kind: str) -> str:
 _REFERENCE_KINDS: Final[dict[type[Event], tuple[str, ...]]] = {
     cls: tuple(k for k in ("state", "bloc", "post", "person") if k in attrs.fields_dict(cls))
     for cls in event_classes()
+}
+
+
+# The values of those fields, read in C: what a batch's reference check remembers.
+_NAMED: Final[dict[type[Event], Callable[[Event], Any]]] = {
+    cls: operator.attrgetter(*kinds) for cls, kinds in _REFERENCE_KINDS.items() if kinds
 }
 
 
@@ -848,6 +856,9 @@ class _Draft:
         self.post_work: dict[str, list[Entry]] = {}
         self.subject_work: dict[tuple[str, str], list[Entry]] = {}
         self.dirty_blocs: set[str] = set()
+        self.retracted_now: set[int] = set()  # ids of the events this batch retracts
+        # lines this batch added an event to, whose state and bloc are indexed by now
+        self.lines_indexed: set[tuple[str, str]] = set()
         # sets that grow during the batch, frozen once in finish()
         self.growing: dict[tuple[str, str], set[str]] = {}
         # first event of the batch that touched each key: the one an error is pinned on
@@ -901,10 +912,33 @@ class _Draft:
         if isinstance(event, EventRetracted):
             self._retract(event, seq, validate=validate)
             return
+        self.count += 1
+        if type(event) in _MEMBERSHIP_TYPES:
+            self._add_membership(event, seq)  # most of any history: the short way
+            return
         entry = entry_for(event, seq)
         self.live[event.id.int] = entry
-        self.count += 1
         self._place(entry, event, event, remove=False)
+
+    def _add_membership(self, event: Event, seq: int) -> None:
+        # What entry_for and _place do for a membership event (always dated), with the work
+        # a line needs once per batch (its list, the error's pin, the bloc's and state's
+        # indexes) done once.
+        lo, hi = _span(event.on)  # type: ignore[attr-defined]
+        entry = (lo, hi, seq, event)
+        self.live[event.id.int] = entry
+        state: str = event.state  # type: ignore[attr-defined]
+        bloc: str = event.bloc  # type: ignore[attr-defined]
+        key = (state, bloc)
+        items = self.line_work.get(key)
+        if items is None:
+            items = self._list(self.line_work, key, self.memberships)
+            self._touch(("line", state, bloc), event)
+        bisect.insort(items, entry)
+        if key not in self.lines_indexed:
+            self.lines_indexed.add(key)
+            self._grow("bloc_states", bloc, state)
+            self._grow("state_blocs", state, bloc)
 
     def _retract(self, event: EventRetracted, seq: int, *, validate: bool) -> None:
         target = self.live.get(event.target.int)
@@ -921,6 +955,7 @@ class _Draft:
         if isinstance(target[3], EventRetracted):  # pragma: no cover - retractions are not live
             raise InvariantError("a retraction cannot itself be retracted", event=event)
         del self.live[event.target.int]
+        self.retracted_now.add(event.target.int)
         self.count -= 1
         self.retractions[event.target.int] = (0, 0, seq, event)
         self._place(target, target[3], event, remove=True)
@@ -977,11 +1012,22 @@ class _Draft:
 
     def _check_references(self, events: Sequence[Event]) -> None:
         found: set[tuple[str, str]] = set()  # a batch names the same few ids again and again
+        # … and the same few combinations: a membership line's events all name its pair
+        seen: set[tuple[type[Event], Any]] = set()
+        retracted_now = self.retracted_now
         for event in events:
             if isinstance(event, EventRetracted):
                 continue
-            if event.id.int not in self.live:
+            if retracted_now and event.id.int in retracted_now:
                 continue  # retracted again within the same batch
+            cls = type(event)
+            named = _NAMED.get(cls)
+            if named is None:
+                continue  # it names no subject
+            combination = (cls, named(event))
+            if combination in seen:
+                continue
+            seen.add(combination)
             own_kind = _SUBJECT_EVENTS.get(type(event))
             for reference in references(event):
                 if reference in found:
