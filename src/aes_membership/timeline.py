@@ -326,14 +326,18 @@ def _walk_membership(
 ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[Spell, ...]]:
     """One line's events in order, checked (``strict``) and folded into its step function,
     and its spells if asked."""
-    founded = next((e for e in bloc_lifecycle if isinstance(e[3], BlocFounded)), None)
-    ended = next((e for e in bloc_lifecycle if isinstance(e[3], BlocDissolved)), None)
+    founded = ended = None
+    for lived in bloc_lifecycle:
+        if founded is None and isinstance(lived[3], BlocFounded):
+            founded = lived
+        elif ended is None and isinstance(lived[3], BlocDissolved):
+            ended = lived
     merged: list[Entry] = list(entries)
     if founded is not None:
         merged.append((founded[0], founded[1], _FIRST, founded[3]))
     if ended is not None:
         merged.append((ended[0], ended[1], _LAST, ended[3]))
-    merged.sort(key=lambda e: (e[0], e[1], e[2]))
+    merged.sort()  # sequences are unique: tuples compare on (lo, hi, seq), never the event
     if strict and new:
         _check_ambiguity(merged, new)
 
