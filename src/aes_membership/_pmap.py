@@ -104,10 +104,9 @@ class PMapEvolver(Generic[K, V]):
         self._copied: dict[int, dict[K, V]] = {}
         self._len = base._len
 
-    def _writable(self, code: int) -> dict[K, V]:
-        shard = self._copied.get(code & _SLOTS)
-        if shard is not None:
-            return shard
+    def _copy(self, code: int) -> dict[K, V]:
+        # The first write to the dict for keys hashing to ``code``: copy it, and its row if
+        # the row is still shared.
         rows = self._rows
         if rows is None:
             rows = self._rows = list(self._base._rows)
@@ -135,14 +134,18 @@ class PMapEvolver(Generic[K, V]):
 
     def __setitem__(self, key: K, value: V) -> None:
         code = hash(key)
-        shard = self._copied.get(code & _SLOTS) or self._writable(code)
+        shard = self._copied.get(code & _SLOTS)
+        if shard is None:
+            shard = self._copy(code)
         size = len(shard)
         shard[key] = value
         self._len += len(shard) - size
 
     def __delitem__(self, key: K) -> None:
         code = hash(key)
-        shard = self._copied.get(code & _SLOTS) or self._writable(code)
+        shard = self._copied.get(code & _SLOTS)
+        if shard is None:
+            shard = self._copy(code)
         del shard[key]
         self._len -= 1
 

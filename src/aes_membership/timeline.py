@@ -1032,7 +1032,7 @@ class _Draft:
             if combination in seen:
                 continue
             seen.add(combination)
-            own_kind = _SUBJECT_EVENTS.get(type(event))
+            own_kind = _SUBJECT_EVENTS.get(cls)
             for reference in references(event):
                 if reference in found:
                     continue
