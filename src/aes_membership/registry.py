@@ -285,14 +285,17 @@ class Registry:
                 self._instants.setdefault(stamp, r.recorded_at)
             stamps.append(stamp)
         self._events.extend(events)
-        live = timeline.live
-        for r in recorded:
-            if r.event.id.int not in live:  # a retraction, or an event a retraction removed
-                self._not_live[r.event.id.int] = r.position
-            if isinstance(r.event, EventRetracted):
-                target = self._position_of(r.event.target)
-                if target is not None:
-                    self._not_live[r.event.target.int] = target
+        # Every event of a batch is live unless the batch retracts it (a timeline keeps even
+        # the events a trusted replay finds out of place): without retractions, none to note.
+        if any(isinstance(event, EventRetracted) for event in events):
+            live = timeline.live
+            for r in recorded:
+                if r.event.id.int not in live:  # a retraction, or an event it removed
+                    self._not_live[r.event.id.int] = r.position
+                if isinstance(r.event, EventRetracted):
+                    target = self._position_of(r.event.target)
+                    if target is not None:
+                        self._not_live[r.event.target.int] = target
         self._timeline = timeline
 
     def _position_of(self, event_id: uuid.UUID) -> int | None:
