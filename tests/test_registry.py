@@ -211,6 +211,21 @@ def test_a_batch_checks_the_ids_each_event_names_unless_the_batch_retracts_it(
     assert registry.position == before
 
 
+def test_an_event_that_does_not_fit_stays_findable_after_a_replay(registry: Registry) -> None:
+    """An event another writer stored that does not fit (a join before the bloc was founded)
+    is kept by the replay: found at its position, changing no answer, a no-op to record again."""
+    sahel(registry)
+    misfit = StateJoined(state="MLI", bloc="AES", on="2020-01-01")
+    registry.store.append([misfit], expected_position=registry.position)
+    assert registry.refresh() == 1
+    assert registry.get(misfit.id).position == registry.position
+    assert not registry.is_retracted(misfit.id)
+    assert not registry.snapshot("2021-01-01").is_member("MLI", "AES")
+    before = registry.position
+    registry.record(misfit)
+    assert registry.position == before
+
+
 def test_every_command_keeps_source_and_note(registry: Registry) -> None:
     """Commands record source and note with the event, and return it."""
     registry.register_state("MLI", name="Mali", source="ISO 3166-1", note="n")
