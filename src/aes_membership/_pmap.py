@@ -47,7 +47,8 @@ class PMap(Mapping[K, V], Generic[K, V]):
         return self._rows[code & _MASK][(code >> _BITS) & _MASK].get(key, default)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._shard(key)
+        code = hash(key)
+        return key in self._rows[code & _MASK][(code >> _BITS) & _MASK]
 
     def __iter__(self) -> Iterator[K]:
         for row in self._rows:
