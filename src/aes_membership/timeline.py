@@ -188,7 +188,9 @@ _MEMBERSHIP_EVENTS: Final = (
     StateReinstated,
     StateWithdrew,
 )
-_MEMBERSHIP_TYPES: Final = frozenset(_MEMBERSHIP_EVENTS)
+_MembershipEvent: TypeAlias = (
+    StateJoined | KindChanged | StateSuspended | StateReinstated | StateWithdrew
+)
 _TENURE_EVENTS: Final = (HolderAppointed, HolderLeft)
 
 
@@ -917,22 +919,21 @@ class _Draft:
             self._retract(event, seq, validate=validate)
             return
         self.count += 1
-        if type(event) in _MEMBERSHIP_TYPES:
+        if isinstance(event, _MEMBERSHIP_EVENTS):
             self._add_membership(event, seq)  # most of any history: the short way
             return
         entry = entry_for(event, seq)
         self.live[event.id.int] = entry
         self._place(entry, event, event, remove=False)
 
-    def _add_membership(self, event: Event, seq: int) -> None:
+    def _add_membership(self, event: _MembershipEvent, seq: int) -> None:
         # What entry_for and _place do for a membership event (always dated), with the work
         # a line needs once per batch (its list, the error's pin, the bloc's and state's
         # indexes) done once.
-        lo, hi = _span(event.on)  # type: ignore[attr-defined]
+        lo, hi = _span(event.on)
         entry = (lo, hi, seq, event)
         self.live[event.id.int] = entry
-        state: str = event.state  # type: ignore[attr-defined]
-        bloc: str = event.bloc  # type: ignore[attr-defined]
+        state, bloc = event.state, event.bloc
         key = (state, bloc)
         items = self.line_work.get(key)
         if items is None:
