@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import pickle
@@ -281,8 +282,6 @@ def test_a_checkpoint_cut_short_is_ignored(kept: Backend) -> None:
 def test_a_checkpoint_whose_log_order_names_an_event_not_written_is_ignored(
         kept: Backend) -> None:
     """A place in the log's order beyond the events written is refused when reading."""
-    import io
-
     with kept.open() as reg:
         found = reg.store.load_checkpoint()
         assert found is not None

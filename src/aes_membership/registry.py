@@ -394,12 +394,10 @@ class Registry:
             return self._last_impact
 
     def _fresh(self, events: Sequence[Event]) -> list[Event]:
-        live, not_live = self._timeline.live, self._not_live
         known = {}
         for e in events:
-            if e.id.int in live or e.id.int in not_live:  # recorded before (rare): where?
-                position = self._position_of(e.id)
-                assert position is not None
+            position = self._position_of(e.id)
+            if position is not None:
                 known[e.id] = self._events[position - 1]
         fresh, _ = check_duplicates(events, known)
         return fresh
