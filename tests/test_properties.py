@@ -30,6 +30,7 @@ from aes_membership import (
     Truth,
 )
 from aes_membership.dates import span
+from aes_membership.timeline import BlocIndex, MembershipLine
 
 BASE = pendulum.Date(2000, 1, 1).toordinal()
 STATES = ("S0", "S1", "S2")
@@ -374,3 +375,25 @@ def test_spells_derived_on_first_use_equal_a_scan(events: list[Event], rnd: rand
             spells = expected.get((state, bloc), [])
             assert reg.periods(state, bloc) == [period for period, _ in spells]
             assert reg.suspensions(state, bloc) == [p for _, held in spells for p in held]
+
+
+@st.composite
+def step_functions(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """A membership line's steps: strictly increasing days, each with a code (0 for none)."""
+    days = sorted(draw(st.sets(st.integers(0, 400), max_size=40)))
+    codes = [draw(st.sampled_from((0, 1, 2, 3, 5, 6, 7))) for _ in days]
+    return tuple(days), tuple(codes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from([f"S{n}" for n in range(12)]), step_functions(),
+                       max_size=12),
+       st.lists(st.integers(-1, 401), min_size=1, max_size=30))
+def test_a_bloc_index_answers_as_its_lines_do(
+        steps: dict[str, tuple[tuple[int, ...], tuple[int, ...]]], days: list[int]) -> None:
+    """A bloc's merged index, across many of its checkpoints, gives each line's code on any day."""
+    lines = {state: MembershipLine((), points, codes) for state, (points, codes) in steps.items()}
+    index = BlocIndex(lines.items(), {})
+    for on in days + [day for points, _ in steps.values() for day in points]:
+        expected = {state: line.code_on(on) for state, line in lines.items() if line.code_on(on)}
+        assert index.codes_on(on) == expected

@@ -343,10 +343,10 @@ def test_a_large_load_leaves_the_collector_as_it_found_it(monkeypatch: pytest.Mo
     """Recording a large batch restores the collector, and leaves a program's frozen objects frozen."""
     import gc
 
-    import aes_membership.registry
+    import aes_membership._collector
     from aes_membership import StateRegistered
 
-    monkeypatch.setattr(aes_membership.registry, "_MANY_OBJECTS", 0)  # every batch is "large"
+    monkeypatch.setattr(aes_membership._collector, "_MANY_OBJECTS", 0)  # every batch is "large"
     events = [StateRegistered(state=f"S{n}", name=f"State {n}") for n in range(300)]
     kept = [[n] for n in range(10)]  # objects a program froze before forking, say
     gc.freeze()

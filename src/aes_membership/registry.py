@@ -13,9 +13,7 @@ validates again and retries, and raises :class:`~aes_membership.errors.Concurren
 from __future__ import annotations
 
 import bisect
-import contextlib
 import datetime as _dt
-import gc
 import os
 import threading
 import time
@@ -30,6 +28,7 @@ import attrs
 import pendulum
 
 from . import _checkpoint
+from ._collector import collector_paused
 from ._eventlog import EventLog
 from .dates import When, parse_day, parse_instant, utc_now
 from .errors import (
@@ -74,34 +73,6 @@ KnownAt = _dt.datetime | str | int | None
 """An "as known at" point: an instant (aware datetime or ISO text) or a log position."""
 
 _CACHE_SIZE = 8
-_MANY_OBJECTS = 100_000  # objects made with the collector paused, past which they are promoted
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large batch of objects is built.
-
-    Loading a long log makes hundreds of thousands of objects that all stay alive; the
-    collector would walk them again and again for nothing (a third of a cold open's time).
-    Nothing here makes reference cycles, and the collector is restored afterwards. After a
-    large load, every tracked object is moved to the oldest generation, where only full
-    collections (rare, and still made) look at it.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        if gc.get_count()[0] > _MANY_OBJECTS and not gc.get_freeze_count():
-            # Move what was built to the oldest generation, as if it had survived the young
-            # collections; otherwise the next one walks every new object, and the next older
-            # one walks them again. (Freeze-then-unfreeze does this without walking them; it
-            # is skipped when the program froze objects itself, which unfreeze would undo.)
-            gc.freeze()
-            gc.unfreeze()
-        gc.enable()
 
 
 def _restore(store: Store) -> _checkpoint.RegistryState | None:
@@ -188,7 +159,7 @@ class Registry:
         registry_options = {k: options.pop(k) for k in ("ambiguous", "max_retries") if k in options}
         store = open_store(target, **options)
         try:
-            with _collector_paused():
+            with collector_paused():
                 restored = _restore(store) if checkpoint else None
                 if on_tamper != "skip":
                     report = store.verify(restored.position if restored else 0)
@@ -258,7 +229,7 @@ class Registry:
 
     def refresh(self) -> int:
         """Catch up with events other writers appended; returns how many were new."""
-        with self._lock, _collector_paused():
+        with self._lock, collector_paused():
             new = list(self._store.read(self.position))
             if new:
                 self._absorb(new, trusted=True)
@@ -353,7 +324,7 @@ class Registry:
                 e.id: parse_instant(t, field="recorded_at")
                 for e, t in zip(events, given, strict=True)
             }
-        with self._lock, _collector_paused():
+        with self._lock, collector_paused():
             expected = self.position
             for attempt in range(1, self._max_retries + 1):
                 self.refresh()

@@ -28,6 +28,7 @@ from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 import attrs
 
+from ._collector import collector_paused
 from ._pmap import PMap, PMapEvolver
 from .dates import When, span
 from .errors import AmbiguousDateError, InvariantError, UnknownIdError
@@ -620,35 +621,47 @@ def _check_subject(kind: str, subject: str, entries: tuple[Entry, ...], strict: 
 
 
 _CHECKPOINT = 16  # changes between full copies in a bloc index
+_CODES: Final = (max(KIND_CODES.values()) | SUSPENDED) + 1  # a kind, perhaps suspended; 0 for none
+
+# One (state, code) pair per state and code, shared by every bloc index built from the same
+# cache: a change and a checkpoint then cost a reference each, not a tuple each.
+_Pairs: TypeAlias = dict[str, tuple[tuple[str, int], ...]]
 
 
 class BlocIndex:
     """Every member of one bloc on any day: a merged step function of its lines.
 
-    A full state→code map is kept every ``_CHECKPOINT`` changes; a day's members are the
-    nearest earlier map plus at most that many changes, so answering costs O(members).
+    The members on every ``_CHECKPOINT``-th change are kept; a day's members are the
+    nearest earlier checkpoint plus at most that many changes, so answering costs
+    O(members). Changes and checkpoints hold shared ``(state, code)`` pairs.
     """
 
     __slots__ = ("changes", "checkpoints", "points")
 
-    def __init__(self, lines: Iterable[tuple[str, MembershipLine]]) -> None:
-        merged = sorted(
-            (day, state, code)
-            for state, line in lines
-            for day, code in zip(line.points, line.codes, strict=True)
-        )
-        self.points: tuple[int, ...] = tuple(day for day, _, _ in merged)
-        self.changes: tuple[tuple[str, int], ...] = tuple((state, code) for _, state, code in merged)
-        checkpoints: list[dict[str, int]] = []
-        current: dict[str, int] = {}
-        for index, (state, code) in enumerate(self.changes):
-            if code:
-                current[state] = code
+    def __init__(self, lines: Iterable[tuple[str, MembershipLine]], pairs: _Pairs) -> None:
+        days: list[int] = []
+        steps: list[tuple[str, int]] = []
+        for state, line in lines:
+            row = pairs.get(state)
+            if row is None:
+                row = pairs[state] = tuple((state, code) for code in range(_CODES))
+            days += line.points
+            steps += map(row.__getitem__, line.codes)
+        # A stable sort by day alone: a line's changes on one day keep their order, and
+        # different states' changes on one day commute.
+        order = sorted(range(len(days)), key=days.__getitem__)
+        self.points: tuple[int, ...] = tuple(map(days.__getitem__, order))
+        self.changes: tuple[tuple[str, int], ...] = tuple(map(steps.__getitem__, order))
+        checkpoints: list[tuple[tuple[str, int], ...]] = []
+        current: dict[str, tuple[str, int]] = {}
+        for index, change in enumerate(self.changes):
+            if change[1]:
+                current[change[0]] = change
             else:
-                current.pop(state, None)
-            if index % _CHECKPOINT == 0:
-                checkpoints.append(dict(current))
-        self.checkpoints: tuple[dict[str, int], ...] = tuple(checkpoints)
+                current.pop(change[0], None)
+            if not index % _CHECKPOINT:
+                checkpoints.append(tuple(current.values()))
+        self.checkpoints: tuple[tuple[tuple[str, int], ...], ...] = tuple(checkpoints)
 
     def codes_on(self, day: int) -> dict[str, int]:
         """state → membership code (see ``KIND_CODES``) for the members on ``day``."""
@@ -657,9 +670,7 @@ class BlocIndex:
             return {}
         base = index - index % _CHECKPOINT
         current = dict(self.checkpoints[base // _CHECKPOINT])
-        changes = self.changes
-        for position in range(base + 1, index + 1):
-            state, code = changes[position]
+        for state, code in self.changes[base + 1:index + 1]:
             if code:
                 current[state] = code
             else:
@@ -670,13 +681,14 @@ class BlocIndex:
 class _BlocIndexCache:
     """Bloc indexes built on first use; a derived timeline inherits those its batch left alone."""
 
-    __slots__ = ("_built", "_depth", "_parent", "_stale")
+    __slots__ = ("_built", "_depth", "_pairs", "_parent", "_stale")
 
     def __init__(self, parent: _BlocIndexCache | None = None,
                  stale: frozenset[str] = frozenset()) -> None:
         # Long chains would make look-ups slow: start afresh now and then.
         self._depth: int = parent._depth + 1 if parent is not None else 0
         self._parent = parent if parent is not None and self._depth < 16 else None
+        self._pairs: _Pairs = parent._pairs if parent is not None else {}
         self._stale = stale
         self._built: dict[str, BlocIndex] = {}
 
@@ -691,10 +703,12 @@ class _BlocIndexCache:
                 parent = parent._parent
             if index is None:
                 memberships = timeline.memberships
-                index = BlocIndex(
-                    (state, memberships[(state, bloc)])
-                    for state in timeline.bloc_states.get(bloc) or ()
-                )
+                with collector_paused():
+                    index = BlocIndex(
+                        ((state, memberships[(state, bloc)])
+                         for state in timeline.bloc_states.get(bloc) or ()),
+                        self._pairs,
+                    )
             self._built[bloc] = index
         return index
 
