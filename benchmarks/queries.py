@@ -39,7 +39,7 @@ def ours(job: dict[str, Any]) -> dict[str, Any]:
     import pendulum
 
     from aes_membership import Registry, StateJoined, StateRegistered
-    from aes_membership.registry import _collector_paused
+    from aes_membership._collector import collector_paused
 
     reg = Registry.open(job["path"], on_tamper="skip")
     snap = reg.snapshot(job["day"])
@@ -47,8 +47,11 @@ def ours(job: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     found["is_member"] = [t / len(pairs) for t in samples(
         lambda: [snap.is_member(s, b) for s, b in pairs], 9)]
+    # The first answer for the whole world builds every bloc's member index, kept for
+    # every later snapshot of this timeline: timed on its own, then left out of the rest.
+    found["world_first"] = samples(snap.memberships, 1)
     biggest = max(job["blocs"], key=lambda b: len(snap.members(b)))
-    found["members_count"] = len(snap.members(biggest))  # its index is built here, once
+    found["members_count"] = len(snap.members(biggest))
     found["members"] = [t / 1000 for t in samples(
         lambda: [snap.members(biggest) for _ in range(1000)], 9)]
     found["world"] = samples(snap.memberships, 5)
@@ -67,7 +70,7 @@ def ours(job: dict[str, Any]) -> dict[str, Any]:
     in_memory, stored = [], []
     for n, joined in enumerate(joins[:30]):
         start = time.perf_counter()
-        with _collector_paused():  # as inside Registry.record
+        with collector_paused():  # as inside Registry.record
             timeline = timeline.apply([joined], reg.position + 1 + n)  # validate + index
         in_memory.append(time.perf_counter() - start)
     for joined in joins[30:]:
