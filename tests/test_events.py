@@ -1,0 +1,36 @@
+"""Event ids made by the library."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from aes_membership import StateRegistered
+from aes_membership.events import new_id
+
+
+def test_a_new_id_is_a_version_7_uuid_carrying_the_time_it_was_made() -> None:
+    """new_id() gives an RFC 9562 version 7 UUID whose first 48 bits are now, in milliseconds."""
+    before = time.time_ns() // 1_000_000
+    made = new_id()
+    after = time.time_ns() // 1_000_000
+    assert made.version == 7
+    assert made.variant == uuid.RFC_4122
+    assert before <= made.int >> 80 <= after
+
+
+def test_ids_made_a_millisecond_apart_sort_in_the_order_they_were_made() -> None:
+    """Ids made in turn, a millisecond or more apart, sort in that order, as text too."""
+    made = []
+    for _ in range(5):
+        made.append(new_id())
+        time.sleep(0.002)
+    assert sorted(made) == made
+    assert sorted(str(one) for one in made) == [str(one) for one in made]
+
+
+def test_events_built_without_an_id_get_distinct_new_ones() -> None:
+    """Each event built without an id gets its own version 7 id."""
+    events = [StateRegistered(state=f"S{n}", name=f"State {n}") for n in range(1000)]
+    assert len({event.id for event in events}) == 1000
+    assert {event.id.version for event in events} == {7}
