@@ -636,7 +636,7 @@ class BlocIndex:
     O(members). Changes and checkpoints hold shared ``(state, code)`` pairs.
     """
 
-    __slots__ = ("changes", "checkpoints", "points")
+    __slots__ = ("changes", "checkpoints", "expanded", "points")
 
     def __init__(self, lines: Iterable[tuple[str, MembershipLine]], pairs: _Pairs) -> None:
         days: list[int] = []
@@ -662,15 +662,23 @@ class BlocIndex:
             if not index % _CHECKPOINT:
                 checkpoints.append(tuple(current.values()))
         self.checkpoints: tuple[tuple[tuple[str, int], ...], ...] = tuple(checkpoints)
+        # The checkpoint asked for last, as a dict: copying a dict is ten times faster than
+        # making one (and a comprehension makes one faster than dict() of pairs), and
+        # questions come in runs on one date. One per index bounds the memory.
+        self.expanded: tuple[int, dict[str, int]] = (-1, {})
 
     def codes_on(self, day: int) -> dict[str, int]:
         """state → membership code (see ``KIND_CODES``) for the members on ``day``."""
         index = bisect.bisect_right(self.points, day) - 1
         if index < 0:
             return {}
-        base = index - index % _CHECKPOINT
-        current = dict(self.checkpoints[base // _CHECKPOINT])
-        for state, code in self.changes[base + 1:index + 1]:
+        number = index // _CHECKPOINT
+        expanded = self.expanded
+        if expanded[0] != number:
+            # Replaced whole, never changed: a reader in another thread sees one or the other.
+            expanded = self.expanded = (number, {s: c for s, c in self.checkpoints[number]})
+        current = expanded[1].copy()
+        for state, code in self.changes[number * _CHECKPOINT + 1:index + 1]:
             if code:
                 current[state] = code
             else:
