@@ -143,8 +143,8 @@ class Event:
     """Fields every event carries.
 
     ``id`` makes appends idempotent (the same id twice is recorded once; by default a new
-    time-ordered UUID, see :func:`new_id`); ``source`` cites where
-    the fact comes from; ``note`` is free text for the reader.
+    time-ordered UUID, see :func:`new_id`); ``source`` cites where the fact comes from;
+    ``note`` is free text for the reader.
     """
 
     TYPE: ClassVar[str] = ""
