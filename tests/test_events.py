@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 import uuid
 
+import pytest
+
 from aes_membership import StateRegistered
 from aes_membership.events import new_id
 
@@ -34,3 +36,11 @@ def test_events_built_without_an_id_get_distinct_new_ones() -> None:
     events = [StateRegistered(state=f"S{n}", name=f"State {n}") for n in range(1000)]
     assert len({event.id for event in events}) == 1000
     assert {event.id.version for event in events} == {7}
+
+
+def test_a_clock_set_before_1970_still_gives_a_valid_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the system clock before the Unix epoch, new_id() gives a version 7 id of time zero."""
+    monkeypatch.setattr(time, "time_ns", lambda: -86_400 * 10**9)
+    made = new_id()
+    assert made.version == 7
+    assert made.int >> 80 == 0
