@@ -220,11 +220,9 @@ def synthetic(size: int, seed: int, repeat: int, peer: bool, folder: Path,
     table.add("the same, recorded durably (+ SQLite commit with fsync)",
               Table.cell(ours_q["insert_stored"], "µs", 1e6), "—", "—", "")
 
-    ours_bytes = _resident_bytes(
-        f"from aes_membership import Registry\nr = Registry.open({str(path)!r}, on_tamper='skip')")
-    indexed_bytes = _resident_bytes(
-        f"from aes_membership import Registry\nr = Registry.open({str(path)!r}, on_tamper='skip')\n"
-        f"r.snapshot({day!r}).memberships()")
+    opening = f"from aes_membership import Registry\nr = Registry.open({str(path)!r}, on_tamper='skip')"
+    ours_bytes = _resident_bytes(opening)
+    indexed_bytes = _resident_bytes(f"{opening}\nr.snapshot({day!r}).memberships()")
     replay_bytes = _resident_bytes(
         f"from aes_membership import Registry\n"
         f"r = Registry.open({str(path)!r}, on_tamper='skip', checkpoint=False)")

@@ -1007,13 +1007,12 @@ class _Draft:
                 if isinstance(event, PostCreated) and event.state is not None:
                     self._grow("state_posts", event.state, subject)
         elif isinstance(event, _MEMBERSHIP_EVENTS):
+            # Only a retraction's target gets here: a membership event is added to its line
+            # by _add_membership.
             state: str = event.state
             bloc: str = event.bloc
             self._add_to("line", (state, bloc), entry, remove)
             self._touch(("line", state, bloc), cause)
-            if not remove:
-                self._grow("bloc_states", bloc, state)
-                self._grow("state_blocs", state, bloc)
         elif isinstance(event, _TENURE_EVENTS):
             self._add_to("post", event.post, entry, remove)
             self._touch(("post", event.post), cause)
