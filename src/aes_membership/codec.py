@@ -11,7 +11,6 @@ payload is structured; a payload from a newer version is refused rather than mis
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import sys
@@ -24,6 +23,7 @@ import cattrs
 import pendulum
 from cattrs.strategies import configure_tagged_union
 
+from ._memo import memo
 from .dates import PartialDate, When, parse_when
 from .errors import DateError, DecodeError
 from .events import Event, event_classes
@@ -266,10 +266,8 @@ _PLANS: Final = {cls.TYPE: (cls, _field_plan(cls)) for cls in event_classes()}
 _INTERNED: Final = frozenset({"state", "bloc", "post", "person", "kind"})
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _cached_when(text: str) -> When:
-    # Effective dates repeat a great deal across a log; dates are immutable values.
-    return parse_when(text)
+# Effective dates repeat a great deal across a log; dates are immutable values.
+_cached_when, _ = memo(parse_when, 1 << 18)
 
 
 def _intern(value: Any) -> Any:

@@ -29,6 +29,7 @@ from typing import Any, Final, Literal, NamedTuple, TypeAlias
 import attrs
 
 from ._collector import collector_paused
+from ._memo import memo
 from ._pmap import PMap, PMapEvolver
 from .dates import When, span
 from .errors import AmbiguousDateError, InvariantError, UnknownIdError
@@ -142,10 +143,9 @@ class PostLine:
         return self.holders[index - 1] if index else ()
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _span(on: When) -> tuple[int, int]:
-    # Dates repeat across a log: share the ordinals instead of making new ints per event.
-    return span(on)
+# Dates repeat across a log: the ordinals of each are made once and shared, not made anew
+# per event (about 700 years of days, and their partial dates, are kept).
+_span, _SPANS = memo(span, 1 << 18)
 
 
 def entry_for(event: Event, seq: int) -> Entry:
@@ -952,7 +952,9 @@ class _Draft:
         # What entry_for and _place do for a membership event (always dated), with the work
         # a line needs once per batch (its list, the error's pin, the bloc's and state's
         # indexes) done once.
-        lo, hi = _span(event.on)
+        on = event.on
+        found = _SPANS.get(on)  # _span, inlined: this runs once per event
+        lo, hi = found if found is not None else _span(on)
         entry = (lo, hi, seq, event)
         self.live[event.id.int] = entry
         state, bloc = event.state, event.bloc
