@@ -11,6 +11,7 @@ from aes_membership import (
     EventRetracted,
     InvariantError,
     Period,
+    PostCreated,
     Registry,
     StateJoined,
     Tenure,
@@ -209,6 +210,19 @@ def test_a_batch_checks_the_ids_each_event_names_unless_the_batch_retracts_it(
         registry.record(again, StateJoined(state="GIN", bloc="AES", on="2030-01-01"),
                         EventRetracted(target=again.id, reason="the first of two"))
     assert registry.position == before
+
+
+@pytest.mark.parametrize("membership_first", [True, False])
+def test_a_batch_names_the_first_unknown_id_in_its_order(registry: Registry,
+                                                         membership_first: bool) -> None:
+    """Of two unknown ids in one batch, the error names the one its earlier event names."""
+    sahel(registry)
+    joined = StateJoined(state="GIN", bloc="AES", on="2030-01-01")
+    created = PostCreated(post="XYZ/chair", title="Chair", bloc="XYZ", on="2030-01-01")
+    batch = [joined, created] if membership_first else [created, joined]
+    with pytest.raises(UnknownIdError, match="unknown state 'GIN'" if membership_first
+                       else "unknown bloc 'XYZ'"):
+        registry.record(*batch)
 
 
 def test_an_event_that_does_not_fit_stays_findable_after_a_replay(registry: Registry) -> None:

@@ -189,6 +189,7 @@ _MEMBERSHIP_EVENTS: Final = (
     StateReinstated,
     StateWithdrew,
 )
+_MEMBERSHIP_CLASSES: Final[frozenset[type[Event]]] = frozenset(_MEMBERSHIP_EVENTS)
 _MembershipEvent: TypeAlias = (
     StateJoined | KindChanged | StateSuspended | StateReinstated | StateWithdrew
 )
@@ -1038,17 +1039,39 @@ class _Draft:
                 return True
         return False
 
+    def _lines_refer_to_known_ids(self, found: set[tuple[str, str]]) -> bool:
+        """Whether the state and bloc of every line this batch added to exist (and are
+        added to ``found``)."""
+        for state, bloc in self.lines_indexed:
+            for reference in (("state", state), ("bloc", bloc)):
+                if reference not in found:
+                    if not self._exists(*reference):
+                        return False
+                    found.add(reference)
+        return True
+
     def _check_references(self, events: Sequence[Event]) -> None:
         found: set[tuple[str, str]] = set()  # a batch names the same few ids again and again
         # … and the same few combinations: a membership line's events all name its pair
         seen: set[tuple[type[Event], Any]] = set()
         retracted_now = self.retracted_now
+        # Membership events, most of a batch, name only their line's state and bloc: when
+        # every line's pair exists they are checked once per line, not once per event.
+        # Otherwise (or when the batch retracts) each event is checked in order, so that
+        # the error names the first unknown id as the batch gives it.
+        checked_by_line: frozenset[type[Event]] = (
+            _MEMBERSHIP_CLASSES
+            if not retracted_now and self._lines_refer_to_known_ids(found)
+            else frozenset()
+        )
         for event in events:
+            cls = type(event)
+            if cls in checked_by_line:
+                continue
             if isinstance(event, EventRetracted):
                 continue
             if retracted_now and event.id.int in retracted_now:
                 continue  # retracted again within the same batch
-            cls = type(event)
             named = _NAMED.get(cls)
             if named is None:
                 continue  # it names no subject
