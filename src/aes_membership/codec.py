@@ -267,7 +267,7 @@ _INTERNED: Final = frozenset({"state", "bloc", "post", "person", "kind"})
 
 
 # Effective dates repeat a great deal across a log; dates are immutable values.
-_cached_when, _ = memo(parse_when, 1 << 18)
+_cached_when, _ = memo(parse_when, 1 << 17)
 
 
 def _intern(value: Any) -> Any:

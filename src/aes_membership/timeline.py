@@ -144,8 +144,8 @@ class PostLine:
 
 
 # Dates repeat across a log: the ordinals of each are made once and shared, not made anew
-# per event (about 700 years of days, and their partial dates, are kept).
-_span, _SPANS = memo(span, 1 << 18)
+# per event. Up to 131,072 dates are kept (about 350 years of days; 17 MB when full).
+_span, _SPANS = memo(span, 1 << 17)
 
 
 def entry_for(event: Event, seq: int) -> Entry:
