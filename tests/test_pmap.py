@@ -49,6 +49,13 @@ def test_from_shards_rebuilds_the_map_its_shards_came_from(plain: dict[int, int]
     assert all(made[k] == v for k, v in plain.items())
 
 
+@given(st.dictionaries(keys, st.integers(), max_size=200), st.lists(keys, max_size=200))
+def test_present_lists_the_keys_held_in_their_order(plain: dict[object, int],
+                                                    asked: list[object]) -> None:
+    """present() gives the asked keys the map holds, in the order asked, repeats kept."""
+    assert from_items(plain.items()).present(asked) == [k for k in asked if k in plain]
+
+
 def test_from_shards_names_a_wrong_count() -> None:
     """A list that is not one dict per place of the table is refused, saying how many came."""
     with pytest.raises(ValueError, match="expected 4096 dicts, got 3"):

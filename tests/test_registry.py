@@ -185,6 +185,25 @@ def test_idempotent_ids(registry: Registry) -> None:
         registry.record(StateJoined(id=event.id, state="NER", bloc="AES", on="2030-01-01"))
 
 
+def test_a_batch_of_recorded_and_new_events_appends_only_the_new(registry: Registry) -> None:
+    """Recorded events in a batch, live or retracted, are skipped; the new ones, given twice,
+    are appended once each in the batch's order."""
+    sahel(registry)
+    registry.found("G5", name="G5 Sahel", on="2014-02-16")
+    wrong = registry.join("MLI", "G5", on="2014-02-17")
+    retraction = registry.retract(wrong.id, reason="the convention was signed on the 16th")
+    live = registry.join("NER", "G5", on="2014-02-16")
+    before = registry.position
+    new = StateJoined(state="BFA", bloc="G5", on="2014-02-16")
+    registry.record(wrong, new, live, retraction, new)
+    assert registry.position == before + 1
+    assert registry.get(new.id).position == before + 1
+    assert registry.get(wrong.id).position < registry.get(retraction.id).position < before
+    with pytest.raises(DuplicateEventError):
+        registry.record(StateJoined(id=retraction.id, state="BFA", bloc="AES",
+                                    on="2030-01-01"))
+
+
 def test_batch_is_all_or_nothing(registry: Registry) -> None:
     """A batch with one invalid event records none of its events."""
     sahel(registry)

@@ -365,11 +365,20 @@ class Registry:
             return self._last_impact
 
     def _fresh(self, events: Sequence[Event]) -> list[Event]:
+        # Ids already recorded are looked for in one pass over the batch (most batches
+        # have none); only those found are fetched from the log.
+        ids = [e.id.int for e in events]
+        recorded = set(self._timeline.live.present(ids))
+        not_live = self._not_live
+        if not_live:
+            recorded.update(i for i in ids if i in not_live)
         known = {}
-        for e in events:
-            position = self._position_of(e.id)
-            if position is not None:
-                known[e.id] = self._events[position - 1]
+        if recorded:
+            for event, ident in zip(events, ids, strict=True):
+                if ident in recorded:
+                    position = self._position_of(event.id)
+                    assert position is not None
+                    known[event.id] = self._events[position - 1]
         fresh, _ = check_duplicates(events, known)
         return fresh
 

@@ -86,6 +86,13 @@ class StoreContract:
             store.append([impostor, _event(2)], expected_position=1)
         assert store.last_position() == 1
 
+    def test_an_event_repeated_in_a_batch_is_stored_once(self, store: Store) -> None:
+        """The same event twice in one batch takes one position."""
+        event, other = _event(1), _event(2)
+        recorded = store.append([event, other, event], expected_position=0)
+        assert [(r.position, r.event) for r in recorded] == [(1, event), (2, other)]
+        assert [r.event for r in store.read()] == [event, other]
+
     def test_batch_is_all_or_nothing(self, store: Store) -> None:
         """A batch with one bad event leaves the store exactly as it was."""
         store.append([_event(1)], expected_position=0)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple, Protocol, runtime_checkable
@@ -49,6 +50,7 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 GENESIS_HASH = "0" * 64
+_ID_INT = operator.attrgetter("id.int")
 
 
 class Recorded(NamedTuple):
@@ -254,6 +256,8 @@ def check_duplicates(
 
     ``stored`` maps the ids of the batch that the store already holds to their events.
     """
+    if not stored and len(set(map(_ID_INT, events))) == len(events):
+        return list(events), []  # the common case, found in C: no id stored or repeated
     fresh: list[Event] = []
     existing: list[Event] = []
     seen: dict[int, Event] = {}  # by the id's integer: hashed in C, a UUID's hash is not
