@@ -131,11 +131,22 @@ class StoreContract:
         assert report.ok and report.checked == 3
 
     def test_large_batch(self, store: Store) -> None:
-        """A batch of several thousand events is stored whole."""
-        events: list[Any] = [_event(i) for i in range(5000)]
-        store.append(events, expected_position=0)
-        assert store.last_position() == 5000
-        assert sum(1 for _ in store.read()) == 5000
+        """A batch of several thousand events is stored whole, in its order."""
+        events: list[Any] = [_event(i) for i in range(5003)]
+        recorded = store.append(events, expected_position=0)
+        assert [r.position for r in recorded] == list(range(1, 5004))
+        assert store.last_position() == 5003
+        assert [r.event for r in store.read()] == events
+        assert store.verify().ok
+
+    def test_a_retried_large_batch_appends_only_what_was_not_stored(self, store: Store) -> None:
+        """A large batch whose first part is already stored appends the rest, in order."""
+        events: list[Any] = [_event(i) for i in range(250)]
+        store.append(events[:150], expected_position=0)
+        recorded = store.append(events, expected_position=150)
+        assert [(r.position, r.event) for r in recorded] == list(
+            zip(range(151, 251), events[150:], strict=True))
+        assert [r.event for r in store.read()] == events
 
     def test_verify_after_a_position_checks_the_rest(self, store: Store) -> None:
         """verify(after=n) checks the rows after n against row n's hash, and counts them."""

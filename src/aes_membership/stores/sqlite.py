@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from itertools import chain
 from pathlib import Path
 
 import pendulum
@@ -71,6 +72,16 @@ _PART = 1 << 26  # checkpoint bytes per row: SQLite caps a value at 1e9 bytes
 _MAPPED = 1 << 40  # bytes of the file SQLite may map while it reads a checkpoint: all of it
 _LARGE_BATCH = 10_000  # events in a batch from which SQLite gets a large page cache
 _ID_CHUNK = 500  # SQLite's limit on bound parameters is 32766 but small IN lists plan better
+
+_INSERT = ("INSERT INTO aes_events (position, event_id, type, version, effective, recorded_at,"
+           " payload, hash) VALUES ")
+_ROW_MARKS = "(?, ?, ?, ?, ?, ?, ?, ?)"
+# Rows per INSERT statement: one statement for many rows halves the cost of each (SQLite
+# runs its program once per statement, not once per row). 800 parameters, within the 999
+# that SQLite allowed before 3.32.
+_ROWS_PER_INSERT = 100
+_INSERT_ONE = _INSERT + _ROW_MARKS
+_INSERT_MANY = _INSERT + ", ".join([_ROW_MARKS] * _ROWS_PER_INSERT)
 
 
 class SQLiteStore:
@@ -258,11 +269,14 @@ class SQLiteStore:
             previous_hash=last[2] if last else GENESIS_HASH,
             codec=self._codec,
         )
+        # Rows are tuples in the columns' order: a run of them, flattened, binds a statement.
+        whole = len(rows) - len(rows) % _ROWS_PER_INSERT
         self._conn.executemany(
-            "INSERT INTO aes_events (position, event_id, type, version, effective, recorded_at,"
-            " payload, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,  # tuples in the columns' order
+            _INSERT_MANY,
+            (tuple(chain.from_iterable(rows[start : start + _ROWS_PER_INSERT]))
+             for start in range(0, whole, _ROWS_PER_INSERT)),
         )
+        self._conn.executemany(_INSERT_ONE, rows[whole:])
         return [
             Recorded(r.position, stamp, e) for r, stamp, e in zip(rows, stamps, fresh, strict=True)
         ]
