@@ -271,11 +271,12 @@ class SQLiteStore:
         )
         # Rows are tuples in the columns' order: a run of them, flattened, binds a statement.
         whole = len(rows) - len(rows) % _ROWS_PER_INSERT
-        self._conn.executemany(
-            _INSERT_MANY,
-            (tuple(chain.from_iterable(rows[start : start + _ROWS_PER_INSERT]))
-             for start in range(0, whole, _ROWS_PER_INSERT)),
-        )
+        if whole:  # (a small batch does not make SQLite compile the long statement)
+            self._conn.executemany(
+                _INSERT_MANY,
+                (tuple(chain.from_iterable(rows[start : start + _ROWS_PER_INSERT]))
+                 for start in range(0, whole, _ROWS_PER_INSERT)),
+            )
         self._conn.executemany(_INSERT_ONE, rows[whole:])
         return [
             Recorded(r.position, stamp, e) for r, stamp, e in zip(rows, stamps, fresh, strict=True)
