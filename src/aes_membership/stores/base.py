@@ -51,6 +51,7 @@ __all__ = [
 SCHEMA_VERSION = 1
 GENESIS_HASH = "0" * 64
 _ID_INT = operator.attrgetter("id.int")
+_new_tuple = tuple.__new__
 
 
 class Recorded(NamedTuple):
@@ -151,21 +152,24 @@ def encode_rows(
 ) -> list[Row]:
     codec = codec or default_codec()
     texts: dict[pendulum.DateTime, str] = {}
-    rows = []
+    rows: list[Row] = []
     previous = previous_hash
     for offset, event in enumerate(events):
         instant = recorded_at[offset]
         stamp = texts.get(instant)
         if stamp is None:
             stamp = texts[instant] = format_instant(instant)
-        event_id = str(event.id)
+        # str(event.id), written out: UUID.__str__ is a Python call that does just this.
+        digits = "%032x" % event.id.int  # noqa: UP031 - a third faster than a format spec
+        event_id = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
         type_tag, version, text = codec._encode_row_text(event, event_id)
         position = first_position + offset
         digest = chain_hash(previous, _row_text(position, event_id, type_tag, version, stamp, text))
         effective = event.effective
-        rows.append(Row(position, event_id, type_tag, version,
-                        effective.isoformat() if effective is not None else None,
-                        stamp, text, digest))
+        # Row(...) without the call to its generated __new__, which makes the same tuple.
+        rows.append(_new_tuple(Row, (position, event_id, type_tag, version,
+                                     effective.isoformat() if effective is not None else None,
+                                     stamp, text, digest)))
         previous = digest
     return rows
 
