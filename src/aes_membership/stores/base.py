@@ -17,6 +17,7 @@ import json
 import operator
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import repeat
 from typing import NamedTuple, Protocol, runtime_checkable
 
 import attrs
@@ -45,6 +46,7 @@ __all__ = [
     "missing_anchor",
     "next_recorded_at",
     "parse_stored_instant",
+    "recorded_envelopes",
     "verify_rows",
 ]
 
@@ -52,6 +54,7 @@ SCHEMA_VERSION = 1
 GENESIS_HASH = "0" * 64
 _ID_INT = operator.attrgetter("id.int")
 _new_tuple = tuple.__new__
+_POSITION = operator.itemgetter(0)
 
 
 class Recorded(NamedTuple):
@@ -172,6 +175,17 @@ def encode_rows(
                                      stamp, text, digest)))
         previous = digest
     return rows
+
+
+def recorded_envelopes(rows: Sequence[Row], stamps: Sequence[pendulum.DateTime],
+                       events: Sequence[Event]) -> list[Recorded]:
+    """The envelopes of ``events``, stored as ``rows`` at ``stamps`` (all three in one order).
+
+    Made in C: a batch may hold a million events, and a call to ``Recorded`` per event
+    would cost a fifth of a second more.
+    """
+    return list(map(_new_tuple, repeat(Recorded),
+                    zip(map(_POSITION, rows), stamps, events, strict=True)))
 
 
 def decode_stored(codec: Codec, position: int, type_tag: str, version: int, payload: str) -> Event:

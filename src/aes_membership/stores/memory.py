@@ -20,6 +20,7 @@ from .base import (
     encode_rows,
     missing_anchor,
     next_recorded_at,
+    recorded_envelopes,
     verify_rows,
 )
 
@@ -60,10 +61,7 @@ class MemoryStore:
                 recorded_at=stamps,
                 previous_hash=self._rows[-1].hash if self._rows else GENESIS_HASH,
             )
-            recorded = [
-                Recorded(row.position, stamp, event)
-                for row, stamp, event in zip(rows, stamps, fresh, strict=True)
-            ]
+            recorded = recorded_envelopes(rows, stamps, fresh)
             self._rows.extend(rows)
             self._recorded.extend(recorded)
             for event in fresh:

@@ -42,6 +42,7 @@ from .base import (
     missing_anchor,
     next_recorded_at,
     parse_stored_instant,
+    recorded_envelopes,
     verify_rows,
 )
 
@@ -232,8 +233,7 @@ class PostgresStore:
                 if not rows:
                     return []
                 conn.execute("SELECT pg_notify(%s, %s)", (self._channel, str(rows[-1].position)))
-            return [Recorded(r.position, stamp, e)
-                    for r, stamp, e in zip(rows, stamps, fresh, strict=True)]
+            return recorded_envelopes(rows, stamps, fresh)
 
     def _insert(self, conn: Any, fresh: Sequence[Event], last: Any,
                 recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None

@@ -36,6 +36,7 @@ from .base import (
     missing_anchor,
     next_recorded_at,
     parse_stored_instant,
+    recorded_envelopes,
     verify_rows,
 )
 
@@ -278,9 +279,7 @@ class SQLiteStore:
                  for start in range(0, whole, _ROWS_PER_INSERT)),
             )
         self._conn.executemany(_INSERT_ONE, rows[whole:])
-        return [
-            Recorded(r.position, stamp, e) for r, stamp, e in zip(rows, stamps, fresh, strict=True)
-        ]
+        return recorded_envelopes(rows, stamps, fresh)
 
     def _stored(self, events: Sequence[Event]) -> dict[uuid.UUID, Event]:
         ids = [str(e.id) for e in events]
