@@ -296,17 +296,24 @@ def test_a_checkpoint_whose_log_order_names_an_event_not_written_is_ignored(
 
 def test_a_map_of_lines_is_written_as_columns_and_read_back_equal(kept: Backend) -> None:
     """Membership lines are written a field at a time; a map of mixed values as its items."""
-    from aes_membership._pmap import from_items
+    from aes_membership._pairmap import PairMap, pairs_from_items
+    from aes_membership._pmap import PMap, from_items
 
     with kept.open() as reg:
         lines = reg._timeline.memberships
-        make, args = checkpoints._pmap_reduced(lines)
-        assert make is checkpoints._pmap_of
+        make, args = checkpoints._REDUCERS[PairMap](lines)
+        assert make is checkpoints._pairmap_of
         rebuilt = make(*args)
-        assert dict(rebuilt) == dict(lines)
+        assert isinstance(rebuilt, PairMap) and dict(rebuilt) == dict(lines)
         assert all(line.spells_kept is None for line in rebuilt.values())
-        mixed = from_items([*list(lines.items())[:2], (("X", "Y"), "not a line")])
-        assert checkpoints._pmap_reduced(mixed)[0] is from_items
+        some = list(lines.items())[:2]
+        mixed_pairs = pairs_from_items([*some, (("X", "Y"), "not a line")])
+        assert checkpoints._REDUCERS[PairMap](mixed_pairs)[0] is pairs_from_items
+        by_key = from_items(some)
+        make, args = checkpoints._REDUCERS[PMap](by_key)
+        assert make is checkpoints._pmap_of and dict(make(*args)) == dict(some)
+        mixed = from_items([*some, (("X", "Y"), "not a line")])
+        assert checkpoints._REDUCERS[PMap](mixed)[0] is from_items
 
 
 def test_a_checkpoint_is_read_under_any_string_hashing(kept: Backend, tmp_path: Path) -> None:

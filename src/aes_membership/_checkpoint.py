@@ -39,7 +39,7 @@ import sys
 import uuid
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence, Sized
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from itertools import compress, islice, repeat, tee
 from typing import Any, Final, NamedTuple
 
@@ -48,6 +48,7 @@ import pendulum
 
 from . import timeline as _timeline
 from ._eventlog import EventLog
+from ._pairmap import PairMap, pairs_from_items
 from ._pmap import PMap, from_items, from_shards
 from .dates import PartialDate
 from .errors import MembershipError
@@ -57,7 +58,9 @@ from .timeline import Timeline
 __all__ = ["CheckpointUnusable", "RegistryState", "dumps", "loads"]
 
 _MAGIC: Final = b"aes_membership checkpoint\n"
-_FORMAT: Final = 4  # 4: places counted from the days; 3: events as columns; 2: live map by ints
+# 5: membership lines by state, then bloc; 4: places counted from the days; 3: events as
+# columns; 2: live map by ints
+_FORMAT: Final = 5
 _VALUE_CLASSES: Final = (
     _timeline.MembershipLine, _timeline.PostLine, PartialDate,  # spells are not kept: derived
 )
@@ -194,27 +197,42 @@ def _maker(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
     return made
 
 
-def _pmap_of(keys: list[Any], kind: int, columns: Sequence[list[Any]]) -> PMap[Any, Any]:
-    """A PMap whose values are all of one value class, written as a column per field.
-
-    Built a field at a time in C, as the events are: one value at a time, each value's
-    arguments would be a tuple the unpickler keeps until the end.
-    """
+def _values_of(kind: int, count: int, columns: Sequence[list[Any]]) -> list[Any]:
+    """``count`` values of ``cls`` written as a column per field, built a field at a time in
+    C, as the events are: one value at a time, each value's arguments would be a tuple the
+    unpickler keeps until the end."""
     cls = _VALUE_CLASSES[kind]
     slots, kept = _VALUE_SLOTS[cls]
     # Fields kept on first use (a line's spells) start empty.
-    made = _made(cls, len(keys), (*slots, *kept), (*columns, *[repeat(None)] * len(kept)))
+    return _made(cls, count, (*slots, *kept), (*columns, *[repeat(None)] * len(kept)))
+
+
+def _pmap_of(keys: list[Any], kind: int, columns: Sequence[list[Any]]) -> PMap[Any, Any]:
+    """A PMap whose values are all of one value class, written as a column per field."""
+    made = _values_of(kind, len(keys), columns)
     return from_items(zip(keys, made, strict=True))
 
 
-def _pmap_reduced(mapping: PMap[Any, Any]) -> tuple[Any, ...]:
-    values = list(mapping.values())
-    kind = _VALUE_KIND.get(type(values[0])) if values else None
-    if kind is None or any(type(value) is not _VALUE_CLASSES[kind] for value in values):
-        return (from_items, (list(mapping.items()),))
-    names = _stored_fields(_VALUE_CLASSES[kind])
-    return (_pmap_of, (list(mapping), kind,
-                       [list(map(operator.attrgetter(name), values)) for name in names]))
+def _pairmap_of(keys: list[Any], kind: int, columns: Sequence[list[Any]]
+                ) -> PairMap[Any, Any, Any]:
+    """A PairMap whose values are all of one value class, written as a column per field."""
+    made = _values_of(kind, len(keys), columns)
+    return pairs_from_items(zip(keys, made, strict=True))
+
+
+def _map_reducer(by_items: Callable[..., Any], by_columns: Callable[..., Any]
+                 ) -> Callable[[Mapping[Any, Any]], tuple[Any, ...]]:
+    """How to write a persistent map: its values as columns when they are all of one value
+    class, else its items (either way sharded again on reading)."""
+    def reduced(mapping: Mapping[Any, Any]) -> tuple[Any, ...]:
+        values = list(mapping.values())
+        kind = _VALUE_KIND.get(type(values[0])) if values else None
+        if kind is None or any(type(value) is not _VALUE_CLASSES[kind] for value in values):
+            return (by_items, (list(mapping.items()),))
+        names = _stored_fields(_VALUE_CLASSES[kind])
+        return (by_columns, (list(mapping), kind,
+                             [list(map(operator.attrgetter(name), values)) for name in names]))
+    return reduced
 
 
 def _value_slots(cls: type) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -236,7 +254,7 @@ _MAKERS: Final[dict[type, Callable[..., Any]]] = {
     cls: _maker(cls, _stored_fields(cls)) for cls in _VALUE_CLASSES
 }
 _REBUILDERS: Final[tuple[Any, ...]] = (
-    _uuid, _instant, from_items, _pmap_of, *_MAKERS.values(),
+    _uuid, _instant, from_items, _pmap_of, pairs_from_items, _pairmap_of, *_MAKERS.values(),
     _timeline.Tenure, pendulum.Date,
 )
 _ALLOWED: Final[dict[tuple[str, str], object]] = {
@@ -248,7 +266,8 @@ def _reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
     table: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
     table.update(copyreg.dispatch_table)  # type: ignore[arg-type]
     table[uuid.UUID] = lambda u: (_uuid, (u.int,))
-    table[PMap] = _pmap_reduced
+    table[PMap] = _map_reducer(from_items, _pmap_of)
+    table[PairMap] = _map_reducer(pairs_from_items, _pairmap_of)
     table[pendulum.DateTime] = lambda t: (_instant, (t.timestamp(),))
     for value_class, make in _MAKERS.items():
         table[value_class] = _value_reducer(make, _stored_fields(value_class))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import html
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -77,6 +78,20 @@ class Snapshot:
         init=False, eq=False, repr=False,
         default=attrs.Factory(lambda self: self.basis.on.toordinal(), takes_self=True),
     )
+    # The membership lines by state, then bloc: is_member reads them without a method call.
+    _lines_by_state: Mapping[str, Mapping[str, MembershipLine]] = attrs.field(
+        init=False, eq=False, repr=False,
+        default=attrs.Factory(lambda self: self.timeline.memberships.rows, takes_self=True),
+    )
+    # What is_member needs to tell a known pair without a line from an unknown id.
+    _states: frozenset[str] = attrs.field(
+        init=False, eq=False, repr=False,
+        default=attrs.Factory(lambda self: self.timeline.known("state"), takes_self=True),
+    )
+    _blocs: frozenset[str] = attrs.field(
+        init=False, eq=False, repr=False,
+        default=attrs.Factory(lambda self: self.timeline.known("bloc"), takes_self=True),
+    )
 
     @property
     def on(self) -> pendulum.Date:
@@ -94,10 +109,10 @@ class Snapshot:
 
     def is_member(self, state: str, bloc: str) -> bool:
         """Whether ``state`` belongs to ``bloc`` on this date (suspended members included)."""
-        timeline = self.timeline
-        line = timeline.memberships.get((state, bloc))
+        lines = self._lines_by_state.get(state)
+        line = lines.get(bloc) if lines is not None else None
         if line is None:
-            if state not in timeline.known("state") or bloc not in timeline.known("bloc"):
+            if state not in self._states or bloc not in self._blocs:
                 self._line(state, bloc)  # unknown ids raise, with suggestions
             return False
         index = bisect.bisect_right(line.points, self._day)

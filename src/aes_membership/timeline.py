@@ -1,8 +1,8 @@
 """The valid-time timeline: events folded into interval indexes, with every invariant checked.
 
 Pure and free of I/O. A :class:`Timeline` is immutable: :meth:`Timeline.apply` returns a new
-timeline that shares everything the batch did not touch (see :mod:`aes_membership._pmap`), so a
-snapshot taken earlier never changes.
+timeline that shares everything the batch did not touch (see :mod:`aes_membership._pmap` and
+:mod:`aes_membership._pairmap`), so a snapshot taken earlier never changes.
 
 Each (state, bloc) pair and each post has its own line: its events sorted by effective date
 (first possible day, then last possible day, then recorded order), walked once to check it and
@@ -30,6 +30,7 @@ import attrs
 
 from ._collector import collector_paused
 from ._memo import memo
+from ._pairmap import PairMap
 from ._pmap import PMap, PMapEvolver
 from .dates import When, span
 from .errors import AmbiguousDateError, InvariantError, UnknownIdError
@@ -727,7 +728,7 @@ class Timeline:
     """An immutable, indexed fold of live (recorded, unretracted) events."""
 
     subjects: PMap[tuple[str, str], tuple[Entry, ...]] = attrs.field(factory=PMap)
-    memberships: PMap[tuple[str, str], MembershipLine] = attrs.field(factory=PMap)
+    memberships: PairMap[str, str, MembershipLine] = attrs.field(factory=PairMap)
     posts: PMap[str, PostLine] = attrs.field(factory=PMap)
     bloc_states: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     state_blocs: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
