@@ -47,6 +47,15 @@ def ours(job: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     found["is_member"] = [t / len(pairs) for t in samples(
         lambda: [snap.is_member(s, b) for s, b in pairs], 9)]
+    # Random pairs mostly lack a line in a small history and mostly have one in a large
+    # one: the same question for pairs that all have a line compares like with like.
+    lines = reg._timeline.memberships
+    found["with_line"] = sum(pair in lines for pair in pairs) / len(pairs)
+    rnd = random.Random(job["seed"])
+    with_lines = sorted(lines)
+    lined = [rnd.choice(with_lines) for _ in range(len(pairs))]
+    found["is_member_lined"] = [t / len(lined) for t in samples(
+        lambda: [snap.is_member(s, b) for s, b in lined], 9)]
     # The first answer for the whole world builds every bloc's member index, kept for
     # every later snapshot of this timeline: timed on its own, then left out of the rest.
     found["world_first"] = samples(snap.memberships, 1)
