@@ -109,6 +109,22 @@ def test_unknown_ids_suggest_close_matches(registry: Registry) -> None:
         registry.snapshot("2025-01-01").holder("AES/presidnt")
 
 
+def test_is_member_tells_a_pair_without_history_from_an_unknown_id(registry: Registry) -> None:
+    """A known state and bloc that never met answer False; an unknown id raises, suggesting."""
+    sahel(registry)
+    registry.register_state("SEN", name="Senegal")
+    registry.found("G5", name="G5 Sahel", on="2014-02-16")
+    snap = registry.snapshot("2025-01-01")
+    assert not snap.is_member("SEN", "AES") and not snap.is_member("MLI", "G5")
+    with pytest.raises(UnknownIdError, match=r"unknown state 'MIL' — did you mean 'MLI'\?"):
+        snap.is_member("MIL", "AES")
+    with pytest.raises(UnknownIdError, match=r"unknown bloc 'AESS' — did you mean 'AES'\?"):
+        snap.is_member("MLI", "AESS")
+    with pytest.raises(UnknownIdError, match="unknown state 'AES'"):
+        snap.is_member("AES", "MLI")  # the arguments swapped
+    assert registry.snapshot("2023-09-15").is_member("MLI", "ECOWAS")
+
+
 @pytest.mark.parametrize(
     ("command", "message"),
     [

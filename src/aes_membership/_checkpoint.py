@@ -198,9 +198,9 @@ def _maker(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
 
 
 def _values_of(kind: int, count: int, columns: Sequence[list[Any]]) -> list[Any]:
-    """``count`` values of ``cls`` written as a column per field, built a field at a time in
-    C, as the events are: one value at a time, each value's arguments would be a tuple the
-    unpickler keeps until the end."""
+    """``count`` values of the value class numbered ``kind``, written as a column per field,
+    built a field at a time in C, as the events are: one value at a time, each value's
+    arguments would be a tuple the unpickler keeps until the end."""
     cls = _VALUE_CLASSES[kind]
     slots, kept = _VALUE_SLOTS[cls]
     # Fields kept on first use (a line's spells) start empty.
@@ -223,7 +223,8 @@ def _pairmap_of(keys: list[Any], kind: int, columns: Sequence[list[Any]]
 def _map_reducer(by_items: Callable[..., Any], by_columns: Callable[..., Any]
                  ) -> Callable[[Mapping[Any, Any]], tuple[Any, ...]]:
     """How to write a persistent map: its values as columns when they are all of one value
-    class, else its items (either way sharded again on reading)."""
+    class, else its items; either way the map is built again from its keys on reading, since
+    where a key sits depends on this process's string hashes."""
     def reduced(mapping: Mapping[Any, Any]) -> tuple[Any, ...]:
         values = list(mapping.values())
         kind = _VALUE_KIND.get(type(values[0])) if values else None
