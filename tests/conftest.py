@@ -36,6 +36,31 @@ def postgres_dsn() -> str:
     pytest.skip("no PostgreSQL server: set AES_MEMBERSHIP_TEST_DSN to run these tests")
 
 
+def replay_into_maps(empty: Any, batches: list[list[tuple[bool, Any, int]]],
+                     check: Any = None) -> list[tuple[Any, dict[Any, int]]]:
+    """Every version a persistent map goes through, each beside the dict it should equal.
+
+    Each batch of (set?, key, value) operations is applied to one evolver that goes on from
+    one version to the next, and to a plain dict; ``check(evolver, key, expected)`` runs after
+    each operation.
+    """
+    versions: list[tuple[Any, dict[Any, int]]] = [(empty, {})]
+    evolver = empty.evolver()
+    for batch in batches:
+        expected = dict(versions[-1][1])
+        for is_set, key, value in batch:
+            if is_set:
+                evolver[key] = value
+                expected[key] = value
+            elif key in expected:
+                del evolver[key]
+                del expected[key]
+            if check is not None:
+                check(evolver, key, expected)
+        versions.append((evolver.persistent(), expected))
+    return versions
+
+
 class Backend:
     """A durable store for one test, and a back door for changing it behind the library."""
 

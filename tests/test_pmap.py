@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aes_membership._pmap import PMap, from_items, from_shards
+from conftest import replay_into_maps
 
 keys = st.one_of(st.integers(-10**6, 10**6), st.text(max_size=4))
 operations = st.lists(st.tuples(st.booleans(), keys, st.integers()), max_size=200)
@@ -16,22 +17,10 @@ operations = st.lists(st.tuples(st.booleans(), keys, st.integers()), max_size=20
 @given(st.lists(operations, min_size=1, max_size=4))
 def test_every_version_equals_a_dict_replay(batches: list[list[tuple[bool, object, int]]]) -> None:
     """Each batch of sets and deletes gives a map equal to a dict, and earlier maps stay put."""
-    versions: list[tuple[PMap[object, int], dict[object, int]]] = [(PMap(), {})]
-    evolver = versions[0][0].evolver()
-    for batch in batches:
-        expected = dict(versions[-1][1])
-        for is_set, key, value in batch:
-            if is_set:
-                evolver[key] = value
-                expected[key] = value
-            elif key in expected:
-                del evolver[key]
-                del expected[key]
-        made = evolver.persistent()  # the same evolver goes on from here
-        versions.append((made, expected))
-        for pmap, plain in versions:
-            assert dict(pmap) == plain and len(pmap) == len(plain)
-            assert all(pmap.get(k) == v and k in pmap for k, v in plain.items())
+    # Checked once all batches are in: a later batch that changed an earlier map shows here.
+    for pmap, plain in replay_into_maps(PMap(), batches):
+        assert dict(pmap) == plain and len(pmap) == len(plain)
+        assert all(pmap.get(k) == v and k in pmap for k, v in plain.items())
 
 
 @given(st.lists(st.tuples(keys, st.integers()), max_size=300))
