@@ -397,3 +397,45 @@ def test_a_bloc_index_answers_as_its_lines_do(
     for on in days + [day for points, _ in steps.values() for day in points]:
         expected = {state: line.code_on(on) for state, line in lines.items() if line.code_on(on)}
         assert index.codes_on(on) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["state", "bloc"]), st.integers(0, 3),
+                                   st.booleans()), min_size=1, max_size=5),
+                min_size=1, max_size=6))
+def test_ids_known_after_each_batch_equal_a_fresh_scan(
+        batches: list[list[tuple[str, int, bool]]]) -> None:
+    """After batches that create and retract states and blocs, the ids a snapshot knows are
+    exactly those whose creation stands, as if worked out afresh."""
+    from aes_membership import UnknownIdError
+
+    reg = Registry()
+    standing: dict[tuple[str, str], Event] = {}
+    for batch in batches:
+        events: list[Event] = []
+        for kind, number, create in batch:
+            key = (kind, f"{kind[0].upper()}{number}")
+            if create and key not in standing:
+                made: Event = (StateRegistered(state=key[1], name=key[1]) if kind == "state"
+                               else BlocFounded(bloc=key[1], name=key[1], on=day(0)))
+                standing[key] = made
+                events.append(made)
+            elif not create and key in standing and standing[key] not in events:
+                events.append(EventRetracted(target=standing.pop(key).id, reason="test"))
+        if not events:
+            continue
+        reg.record(*events)
+        snap = reg.snapshot(day(10))  # the snapshot's sets come from the timeline's
+        for state in ("S0", "S1", "S2", "S3"):
+            for bloc in ("B0", "B1", "B2", "B3"):
+                if ("state", state) in standing and ("bloc", bloc) in standing:
+                    assert snap.is_member(state, bloc) is False
+                else:
+                    with contextlib.suppress(UnknownIdError):
+                        snap.is_member(state, bloc)
+                        raise AssertionError(f"{state} in {bloc}: an unknown id was not refused")
+        timeline = reg._timeline
+        for kind in ("state", "bloc"):
+            assert timeline.known(kind) == {i for k, i in standing if k == kind}
+            assert timeline.known(kind) == {i for i in timeline.ids.get(kind) or ()
+                                            if timeline.exists(kind, i)}
