@@ -302,7 +302,7 @@ def test_a_map_of_lines_is_written_as_columns_and_read_back_equal(kept: Backend)
     with kept.open() as reg:
         lines = reg._timeline.memberships
         make, args = checkpoints._REDUCERS[PairMap](lines)
-        assert make is checkpoints._pairmap_of
+        assert make is checkpoints._map_of and args[0] is pairs_from_items
         rebuilt = make(*args)
         assert isinstance(rebuilt, PairMap) and dict(rebuilt) == dict(lines)
         assert all(line.spells_kept is None for line in rebuilt.values())
@@ -311,7 +311,8 @@ def test_a_map_of_lines_is_written_as_columns_and_read_back_equal(kept: Backend)
         assert checkpoints._REDUCERS[PairMap](mixed_pairs)[0] is pairs_from_items
         by_key = from_items(some)
         make, args = checkpoints._REDUCERS[PMap](by_key)
-        assert make is checkpoints._pmap_of and dict(make(*args)) == dict(some)
+        assert make is checkpoints._map_of and args[0] is from_items
+        assert dict(make(*args)) == dict(some)
         mixed = from_items([*some, (("X", "Y"), "not a line")])
         assert checkpoints._REDUCERS[PMap](mixed)[0] is from_items
 

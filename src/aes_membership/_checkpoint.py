@@ -197,42 +197,35 @@ def _maker(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
     return made
 
 
-def _values_of(kind: int, count: int, columns: Sequence[list[Any]]) -> list[Any]:
-    """``count`` values of the value class numbered ``kind``, written as a column per field,
-    built a field at a time in C, as the events are: one value at a time, each value's
-    arguments would be a tuple the unpickler keeps until the end."""
+def _map_of(build: Callable[[Iterable[tuple[Any, Any]]], Any], keys: list[Any], kind: int,
+            columns: Sequence[list[Any]]) -> Any:
+    """A persistent map, made by ``build`` from its items, whose values are all of one value
+    class (numbered ``kind``), written as a column per field.
+
+    Built a field at a time in C, as the events are: one value at a time, each value's
+    arguments would be a tuple the unpickler keeps until the end.
+    """
     cls = _VALUE_CLASSES[kind]
     slots, kept = _VALUE_SLOTS[cls]
     # Fields kept on first use (a line's spells) start empty.
-    return _made(cls, count, (*slots, *kept), (*columns, *[repeat(None)] * len(kept)))
+    made = _made(cls, len(keys), (*slots, *kept), (*columns, *[repeat(None)] * len(kept)))
+    return build(zip(keys, made, strict=True))
 
 
-def _pmap_of(keys: list[Any], kind: int, columns: Sequence[list[Any]]) -> PMap[Any, Any]:
-    """A PMap whose values are all of one value class, written as a column per field."""
-    made = _values_of(kind, len(keys), columns)
-    return from_items(zip(keys, made, strict=True))
-
-
-def _pairmap_of(keys: list[Any], kind: int, columns: Sequence[list[Any]]
-                ) -> PairMap[Any, Any, Any]:
-    """A PairMap whose values are all of one value class, written as a column per field."""
-    made = _values_of(kind, len(keys), columns)
-    return pairs_from_items(zip(keys, made, strict=True))
-
-
-def _map_reducer(by_items: Callable[..., Any], by_columns: Callable[..., Any]
+def _map_reducer(build: Callable[[Iterable[tuple[Any, Any]]], Any]
                  ) -> Callable[[Mapping[Any, Any]], tuple[Any, ...]]:
-    """How to write a persistent map: its values as columns when they are all of one value
-    class, else its items; either way the map is built again from its keys on reading, since
-    where a key sits depends on this process's string hashes."""
+    """How to write a persistent map that ``build`` makes from items: its values as columns
+    when they are all of one value class, else its items; either way the map is built again
+    from its keys on reading, since where a key sits depends on this process's string
+    hashes."""
     def reduced(mapping: Mapping[Any, Any]) -> tuple[Any, ...]:
         values = list(mapping.values())
         kind = _VALUE_KIND.get(type(values[0])) if values else None
         if kind is None or any(type(value) is not _VALUE_CLASSES[kind] for value in values):
-            return (by_items, (list(mapping.items()),))
+            return (build, (list(mapping.items()),))
         names = _stored_fields(_VALUE_CLASSES[kind])
-        return (by_columns, (list(mapping), kind,
-                             [list(map(operator.attrgetter(name), values)) for name in names]))
+        return (_map_of, (build, list(mapping), kind,
+                          [list(map(operator.attrgetter(name), values)) for name in names]))
     return reduced
 
 
@@ -255,7 +248,7 @@ _MAKERS: Final[dict[type, Callable[..., Any]]] = {
     cls: _maker(cls, _stored_fields(cls)) for cls in _VALUE_CLASSES
 }
 _REBUILDERS: Final[tuple[Any, ...]] = (
-    _uuid, _instant, from_items, _pmap_of, pairs_from_items, _pairmap_of, *_MAKERS.values(),
+    _uuid, _instant, from_items, pairs_from_items, _map_of, *_MAKERS.values(),
     _timeline.Tenure, pendulum.Date,
 )
 _ALLOWED: Final[dict[tuple[str, str], object]] = {
@@ -267,8 +260,8 @@ def _reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
     table: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
     table.update(copyreg.dispatch_table)  # type: ignore[arg-type]
     table[uuid.UUID] = lambda u: (_uuid, (u.int,))
-    table[PMap] = _map_reducer(from_items, _pmap_of)
-    table[PairMap] = _map_reducer(pairs_from_items, _pairmap_of)
+    table[PMap] = _map_reducer(from_items)
+    table[PairMap] = _map_reducer(pairs_from_items)
     table[pendulum.DateTime] = lambda t: (_instant, (t.timestamp(),))
     for value_class, make in _MAKERS.items():
         table[value_class] = _value_reducer(make, _stored_fields(value_class))

@@ -11,7 +11,6 @@ and blocs, not by the length of the history.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator, Mapping
-from types import MappingProxyType
 from typing import Generic, TypeVar
 
 __all__ = ["PairMap", "PairMapEvolver", "pairs_from_items"]
@@ -20,8 +19,6 @@ A = TypeVar("A", bound=Hashable)
 B = TypeVar("B", bound=Hashable)
 V = TypeVar("V")
 
-_NO_ROW: Mapping[object, object] = MappingProxyType({})
-
 
 class PairMap(Mapping[tuple[A, B], V], Generic[A, B, V]):
     """An immutable mapping of ``(first, second)`` keys whose updates share structure."""
@@ -29,7 +26,7 @@ class PairMap(Mapping[tuple[A, B], V], Generic[A, B, V]):
     __slots__ = ("_len", "_rows")
 
     def __init__(self, rows: dict[A, dict[B, V]] | None = None, length: int = 0) -> None:
-        # Never changed once made, and no row is ever empty.
+        # Never changed once made.
         self._rows: dict[A, dict[B, V]] = rows if rows is not None else {}
         self._len = length
 
@@ -37,10 +34,6 @@ class PairMap(Mapping[tuple[A, B], V], Generic[A, B, V]):
     def rows(self) -> Mapping[A, Mapping[B, V]]:
         """The values by first item, then by second: read-only, for the hottest look-ups."""
         return self._rows
-
-    def row(self, first: A) -> Mapping[B, V]:
-        """The values whose key starts with ``first``, by second item (empty if none)."""
-        return self._rows.get(first) or _NO_ROW  # type: ignore[return-value]
 
     def __getitem__(self, key: tuple[A, B]) -> V:
         first, second = key
@@ -83,7 +76,8 @@ def pairs_from_items(items: Iterable[tuple[tuple[A, B], V]]) -> PairMap[A, B, V]
 
 class PairMapEvolver(Generic[A, B, V]):
     """Collects updates to a :class:`PairMap`, copying the outer dict and each touched row
-    once. Nothing is copied until the first write."""
+    once. Nothing is copied until the first write. There is no delete: a membership line,
+    once made, stays (a line whose events are all retracted is an empty line)."""
 
     __slots__ = ("_base", "_copied", "_len", "_rows")
 
@@ -127,17 +121,6 @@ class PairMapEvolver(Generic[A, B, V]):
         size = len(row)
         row[second] = value
         self._len += len(row) - size
-
-    def __delitem__(self, key: tuple[A, B]) -> None:
-        if key not in self:
-            raise KeyError(key)
-        first, second = key
-        row = self._own_row(first)
-        del row[second]
-        self._len -= 1
-        if not row:
-            del self._rows[first]  # type: ignore[union-attr]  # owned: _own_row made it
-            self._copied.discard(first)
 
     def persistent(self) -> PairMap[A, B, V]:
         if self._rows is None:
