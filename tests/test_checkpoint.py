@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from aes_membership import (
     CheckpointWarning,
     Event,
+    FieldError,
     MembershipError,
     Registry,
     StoreError,
@@ -369,7 +370,7 @@ def test_saving_a_checkpoint_beyond_the_log_is_refused(tmp_path: Path) -> None:
     """The store refuses a checkpoint for a position it does not hold, naming the range."""
     store = SQLiteStore(tmp_path / "store.sqlite")
     try:
-        with pytest.raises(ValueError, match="from 1 to 0, got 1"):
+        with pytest.raises(FieldError, match="from 1 to 0, got 1"):
             store.save_checkpoint(1, b"data")
     finally:
         store.close()

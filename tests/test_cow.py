@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aes_membership import DecodeError, Registry, Truth
+from aes_membership import DecodeError, FieldError, Registry, Truth
 from aes_membership.interop import cow
 from conftest import shared_file
 
@@ -118,7 +118,7 @@ def test_export_rule_on_a_given_day(fixture_registry: Registry) -> None:
     column = header.index("ecowas")
     assert by_year[("432", "1975")][column] == "0"  # joined "1975": not certain on 30 June
     assert by_year[("432", "1976")][column] == "1"
-    with pytest.raises(ValueError, match="'any' or a day of the year"):
+    with pytest.raises(FieldError, match="'any' or a day of the year"):
         cow.export_state_year(fixture_registry, io.StringIO(), rule="June")
 
 

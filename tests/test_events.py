@@ -1,4 +1,4 @@
-"""Event ids made by the library."""
+"""Events: the ids the library makes, and the values their fields accept."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from aes_membership import StateRegistered
+from aes_membership import FieldError, MembershipError, PostCreated, StateJoined, StateRegistered
 from aes_membership.events import new_id
 
 
@@ -44,3 +44,40 @@ def test_a_clock_set_before_1970_still_gives_a_valid_id(monkeypatch: pytest.Monk
     made = new_id()
     assert made.version == 7
     assert made.int >> 80 == 0
+
+
+@pytest.mark.parametrize(
+    ("make", "field", "value", "expected"),
+    [
+        (lambda: StateRegistered(state="", name="Mali"), "state", "", "a non-empty id without spaces"),
+        (lambda: StateRegistered(state=432, name="Mali"), "state", 432, "a non-empty id without spaces"),
+        (lambda: StateRegistered(state="MLI", name=" "), "name", " ", "non-empty text"),
+        (lambda: StateRegistered(state="MLI", name="Mali", note=5), "note", 5, "text or None"),
+        (lambda: StateRegistered(state="MLI", name="Mali", identifiers=["cow"]), "identifiers",
+         ["cow"], "a mapping of scheme to id"),
+        (lambda: StateRegistered(state="MLI", name="Mali", identifiers={"cow": ""}), "identifiers",
+         {"cow": ""}, "non-empty text scheme and id"),
+        (lambda: StateRegistered(id="not-a-uuid", state="MLI", name="Mali"), "id", "not-a-uuid",
+         "a UUID"),
+        (lambda: StateJoined(state="MLI", bloc="AES", kind="member", on="2023-09-16"), "kind",
+         "member", "one of full, associate, observer"),
+        (lambda: PostCreated(post="AES/president", title="President", bloc="AES", seats=0,
+                             on="2024-07-06"), "seats", 0, "a whole number of seats ≥ 1"),
+    ],
+)
+def test_a_bad_field_value_raises_a_field_error_naming_it(make, field: str, value: object,  # type: ignore[no-untyped-def]
+                                                          expected: str) -> None:
+    """A field given a value it does not accept raises FieldError with the field, value and form."""
+    with pytest.raises(FieldError) as caught:
+        make()
+    error = caught.value
+    assert (error.field, error.value, error.expected) == (field, value, expected)
+    assert str(error) == f"{field}: expected {expected}, got {value!r}"
+    assert isinstance(error, MembershipError) and isinstance(error, ValueError)
+
+
+def test_a_post_attached_to_both_or_neither_is_refused() -> None:
+    """A post names exactly one of a bloc and a state."""
+    for where in ({}, {"bloc": "AES", "state": "MLI"}):
+        with pytest.raises(FieldError, match="exactly one of bloc= or state= for post 'P'"):
+            PostCreated(post="P", title="President", on="2024-07-06", **where)

@@ -9,6 +9,7 @@ from aes_membership import (
     AmbiguousDateError,
     DuplicateEventError,
     EventRetracted,
+    FieldError,
     InvariantError,
     Period,
     PostCreated,
@@ -386,6 +387,58 @@ def test_retracted_and_retracting_events_keep_their_positions(registry: Registry
     assert registry.get(again.id).position == 5
     assert registry.get(fixed.id).position > 5
     assert registry.periods("MLI", "AES")[0].start.isoformat() == "2023-09-18"
+
+
+def test_a_correction_that_cannot_be_made_says_why_and_records_nothing(registry: Registry) -> None:
+    """correct() refuses unknown fields, bad values, no change, two kinds of change, a retraction."""
+    sahel(registry)
+    registry.register_state("SEN", name="Senegal")
+    joined = registry.join("SEN", "AES", on="2023-09-17", source="a charter")
+    retraction = registry.retract(joined.id, reason="wrong day")
+    again = registry.join("SEN", "AES", on="2023-09-16")
+    before = registry.position
+    with pytest.raises(FieldError, match=r"changes: expected fields of state-joined \(") as caught:
+        registry.correct(again.id, reason="r", day="2023-09-18")
+    assert caught.value.value == ["day"] and "on" in caught.value.expected
+    with pytest.raises(FieldError, match="kind: expected one of full"):
+        registry.correct(again.id, reason="r", kind="member")
+    with pytest.raises(FieldError, match="a replacement event or fields to change"):
+        registry.correct(again.id, reason="r")
+    replacement = StateJoined(state="SEN", bloc="AES", on="2023-09-18")
+    with pytest.raises(FieldError, match="changes: expected none when a replacement"):
+        registry.correct(again.id, replacement, reason="r", on="2023-09-18")
+    with pytest.raises(InvariantError, match="a retraction cannot be corrected"):
+        registry.correct(retraction.id, reason="r", reason_text="x")
+    assert registry.position == before
+
+
+def test_a_correction_gets_a_time_ordered_id(registry: Registry) -> None:
+    """The replacement made from changed fields gets a new id of the library's kind (version 7)."""
+    sahel(registry)
+    registry.register_state("SEN", name="Senegal")
+    joined = registry.join("SEN", "AES", on="2023-09-17")
+    fixed = registry.correct(joined.id, reason="the 16th", on="2023-09-16")
+    assert fixed.id != joined.id and fixed.id.version == 7
+
+
+@pytest.mark.parametrize("ident", [432, None, 4.32])
+def test_an_id_that_is_not_text_is_a_field_error(registry: Registry, ident: object) -> None:
+    """Queries given an id that is not text at all name the argument, not a missing id."""
+    sahel(registry)
+    snap = registry.snapshot("2025-01-01")
+    asks = [
+        ("state", lambda: snap.is_member(ident, "AES")),  # type: ignore[arg-type]
+        ("bloc", lambda: snap.is_member("MLI", ident)),  # type: ignore[arg-type]
+        ("bloc", lambda: snap.members(ident)),  # type: ignore[arg-type]
+        ("post", lambda: snap.holder(ident)),  # type: ignore[arg-type]
+        ("id", lambda: snap.name(ident)),  # type: ignore[arg-type]
+        ("id", lambda: registry.history(ident)),  # type: ignore[arg-type]
+        ("state, bloc or person", lambda: registry.rename(ident, name="x", on="2025-01-01")),  # type: ignore[arg-type]
+    ]
+    for field, ask in asks:
+        with pytest.raises(FieldError) as caught:
+            ask()
+        assert str(caught.value) == f"{field}: expected an id (text), got {ident!r}"
 
 
 def test_a_large_load_leaves_the_collector_as_it_found_it(monkeypatch: pytest.MonkeyPatch) -> None:

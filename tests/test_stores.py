@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aes_membership import InvariantError, Registry, StoreError
+from aes_membership import FieldError, InvariantError, Registry, StoreError
 from aes_membership.datasets import west_africa
 from aes_membership.errors import SchemaVersionError
 from aes_membership.stores import MemoryStore, PostgresStore, SQLiteStore
@@ -253,7 +253,7 @@ def test_a_large_batch_gets_a_large_page_cache_for_its_time(tmp_path: Path) -> N
 def test_a_page_cache_size_that_is_not_a_positive_whole_number_is_refused(
         tmp_path: Path, cache_mib: object) -> None:
     """A cache size other than a whole number of MiB ≥ 1 is named in the error."""
-    with pytest.raises(ValueError, match=f"cache_mib: expected a whole number of MiB ≥ 1, got {cache_mib!r}"):
+    with pytest.raises(FieldError, match=f"cache_mib: expected a whole number of MiB ≥ 1, got {cache_mib!r}"):
         SQLiteStore(tmp_path / "cache.sqlite", cache_mib=cache_mib)  # type: ignore[arg-type]
     assert not (tmp_path / "cache.sqlite").exists()
 

@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from aes_membership import DecodeError, Registry, TamperError, TamperWarning
+from aes_membership import DecodeError, FieldError, Registry, TamperError, TamperWarning
 from aes_membership.cli import main
 from aes_membership.datasets import west_africa
 from aes_membership.stores import open_store
@@ -122,7 +122,7 @@ def test_opening_a_tampered_store_warns_refuses_or_skips(filled: Backend) -> Non
 
 def test_on_tamper_must_be_known() -> None:
     """An unknown on_tamper value is refused, naming the choices."""
-    with pytest.raises(ValueError, match="'warn', 'refuse' or 'skip'"):
+    with pytest.raises(FieldError, match="'warn', 'refuse' or 'skip'"):
         Registry.open(":memory:", on_tamper="ignore")
 
 

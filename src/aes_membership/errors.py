@@ -18,6 +18,7 @@ __all__ = [
     "DateError",
     "DecodeError",
     "DuplicateEventError",
+    "FieldError",
     "InvariantError",
     "MembershipError",
     "SchemaVersionError",
@@ -32,18 +33,36 @@ class MembershipError(Exception):
     """Base class of every error raised by aes_membership."""
 
 
-class DateError(MembershipError, ValueError):
+class FieldError(MembershipError, ValueError):
+    """A value given for a field of an event, or for an argument, is not one that is accepted.
+
+    ``field`` names where it was given (``None`` when nothing does), ``value`` is what was
+    given, and ``expected`` says what would have been accepted.
+    """
+
+    def __init__(self, field: str | None, value: object, expected: str) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        return f"{where}expected {self.expected}, got {self.value!r}"
+
+
+class DateError(FieldError):
     """A date or instant could not be read.
 
     ``value`` is what was given; ``expected`` describes the accepted forms.
     """
 
     def __init__(self, value: object, expected: str, *, field: str | None = None) -> None:
-        self.value = value
-        self.expected = expected
-        self.field = field
-        where = f"{field}: " if field else ""
-        super().__init__(f"{where}invalid date {value!r}: expected {expected}")
+        super().__init__(field, value, expected)
+
+    def _message(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        return f"{where}invalid date {self.value!r}: expected {self.expected}"
 
 
 class UnknownIdError(MembershipError, LookupError):
@@ -65,6 +84,14 @@ class UnknownIdError(MembershipError, LookupError):
 
     def __str__(self) -> str:  # LookupError would otherwise quote the message
         return str(self.args[0])
+
+
+def unknown_id(kind: str, value: object, known: Iterable[str]) -> MembershipError:
+    """The error to raise for ``value``, which names no ``kind`` known: an
+    :class:`UnknownIdError` with suggestions, or a :class:`FieldError` if it is not text."""
+    if not isinstance(value, str):
+        return FieldError(kind, value, "an id (text)")
+    return UnknownIdError(kind, value, known)
 
 
 def _close_matches(value: str, known: Iterable[str]) -> list[str]:

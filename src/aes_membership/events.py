@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Final, Literal, TypeAlias
 import attrs
 
 from .dates import When, parse_when
+from .errors import FieldError
 
 __all__ = [
     "KINDS",
@@ -84,7 +85,7 @@ def _to_uuid(value: object) -> uuid.UUID:
             return uuid.UUID(value)
         except ValueError:
             pass
-    raise ValueError(f"id: expected a UUID, got {value!r}")
+    raise FieldError("id", value, "a UUID")
 
 
 def _to_when(value: object) -> When:
@@ -97,22 +98,18 @@ def _to_optional_when(value: object) -> When | None:
 
 def _to_identifiers(value: object) -> dict[str, str]:
     if not isinstance(value, Mapping):
-        raise ValueError(f"identifiers: expected a mapping of scheme to id, got {value!r}")
+        raise FieldError("identifiers", value, "a mapping of scheme to id")
     result: dict[str, str] = {}
     for scheme, ident in value.items():
         if not isinstance(scheme, str) or not scheme or not isinstance(ident, str) or not ident:
-            raise ValueError(
-                f"identifiers: expected non-empty text scheme and id, got {scheme!r}: {ident!r}"
-            )
+            raise FieldError("identifiers", {scheme: ident}, "non-empty text scheme and id")
         result[scheme] = ident
     return dict(sorted(result.items()))
 
 
 def _check_id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or _ID_RE.fullmatch(value) is None:
-        raise ValueError(
-            f"{attribute.name}: expected a non-empty id without spaces, got {value!r}"
-        )
+        raise FieldError(attribute.name, value, "a non-empty id without spaces")
 
 
 def _check_optional_id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -122,22 +119,22 @@ def _check_optional_id(instance: object, attribute: attrs.Attribute[Any], value:
 
 def _check_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{attribute.name}: expected non-empty text, got {value!r}")
+        raise FieldError(attribute.name, value, "non-empty text")
 
 
 def _check_optional_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and not isinstance(value, str):
-        raise ValueError(f"{attribute.name}: expected text or None, got {value!r}")
+        raise FieldError(attribute.name, value, "text or None")
 
 
 def _check_kind(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value not in KINDS:
-        raise ValueError(f"{attribute.name}: expected one of {', '.join(KINDS)}, got {value!r}")
+        raise FieldError(attribute.name, value, f"one of {', '.join(KINDS)}")
 
 
 def _check_seats(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if type(value) is not int or value < 1:
-        raise ValueError(f"{attribute.name}: expected a whole number of seats ≥ 1, got {value!r}")
+        raise FieldError(attribute.name, value, "a whole number of seats ≥ 1")
 
 
 @attrs.frozen(kw_only=True)
@@ -310,10 +307,8 @@ class PostCreated(Event):
 
     def __attrs_post_init__(self) -> None:
         if (self.bloc is None) == (self.state is None):
-            raise ValueError(
-                f"post {self.post!r}: expected exactly one of bloc= or state=, "
-                f"got bloc={self.bloc!r}, state={self.state!r}"
-            )
+            raise FieldError(None, {"bloc": self.bloc, "state": self.state},
+                             f"exactly one of bloc= or state= for post {self.post!r}")
 
 
 @attrs.frozen(kw_only=True)

@@ -35,8 +35,11 @@ from .errors import (
     CheckpointWarning,
     ConcurrencyError,
     DateError,
+    FieldError,
+    InvariantError,
     TamperWarning,
     UnknownIdError,
+    unknown_id,
 )
 from .events import (
     BlocDissolved,
@@ -57,6 +60,7 @@ from .events import (
     StateRenamed,
     StateSuspended,
     StateWithdrew,
+    new_id,
 )
 from .impact import Impact, compare
 from .snapshot import Basis, Snapshot
@@ -115,7 +119,7 @@ class Registry:
     def _start(self, store: Store, *, ambiguous: Ambiguity = "reject", max_retries: int = 8,
                restored: _checkpoint.RegistryState | None = None) -> None:
         if ambiguous not in ("reject", "allow"):
-            raise ValueError(f"ambiguous: expected 'reject' or 'allow', got {ambiguous!r}")
+            raise FieldError("ambiguous", ambiguous, "'reject' or 'allow'")
         self._store: Store = store
         self._ambiguous: Ambiguity = ambiguous
         self._max_retries = max_retries
@@ -155,7 +159,7 @@ class Registry:
         (``"skip"``). Options other than the registry's own go to the store.
         """
         if on_tamper not in ("warn", "refuse", "skip"):
-            raise ValueError(f"on_tamper: expected 'warn', 'refuse' or 'skip', got {on_tamper!r}")
+            raise FieldError("on_tamper", on_tamper, "'warn', 'refuse' or 'skip'")
         registry_options = {k: options.pop(k) for k in ("ambiguous", "max_retries") if k in options}
         store = open_store(target, **options)
         try:
@@ -317,9 +321,8 @@ class Registry:
         elif recorded_at is not None:
             given = list(recorded_at)
             if len(given) != len(events):
-                raise ValueError(
-                    f"recorded_at: expected one instant per event ({len(events)}), got {len(given)}"
-                )
+                raise FieldError("recorded_at", f"{len(given)} instants",
+                                 f"one instant per event ({len(events)})")
             stamps = {
                 e.id: parse_instant(t, field="recorded_at")
                 for e, t in zip(events, given, strict=True)
@@ -413,7 +416,7 @@ class Registry:
         known: set[str] = set()
         for kind in ("state", "bloc", "person"):
             known |= timeline.ids.get(kind) or frozenset()
-        raise UnknownIdError("state, bloc or person", ident, known)
+        raise unknown_id("state, bloc or person", ident, known)
 
     def found(self, bloc: str, *, name: str, on: When | _dt.date | str,
               identifiers: Mapping[str, str] | None = None, **common: Any) -> BlocFounded:
@@ -498,18 +501,21 @@ class Registry:
         """
         target = self._target(event_id)
         if isinstance(target, EventRetracted):
-            raise ValueError("a retraction cannot be corrected; record the event again instead")
+            raise InvariantError("a retraction cannot be corrected; record the event again instead",
+                                 event=target)
         if replacement is None:
             if not changes:
-                raise ValueError("correct() needs a replacement event or fields to change")
+                raise FieldError("replacement", None, "a replacement event or fields to change")
             if source is not None:
                 changes["source"] = source
             try:
-                replacement = attrs.evolve(target, id=uuid.uuid4(), **changes)
-            except TypeError as error:
-                raise ValueError(f"cannot change {sorted(changes)} on {target.TYPE}: {error}") from None
+                replacement = attrs.evolve(target, id=new_id(), **changes)
+            except TypeError:  # a field the event does not have (a bad value raises FieldError)
+                names = ", ".join(a.name for a in attrs.fields(type(target)) if a.name != "id")
+                raise FieldError("changes", sorted(changes),
+                                 f"fields of {target.TYPE} ({names})") from None
         elif changes:
-            raise ValueError("give either a replacement event or fields to change, not both")
+            raise FieldError("changes", sorted(changes), "none when a replacement event is given")
         retraction = EventRetracted(target=target.id, reason=reason, replacement=replacement.id,
                                     source=source, note=note)
         self.record(retraction, replacement)
@@ -615,13 +621,13 @@ class Registry:
             known: set[str] = set()
             for kind in ("state", "bloc", "person", "post"):
                 known |= timeline.ids.get(kind) or frozenset()
-            raise UnknownIdError("id", ident, known)
+            raise unknown_id("id", ident, known)
         return list(found)
 
     def ids(self, kind: str, *, as_known_at: KnownAt = None) -> frozenset[str]:
         """The known ids of one kind: ``"state"``, ``"bloc"``, ``"person"`` or ``"post"``."""
         if kind not in ("state", "bloc", "person", "post"):
-            raise ValueError(f"kind: expected state, bloc, person or post, got {kind!r}")
+            raise FieldError("kind", kind, "state, bloc, person or post")
         timeline, _, _ = self._view(as_known_at)
         return frozenset(i for i in timeline.ids.get(kind) or () if timeline.exists(kind, i))
 

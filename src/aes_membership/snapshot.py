@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 import pendulum
 
-from .errors import UnknownIdError
+from .errors import unknown_id
 from .timeline import CODE_KINDS, SUSPENDED, MembershipLine, Timeline
 from .truth import Truth
 
@@ -289,7 +289,7 @@ class Snapshot:
         known: set[str] = set()
         for candidate in kinds:
             known |= self.timeline.ids.get(candidate) or frozenset()
-        raise UnknownIdError(kind or "id", ident, known)
+        raise unknown_id(kind or "id", ident, known)
 
     # -- comparing ------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from ._memo import memo
 from ._pairmap import PairMap
 from ._pmap import PMap, PMapEvolver
 from .dates import When, span
-from .errors import AmbiguousDateError, InvariantError, UnknownIdError
+from .errors import AmbiguousDateError, InvariantError, UnknownIdError, unknown_id
 from .events import (
     BlocDissolved,
     BlocFounded,
@@ -806,7 +806,7 @@ class Timeline:
     def require(self, kind: str, subject: str) -> None:
         """Raise :class:`UnknownIdError` (with close matches) if ``subject`` is unknown."""
         if not self.exists(kind, subject):
-            raise UnknownIdError(kind, subject, self.ids.get(kind) or ())
+            raise unknown_id(kind, subject, self.ids.get(kind) or ())
 
     def lifetime(self, kind: str, subject: str) -> tuple[Entry | None, Entry | None]:
         created: Entry | None = None

@@ -14,7 +14,7 @@ import textwrap
 from typing import Any
 
 from ..dates import When, span
-from ..errors import UnknownIdError
+from ..errors import unknown_id
 from ..registry import KnownAt, Registry
 from ._tables import Segment, membership_segments, tenure_rows
 
@@ -76,7 +76,7 @@ def chart(registry: Registry, subject: str, out: str | os.PathLike[str] | None =
     is_bloc = timeline.exists("bloc", subject)
     if not is_bloc and not timeline.exists("state", subject):
         known = set(timeline.ids.get("bloc") or ()) | set(timeline.ids.get("state") or ())
-        raise UnknownIdError("bloc or state", subject, known)
+        raise unknown_id("bloc or state", subject, known)
     today = (until or _dt.date.today()).toordinal()
     segments = [s for s in membership_segments(registry, as_known_at=as_known_at)
                 if (s.bloc if is_bloc else s.state) == subject and s.bloc != "COW-SYSTEM"]

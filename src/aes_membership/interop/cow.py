@@ -23,21 +23,18 @@ the panel has.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import gzip
 import io
-import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
-from typing import IO, Any
+from typing import Any
 
 import attrs
 import pendulum
 
 from ..dates import span
-from ..errors import DecodeError
+from ..errors import DecodeError, FieldError
 from ..events import (
     BlocDissolved,
     BlocFounded,
@@ -49,6 +46,7 @@ from ..events import (
 )
 from ..registry import Registry
 from ..timeline import Timeline
+from ._files import Source, reading, writing
 from .progress import Progress
 
 __all__ = [
@@ -70,7 +68,6 @@ _VALID = {-9, -1, 0, 1, 2, 3}
 _CELL_TEXTS = frozenset(str(v) for v in _VALID)
 _IGO_YEAR_LEAD = ("ioname", "orgname", "year")
 
-Source = str | os.PathLike[str] | IO[str]
 
 
 @attrs.frozen
@@ -115,31 +112,6 @@ def cow_state(ccode: int) -> CowState:
         raise LookupError(f"no COW state has the code {ccode}") from None
 
 
-@contextlib.contextmanager
-def _reading(source: Source) -> Iterator[IO[str]]:
-    if isinstance(source, (str, os.PathLike)):
-        path = os.fspath(source)
-        if path.endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
-                yield handle
-        else:
-            with open(path, encoding="utf-8", newline="") as handle:
-                yield handle
-    else:
-        yield source
-
-
-@contextlib.contextmanager
-def _writing(target: Source) -> Iterator[IO[str]]:
-    if isinstance(target, (str, os.PathLike)):
-        path = os.fspath(target)
-        opener: Any = gzip.open if path.endswith(".gz") else open
-        with opener(path, "wt", encoding="utf-8", newline="") as handle:
-            yield handle
-    else:
-        yield target
-
-
 def _cell(text: str, line: int, column: str) -> int:
     try:
         value = int(float(text)) if text.strip() not in ("", ".") else -1
@@ -167,7 +139,7 @@ def _state_names(states_file: Source | None) -> dict[int, str]:
     """COW's state names from its state list (``states2016.csv``), when given."""
     if states_file is None:
         return {}
-    with _reading(states_file) as handle:
+    with reading(states_file) as handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames or not {"ccode", "statenme"} <= set(reader.fieldnames):
             raise DecodeError(["states_file: expected COW's state list with columns "
@@ -259,7 +231,7 @@ def import_state_year(registry: Registry, source: Source, *, states_file: Source
     nothing is recorded. Returns the number of events recorded.
     """
     keyed: list[tuple[int, int, list[str]]] = []
-    with _reading(source) as handle:
+    with reading(source) as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None or [h.strip().lower() for h in header[:3]] != ["ccode", "year", "state"]:
@@ -320,7 +292,7 @@ def import_igo_year(registry: Registry, source: Source, *, states_file: Source |
     State columns are COW's lower-case state names (``mali``, ``burkinafaso``). All or nothing;
     returns the number of events recorded.
     """
-    with _reading(source) as handle:
+    with reading(source) as handle:
         reader = csv.reader(handle)
         header: list[str] = [h.strip() for h in next(reader, None) or []]
         if header[:3] != list(_IGO_YEAR_LEAD):
@@ -378,9 +350,8 @@ def _year_rule(rule: str) -> tuple[int, int] | None:
         month, day = (int(part) for part in rule.split("-"))
         pendulum.date(2000, month, day)  # a leap year, so 02-29 is allowed
     except ValueError:
-        raise ValueError(
-            f"rule: expected 'any' or a day of the year as 'MM-DD' (such as '12-31'), got {rule!r}"
-        ) from None
+        raise FieldError("rule", rule,
+                         "'any' or a day of the year as 'MM-DD' (such as '12-31')") from None
     return month, day
 
 
@@ -496,8 +467,8 @@ def _year_range(timeline: Timeline, years: range | None) -> range:
     created, _ = timeline.lifetime("bloc", SYSTEM_BLOC)
     panel = getattr(created[3], "identifiers", {}).get("cow_panel_years") if created else None
     if not panel:
-        raise ValueError("years: this registry holds no imported COW panel; "
-                         "pass the years to export, such as range(1816, 2015)")
+        raise FieldError("years", None, "a range of years, such as range(1816, 2015), since "
+                         "this registry holds no imported COW panel to take them from")
     first, last = (int(part) for part in panel.split("-"))
     return range(first, last + 1)
 
@@ -520,7 +491,7 @@ def export_state_year(registry: Registry, target: Source, *, rule: str = "any",
     blocs = _cow_blocs(timeline)
     exists = {bloc: [_exists(timeline, bloc, y) for y in span_years] for _, bloc in blocs}
     count = 0
-    with _writing(target) as out:
+    with writing(target) as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["ccode", "year", "state", *(column for column, _ in blocs)])
         for cow, state in _cow_states(timeline):
@@ -555,7 +526,7 @@ def export_igo_year(registry: Registry, target: Source, *, rule: str = "any",
         for cow in columns if cow.ccode in known
     }
     count = 0
-    with _writing(target) as out:
+    with writing(target) as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([*_IGO_YEAR_LEAD, *(c.column for c in columns)])
         for column, bloc in _cow_blocs(timeline):

@@ -12,35 +12,22 @@ target registry gets all of the file or none of it.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from collections.abc import Iterator
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import pendulum
 
 from ..codec import Codec, default_codec
 from ..dates import parse_instant
-from ..errors import DateError, DecodeError
+from ..errors import DateError, DecodeError, FieldError
 from ..events import Event
 from ..registry import KnownAt, Registry
 from ..stores.base import Recorded, format_instant
+from ._files import Source, check_text, reading, writing
 from .progress import Progress
 
 __all__ = ["export_events", "import_events", "read_events"]
-
-Source = str | os.PathLike[str] | IO[str]
-
-
-@contextlib.contextmanager
-def _opened(target: Source, mode: str) -> Iterator[IO[str]]:
-    if isinstance(target, (str, os.PathLike)):
-        with open(target, mode, encoding="utf-8") as handle:
-            yield handle
-    else:
-        yield target
-
 
 def _line(record: Recorded, codec: Codec) -> str:
     type_tag, version, payload = codec.encode(record.event)
@@ -64,7 +51,7 @@ def export_events(
     """
     codec = codec or default_codec()
     records = registry.learned(until=as_known_at) if as_known_at is not None else registry.events()
-    with _opened(target, "w") as out:
+    with writing(target) as out:
         for record in records:
             out.write(_line(record, codec))
             out.write("\n")
@@ -76,8 +63,9 @@ def read_events(
 ) -> Iterator[tuple[Event, pendulum.DateTime | None]]:
     """Decode a JSON Lines file lazily: (event, recorded_at) pairs, one per non-blank line."""
     codec = codec or default_codec()
-    with _opened(source, "r") as handle:
+    with reading(source, errors="surrogateescape") as handle:
         for number, text in enumerate(handle, start=1):
+            check_text(text, number)
             if not text.strip():
                 continue
             try:
@@ -121,7 +109,7 @@ def import_events(
     Returns the number of events read.
     """
     if recorded_at not in ("keep", "now"):
-        raise ValueError(f"recorded_at: expected 'keep' or 'now', got {recorded_at!r}")
+        raise FieldError("recorded_at", recorded_at, "'keep' or 'now'")
     pairs = []
     for pair in read_events(source, codec=codec):
         pairs.append(pair)

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import uuid
 from collections import defaultdict
-from typing import IO, Any
+from typing import Any
 
 from ..dates import PartialDate, When, parse_day, parse_when, span
 from ..errors import DateError, DecodeError
@@ -35,6 +34,7 @@ from ..events import (
     StateWithdrew,
 )
 from ..registry import KnownAt, Registry
+from ._files import Source, reading, writing
 from ._tables import date_text, last_day_text, membership_segments, tenure_rows
 from .progress import Progress
 
@@ -44,8 +44,6 @@ _ROLES = {"full": "member", "associate": "associate member", "observer": "observ
 _KINDS = {role: kind for kind, role in _ROLES.items()}
 _NAMESPACE = uuid.UUID("6f1c2f0e-5b7a-4c39-9d53-ae5000000001")
 _LATEST = _dt.date.max.toordinal()  # "the name in force at the end", for whole-history exports
-
-Target = str | os.PathLike[str] | IO[str]
 
 
 def _on(event: Event) -> When:
@@ -175,16 +173,13 @@ def to_popolo(registry: Registry, *, on: _dt.date | str | None = None,
             "posts": posts}
 
 
-def export_popolo(registry: Registry, target: Target, *, on: _dt.date | str | None = None,
+def export_popolo(registry: Registry, target: Source, *, on: _dt.date | str | None = None,
                   as_known_at: KnownAt = None) -> int:
     """Write :func:`to_popolo` as JSON to a path or text file; returns the membership count."""
     data = to_popolo(registry, on=on, as_known_at=as_known_at)
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    if isinstance(target, (str, os.PathLike)):
-        with open(target, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    else:
-        target.write(text)
+    with writing(target) as out:
+        out.write(text)
     return len(data["memberships"])
 
 
@@ -211,7 +206,7 @@ def _event_id(*parts: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, "|".join(parts))
 
 
-def import_popolo(registry: Registry, source: Target | dict[str, Any], *,
+def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
                   source_note: str | None = None, progress: Progress | None = None) -> int:
     """Record the memberships of a Popolo container as events; returns how many were new.
 
@@ -221,11 +216,13 @@ def import_popolo(registry: Registry, source: Target | dict[str, Any], *,
     """
     if isinstance(source, dict):
         data = source
-    elif isinstance(source, (str, os.PathLike)):
-        with open(source, encoding="utf-8") as handle:
-            data = json.load(handle)
     else:
-        data = json.load(source)
+        with reading(source) as handle:
+            try:
+                data = json.load(handle)
+            except json.JSONDecodeError as error:
+                raise DecodeError([f"not valid JSON: {error.msg} (line {error.lineno}, "
+                                   f"column {error.colno})"]) from None
     if not isinstance(data, dict) or not isinstance(data.get("memberships", []), list):
         raise DecodeError(["expected a Popolo container with a 'memberships' list"])
     organizations = {o.get("id"): o for o in data.get("organizations", []) if isinstance(o, dict)}

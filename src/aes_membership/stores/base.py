@@ -25,7 +25,7 @@ import pendulum
 
 from ..codec import Codec, default_codec
 from ..dates import utc_now
-from ..errors import DateError, DecodeError, DuplicateEventError, TamperError
+from ..errors import DateError, DecodeError, DuplicateEventError, FieldError, TamperError
 from ..events import Event
 
 __all__ = [
@@ -130,7 +130,7 @@ def next_recorded_at(
         return [stamp] * count
     stamps = [requested] * count if isinstance(requested, pendulum.DateTime) else list(requested)
     if len(stamps) != count:
-        raise ValueError(f"recorded_at: expected {count} instants, got {len(stamps)}")
+        raise FieldError("recorded_at", f"{len(stamps)} instants", f"{count} instants")
     previous = last
     for stamp in stamps:
         if previous is not None and stamp < previous:
@@ -262,9 +262,7 @@ def missing_anchor(after: int) -> VerifyReport:
 def check_checkpoint_position(position: int, last: int) -> None:
     """Refuse a checkpoint for a position the log does not hold."""
     if type(position) is not int or not 1 <= position <= last:
-        raise ValueError(
-            f"position: expected a recorded position from 1 to {last}, got {position!r}"
-        )
+        raise FieldError("position", position, f"a recorded position from 1 to {last}")
 
 
 def check_duplicates(

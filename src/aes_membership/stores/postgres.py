@@ -26,7 +26,7 @@ from typing import Any
 import pendulum
 
 from ..codec import Codec, default_codec
-from ..errors import ConcurrencyError, SchemaVersionError, StoreError
+from ..errors import ConcurrencyError, FieldError, SchemaVersionError, StoreError
 from ..events import Event
 from .base import (
     GENESIS_HASH,
@@ -94,9 +94,7 @@ class PostgresStore:
                 "PostgreSQL stores need psycopg: install aes_membership[postgres]"
             )
         if not _SCHEMA_NAME.match(schema):
-            raise ValueError(
-                f"schema: expected a lower-case PostgreSQL name (letters, digits, _), got {schema!r}"
-            )
+            raise FieldError("schema", schema, "a lower-case PostgreSQL name (letters, digits, _)")
         self.dsn = dsn
         self.schema = schema
         self._codec = codec or default_codec()

@@ -21,7 +21,7 @@ from pathlib import Path
 import pendulum
 
 from ..codec import Codec, default_codec
-from ..errors import ConcurrencyError, SchemaVersionError, StoreError
+from ..errors import ConcurrencyError, FieldError, SchemaVersionError, StoreError
 from ..events import Event
 from .base import (
     GENESIS_HASH,
@@ -99,7 +99,7 @@ class SQLiteStore:
                  busy_timeout: float = 30.0, read_only: bool = False,
                  cache_mib: int = 256) -> None:
         if type(cache_mib) is not int or cache_mib < 1:
-            raise ValueError(f"cache_mib: expected a whole number of MiB ≥ 1, got {cache_mib!r}")
+            raise FieldError("cache_mib", cache_mib, "a whole number of MiB ≥ 1")
         self.path = Path(path)
         self._cache_kib = cache_mib * 1024
         self._codec = codec or default_codec()

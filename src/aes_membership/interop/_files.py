@@ -1,0 +1,68 @@
+"""The files the exchange formats read and write: a path, or a text stream already open.
+
+A path ending in ``.gz`` is read and written through gzip. A file that is not the text it
+should be (not UTF-8, a damaged gzip stream, a NUL byte in a CSV) is reported as a
+:class:`DecodeError`, like any other bad content, rather than as the codec's own exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import os
+import zlib
+from collections.abc import Iterator
+from typing import IO, Any
+
+from ..errors import DecodeError
+
+__all__ = ["Source", "check_text", "reading", "writing"]
+
+Source = str | os.PathLike[str] | IO[str]
+
+
+def check_text(text: str, line: int) -> None:
+    """Raise :class:`DecodeError` if ``text``, read with ``errors="surrogateescape"``, held
+    bytes that are not UTF-8 (which that reading keeps as lone surrogates)."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise DecodeError([f"not UTF-8 text (byte {ord(text[error.start]) - 0xDC00:#04x}"
+                               f" at column {error.start + 1})"], line=line) from None
+
+
+@contextlib.contextmanager
+def reading(source: Source, *, errors: str = "strict") -> Iterator[IO[str]]:
+    """``source`` open for reading text; lines are left as the file ends them.
+
+    With ``errors="surrogateescape"``, bytes that are not UTF-8 reach the reader, which
+    finds them with :func:`check_text` and can say on which line they are.
+    """
+    try:
+        if isinstance(source, (str, os.PathLike)):
+            path = os.fspath(source)
+            opener: Any = gzip.open if path.endswith(".gz") else open
+            with opener(path, "rt", encoding="utf-8", errors=errors, newline="") as handle:
+                yield handle
+        else:
+            yield source
+    except UnicodeDecodeError as error:
+        raise DecodeError([f"not UTF-8 text ({error.reason})"]) from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise DecodeError([f"not a whole gzip file ({error})"]) from None
+    except csv.Error as error:
+        raise DecodeError([f"not CSV text ({error})"]) from None
+
+
+@contextlib.contextmanager
+def writing(target: Source) -> Iterator[IO[str]]:
+    """``target`` open for writing text, each line ended by ``\\n`` alone."""
+    if isinstance(target, (str, os.PathLike)):
+        path = os.fspath(target)
+        opener: Any = gzip.open if path.endswith(".gz") else open
+        with opener(path, "wt", encoding="utf-8", newline="") as handle:
+            yield handle
+    else:
+        yield target

@@ -1,0 +1,105 @@
+"""The files the exchange formats read and write: gzip, and content that is not text."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from aes_membership import DecodeError, Registry
+from aes_membership.datasets import west_africa
+from aes_membership.interop import (
+    export_events,
+    export_popolo,
+    import_events,
+    import_popolo,
+    import_state_year,
+)
+
+PANEL = "ccode,year,state,ecowas\n432,1975,mali,1\n432,1976,mali,1\n"
+
+
+@pytest.fixture(scope="module")
+def wa() -> Registry:
+    return west_africa()
+
+
+def test_events_round_trip_through_a_gzip_file(wa: Registry, tmp_path: Path) -> None:
+    """A JSON Lines path ending in .gz is written compressed and read back whole."""
+    path = tmp_path / "wa.jsonl.gz"
+    assert export_events(wa, path) == wa.position
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        assert sum(1 for _ in handle) == wa.position
+    copy = Registry()
+    assert import_events(copy, path) == wa.position
+    assert copy.events() == wa.events()
+
+
+def test_popolo_round_trips_through_a_gzip_file(wa: Registry, tmp_path: Path) -> None:
+    """A Popolo path ending in .gz is written compressed and imported back."""
+    path = tmp_path / "wa.popolo.json.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        assert export_popolo(wa, handle) > 0
+    expected = gzip.decompress(path.read_bytes())
+    export_popolo(wa, path)
+    assert gzip.decompress(path.read_bytes()) == expected
+    copy = Registry()
+    import_popolo(copy, path)
+    a, b = wa.snapshot("2025-02-01"), copy.snapshot("2025-02-01")
+    assert {x: a.members(x) for x in a.blocs()} == {x: b.members(x) for x in b.blocs()}
+
+
+def test_a_json_lines_file_that_is_not_utf8_names_the_line_and_records_nothing(
+        tmp_path: Path) -> None:
+    """A byte that is not UTF-8 is a DecodeError naming its line and column; nothing is kept."""
+    path = tmp_path / "bad.jsonl"
+    good = '{"type": "state-registered", "event": {"state": "MLI", "name": "Mali"}}\n'
+    path.write_bytes(good.encode() * 2 + b'{"type": "state-registered", "event": '
+                     b'{"state": "NER", "name": "Ni\xe9ger"}}\n')
+    registry = Registry()
+    with pytest.raises(DecodeError) as caught:
+        import_events(registry, path)
+    assert caught.value.line == 3
+    assert str(caught.value) == "line 3: not UTF-8 text (byte 0xe9 at column 67)"
+    assert registry.position == 0
+
+
+def test_a_popolo_file_that_is_not_json_or_not_text_is_a_decode_error(tmp_path: Path) -> None:
+    """Popolo input that is not JSON, or not UTF-8, is refused as a DecodeError saying which."""
+    path = tmp_path / "bad.json"
+    path.write_text('{"memberships": [}', encoding="utf-8")
+    with pytest.raises(DecodeError, match=r"not valid JSON: .* \(line 1, column 18\)"):
+        import_popolo(Registry(), path)
+    path.write_bytes(b'{"memberships": [], "x": "\xff"}')
+    with pytest.raises(DecodeError, match=r"not UTF-8 text \(invalid start byte\)"):
+        import_popolo(Registry(), path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"ccode,year,state\n432,1975,mali\n", "not a whole gzip file"),  # not compressed
+        (gzip.compress(PANEL.encode())[:-12], "not a whole gzip file"),  # cut short
+    ],
+)
+def test_a_panel_that_is_not_a_whole_gzip_file_is_a_decode_error(
+        tmp_path: Path, content: bytes, message: str) -> None:
+    """A .gz panel that is not gzip, or is cut short, is refused and nothing is recorded."""
+    path = tmp_path / "panel.csv.gz"
+    path.write_bytes(content)
+    registry = Registry()
+    with pytest.raises(DecodeError, match=message):
+        import_state_year(registry, path)
+    assert registry.position == 0
+
+
+def test_a_panel_that_is_not_text_is_a_decode_error(tmp_path: Path) -> None:
+    """Panel bytes that are not UTF-8, or a cell larger than CSV allows, are DecodeErrors."""
+    path = tmp_path / "panel.csv"
+    path.write_bytes(PANEL.encode() + b"436,1975,niger\xff,1\n")
+    with pytest.raises(DecodeError, match=r"not UTF-8 text \(invalid start byte\)"):
+        import_state_year(Registry(), path)
+    path.write_text(PANEL + '436,1975,"' + "x" * 200_000 + '",1\n', encoding="utf-8")
+    with pytest.raises(DecodeError, match="not CSV text"):
+        import_state_year(Registry(), path)
