@@ -143,6 +143,31 @@ def test_import_of_a_bad_panel_is_one_line_and_records_nothing(
     assert capsys.readouterr().out == ""
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["import", "{tmp}"], "Is a directory: '{tmp}'"),
+        (["import", "{db}", "--format", "popolo"], "not UTF-8 text"),
+        (["import", "{db}"], "line 1: not valid JSON"),
+        (["export", "--out", "{tmp}/no/such/folder/x.jsonl"],
+         "No such file or directory: '{tmp}/no/such/folder/x.jsonl'"),
+        (["export", "--format", "cow-state-year", "--out", "{tmp}/x.csv"],
+         "years: expected a range of years"),
+        (["export", "--format", "cow-igo-year", "--rule", "13-45", "--out", "{tmp}/x.csv"],
+         "rule: expected 'any' or a day of the year as 'MM-DD'"),
+    ],
+)
+def test_file_and_option_errors_are_one_line_and_exit_2(
+        db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+        message: str) -> None:
+    """Files that cannot be read or written, or hold no text, and bad options: one line, exit 2."""
+    argv = [a.format(tmp=tmp_path, db=db) for a in argv]
+    assert main([*argv, "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert message.format(tmp=tmp_path) in err and err.count("\n") == 1, err
+    assert err.startswith("aes-membership: error: ") and "Traceback" not in err
+
+
 def test_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:
     """When the reader of the output goes away (`demo | head`), the command ends quietly."""
     import subprocess

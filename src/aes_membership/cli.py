@@ -300,6 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except OSError as error:  # a file to read or write: missing, a folder, not allowed…
+        where = f": {error.filename!r}" if error.filename is not None else ""
+        sys.stderr.write(f"aes-membership: error: {error.strerror or error}{where}\n")
+        return 2
     return status
 
 
