@@ -103,3 +103,11 @@ def test_a_panel_that_is_not_text_is_a_decode_error(tmp_path: Path) -> None:
     path.write_text(PANEL + '436,1975,"' + "x" * 200_000 + '",1\n', encoding="utf-8")
     with pytest.raises(DecodeError, match="not CSV text"):
         import_state_year(Registry(), path)
+
+
+def test_something_that_is_neither_a_path_nor_a_text_file_is_a_type_error(wa: Registry) -> None:
+    """Reading from or writing to what is neither a path nor an open text file is a TypeError."""
+    with pytest.raises(TypeError, match="expected a path or an open text file, got int 5"):
+        export_events(wa, 5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="expected a path or an open text file, got list"):
+        import_events(Registry(), ["{}"])  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aes_membership import Registry, UnknownIdError
+from aes_membership import FieldError, Registry, UnknownIdError
 from aes_membership.interop import TerminalProgress
 
 pd = pytest.importorskip("pandas")
@@ -79,6 +79,14 @@ def test_chart_of_a_bloc_and_a_state(wa: Registry, tmp_path: Path) -> None:
     assert b"<svg" in (tmp_path / "mali.svg").read_bytes()[:500]
     with pytest.raises(UnknownIdError, match="did you mean 'ECOWAS'"):
         wa.chart("ECOWA")
+
+
+def test_a_chart_file_name_without_a_picture_format_is_refused(wa: Registry, tmp_path: Path) -> None:
+    """A chart's file name must end in a picture format; nothing is written otherwise."""
+    pytest.importorskip("matplotlib")
+    with pytest.raises(FieldError, match=r"out: expected a file name ending in a picture format: .*\.png"):
+        wa.chart("ECOWAS", tmp_path / "ecowas.txt")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_progress_bar_only_on_a_terminal() -> None:

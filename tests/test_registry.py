@@ -441,6 +441,24 @@ def test_an_id_that_is_not_text_is_a_field_error(registry: Registry, ident: obje
         assert str(caught.value) == f"{field}: expected an id (text), got {ident!r}"
 
 
+def test_an_event_id_that_is_not_a_uuid_is_a_field_error(registry: Registry) -> None:
+    """get(), retract() and correct() name a malformed event id; a well-formed unknown one is unknown."""
+    sahel(registry)
+    for ask in (registry.get, lambda i: registry.retract(i, reason="r"),
+                lambda i: registry.correct(i, reason="r", on="2024-01-01")):
+        with pytest.raises(FieldError, match="event_id: expected an event id \\(a UUID\\), got 'xyz'"):
+            ask("xyz")
+    with pytest.raises(UnknownIdError, match="unknown event '00000000-0000-7000-8000-000000000000'"):
+        registry.get("00000000-0000-7000-8000-000000000000")
+
+
+def test_a_diff_with_something_else_than_a_snapshot_is_a_type_error(registry: Registry) -> None:
+    """diff() compares two snapshots, and says so when given a date."""
+    sahel(registry)
+    with pytest.raises(TypeError, match="diff\\(\\) takes a Snapshot, got str '2023-01-01'"):
+        registry.snapshot("2024-01-01").diff("2023-01-01")  # type: ignore[arg-type]
+
+
 def test_a_large_load_leaves_the_collector_as_it_found_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Recording a large batch restores the collector, and leaves a program's frozen objects frozen."""
     import gc

@@ -89,6 +89,16 @@ def test_foreign_and_corrupt_files_are_refused(tmp_path: Path) -> None:
         Registry.open(tmp_path / "missing-folder" / "x.sqlite")
 
 
+def test_a_url_of_another_kind_is_refused_without_echoing_it(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A URL no store serves is a StoreError naming its scheme; no file of that name is made."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError, match=r"cannot open a mysql:// URL: expected an SQLite") as caught:
+        Registry.open("mysql://user:secret@localhost/db")
+    assert "secret" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_newer_schema_is_refused(durable: Backend) -> None:
     """A store written by a newer schema version is refused, not misread, and kept."""
     with durable.open() as reg:

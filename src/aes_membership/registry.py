@@ -525,7 +525,7 @@ class Registry:
         try:
             ident = event_id if isinstance(event_id, uuid.UUID) else uuid.UUID(str(event_id))
         except ValueError:
-            raise UnknownIdError("event", str(event_id), ()) from None
+            raise FieldError("event_id", event_id, "an event id (a UUID)") from None
         self.refresh()
         position = self._position_of(ident)
         if position is None:

@@ -295,6 +295,8 @@ class Snapshot:
 
     def diff(self, other: Snapshot) -> SnapshotDiff:
         """What changed from this snapshot to ``other`` (joins, exits, suspensions, holders)."""
+        if not isinstance(other, Snapshot):
+            raise TypeError(f"diff() takes a Snapshot, got {type(other).__name__} {other!r}")
         before = {(m.state, m.bloc): m for m in self.memberships()}
         after = {(m.state, m.bloc): m for m in other.memberships()}
         common = before.keys() & after.keys()

@@ -47,7 +47,7 @@ def reading(source: Source, *, errors: str = "strict") -> Iterator[IO[str]]:
             with opener(path, "rt", encoding="utf-8", errors=errors, newline="") as handle:
                 yield handle
         else:
-            yield source
+            yield _stream(source, "read")
     except UnicodeDecodeError as error:
         raise DecodeError([f"not UTF-8 text ({error.reason})"]) from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
@@ -65,4 +65,11 @@ def writing(target: Source) -> Iterator[IO[str]]:
         with opener(path, "wt", encoding="utf-8", newline="") as handle:
             yield handle
     else:
-        yield target
+        yield _stream(target, "write")
+
+
+def _stream(given: Any, method: str) -> IO[str]:
+    if not callable(getattr(given, method, None)):
+        raise TypeError(f"expected a path or an open text file, got {type(given).__name__} {given!r}")
+    stream: IO[str] = given
+    return stream

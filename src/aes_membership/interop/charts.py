@@ -14,7 +14,7 @@ import textwrap
 from typing import Any
 
 from ..dates import When, span
-from ..errors import unknown_id
+from ..errors import FieldError, unknown_id
 from ..registry import KnownAt, Registry
 from ._tables import Segment, membership_segments, tenure_rows
 
@@ -139,5 +139,10 @@ def chart(registry: Registry, subject: str, out: str | os.PathLike[str] | None =
         band.tick_params(labelbottom=False)
         band.grid(axis="x", color="#dddddd", linewidth=0.6)
     if out is not None:
-        figure.savefig(os.fspath(out), dpi=150)
+        path = os.fspath(out)
+        formats = figure.canvas.get_supported_filetypes()
+        if os.path.splitext(path)[1][1:].lower() not in formats:
+            raise FieldError("out", path, "a file name ending in a picture format: ."
+                             + ", .".join(sorted(formats)))
+        figure.savefig(path, dpi=150)
     return figure

@@ -1,8 +1,10 @@
 """Event stores: one protocol, several backends (memory, SQLite, PostgreSQL)."""
 
 import os
+import re
 from typing import Any
 
+from ..errors import StoreError
 from .base import Recorded, Store, VerifyReport
 from .memory import MemoryStore
 from .sqlite import SQLiteStore
@@ -16,6 +18,8 @@ __all__ = [
     "VerifyReport",
     "open_store",
 ]
+
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")  # an RFC 3986 scheme, then "//"
 
 
 def open_store(target: str | os.PathLike[str], **options: Any) -> Store:
@@ -31,6 +35,11 @@ def open_store(target: str | os.PathLike[str], **options: Any) -> Store:
         from .postgres import PostgresStore
 
         return PostgresStore(text, **options)
+    url = _URL.match(text)
+    if url:  # a URL of a kind there is no store for, not a file's path (not echoed: it
+        # may carry a password)
+        raise StoreError(f"cannot open a {url.group(1)}:// URL: expected an SQLite file path, "
+                         "':memory:' or a postgresql:// URL")
     return SQLiteStore(text, **options)
 
 
