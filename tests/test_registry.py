@@ -459,6 +459,36 @@ def test_a_diff_with_something_else_than_a_snapshot_is_a_type_error(registry: Re
         registry.snapshot("2024-01-01").diff("2023-01-01")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("bad", [-1, "3", 2.0, True])
+def test_a_position_that_is_not_one_is_a_field_error(registry: Registry, bad: object) -> None:
+    """events(after=…) takes a log position ≥ 0, and says so rather than slicing from the end."""
+    sahel(registry)
+    with pytest.raises(FieldError, match=f"after: expected a log position ≥ 0, got {bad!r}"):
+        registry.events(after=bad)  # type: ignore[arg-type]
+    assert len(registry.events(after=registry.position - 2)) == 2
+
+
+@pytest.mark.parametrize(("bad", "expected"), [
+    (-1, "a log position from 0 to"), (10_000, "a log position from 0 to"),
+    (2.5, "an instant, ISO instant text or log position"),
+])
+def test_an_as_known_at_that_is_no_point_of_the_log_is_a_field_error(
+        registry: Registry, bad: object, expected: str) -> None:
+    """as_known_at outside the log, or of no usable kind, names the range or the forms."""
+    sahel(registry)
+    with pytest.raises(FieldError, match=f"as_known_at: expected {expected}"):
+        registry.snapshot("2024-01-01", as_known_at=bad)  # type: ignore[arg-type]
+
+
+def test_a_name_asked_for_a_kind_there_is_not_is_a_field_error(registry: Registry) -> None:
+    """Snapshot.name(kind=…) takes state, bloc, person or post."""
+    sahel(registry)
+    snap = registry.snapshot("2024-01-01")
+    assert snap.name("MLI", kind="state") == "Mali"
+    with pytest.raises(FieldError, match="kind: expected state, bloc, person or post, got 'country'"):
+        snap.name("MLI", kind="country")
+
+
 def test_a_large_load_leaves_the_collector_as_it_found_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Recording a large batch restores the collector, and leaves a program's frozen objects frozen."""
     import gc

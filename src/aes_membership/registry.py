@@ -34,7 +34,6 @@ from .dates import When, parse_day, parse_instant, utc_now
 from .errors import (
     CheckpointWarning,
     ConcurrencyError,
-    DateError,
     FieldError,
     InvariantError,
     TamperWarning,
@@ -538,12 +537,12 @@ class Registry:
         if as_known_at is None:
             return self.position, None
         if isinstance(as_known_at, bool) or not isinstance(as_known_at, (int, str, _dt.datetime)):
-            raise DateError(as_known_at, "an instant, ISO instant text or log position",
-                            field="as_known_at")
+            raise FieldError("as_known_at", as_known_at,
+                             "an instant, ISO instant text or log position")
         if isinstance(as_known_at, int):
             if not 0 <= as_known_at <= self.position:
-                raise DateError(as_known_at, f"a log position from 0 to {self.position}",
-                                field="as_known_at")
+                raise FieldError("as_known_at", as_known_at,
+                                 f"a log position from 0 to {self.position}")
             return as_known_at, None
         instant = parse_instant(as_known_at)
         return bisect.bisect_right(self._stamps, instant.timestamp()), instant
@@ -633,6 +632,8 @@ class Registry:
 
     def events(self, *, after: int = 0) -> list[Recorded]:
         """Every recorded event after position ``after``, in recorded order, with its envelope."""
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise FieldError("after", after, "a log position ≥ 0")
         with self._lock:
             return self._recorded(after, self.position)
 

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 import pendulum
 
-from .errors import unknown_id
+from .errors import FieldError, unknown_id
 from .timeline import CODE_KINDS, SUSPENDED, MembershipLine, Timeline
 from .truth import Truth
 
@@ -280,6 +280,8 @@ class Snapshot:
 
     def name(self, ident: str, kind: str | None = None) -> str:
         """The name in force on this date of a state, bloc, person or post (its title)."""
+        if kind not in (None, "state", "bloc", "person", "post"):
+            raise FieldError("kind", kind, "state, bloc, person or post")
         kinds = (kind,) if kind else ("state", "bloc", "person", "post")
         for candidate in kinds:
             if self.timeline.exists(candidate, ident):
