@@ -44,7 +44,8 @@ def test_partial_dates_keep_precision_and_span(text: str, precision: str, first:
 @pytest.mark.parametrize(
     "bad",
     ["2024-13-01", "2024-02-30", "01/03/2024", "now", "20240301", "2024-W01", "", "1977-1", 5,
-     None, dt.datetime(2024, 1, 1), pendulum.now()],
+     None, dt.datetime(2024, 1, 1), pendulum.now(), "2024-00", "2024-00?", "2024-13",
+     "2024-01-00?", "0000"],
 )
 def test_bad_dates_name_the_value(bad: object) -> None:
     """Anything but an ISO calendar date is refused with an error naming the value."""
@@ -52,6 +53,14 @@ def test_bad_dates_name_the_value(bad: object) -> None:
         parse_when(bad)
     assert caught.value.value is bad or caught.value.value == bad
     assert repr(bad) in str(caught.value)
+
+
+@pytest.mark.parametrize("fields", [{"month": 0}, {"month": 1, "day": 0}, {"month": "1"},
+                                    {"day": 3}])
+def test_a_partial_date_of_no_calendar_day_is_refused(fields: dict[str, object]) -> None:
+    """Month 0 and day 0 are not "unknown" (that is None): a PartialDate refuses them."""
+    with pytest.raises(DateError):
+        PartialDate(year=2024, **fields)  # type: ignore[arg-type]
 
 
 def test_query_dates_must_be_exact() -> None:

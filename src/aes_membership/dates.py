@@ -62,11 +62,18 @@ class PartialDate:
 
     def __attrs_post_init__(self) -> None:
         if self.day is not None and self.month is None:
-            raise DateError(str(self), "a day only together with a month")
+            raise DateError(self._text(), "a day only together with a month")
+        try:  # (month 0 and day 0 are not "unknown": those are None)
+            _dt.date(self.year, 1 if self.month is None else self.month,
+                     1 if self.day is None else self.day)
+        except (TypeError, ValueError):
+            raise DateError(self._text(), _WHEN_FORMS) from None
+
+    def _text(self) -> str:
         try:
-            _dt.date(self.year, self.month or 1, self.day or 1)
-        except ValueError:
-            raise DateError(str(self), _WHEN_FORMS) from None
+            return self.isoformat()
+        except (TypeError, ValueError):  # fields that are not numbers: show them as given
+            return f"PartialDate(year={self.year!r}, month={self.month!r}, day={self.day!r})"
 
     @property
     def precision(self) -> Precision:
