@@ -489,6 +489,22 @@ def test_a_name_asked_for_a_kind_there_is_not_is_a_field_error(registry: Registr
         snap.name("MLI", kind="country")
 
 
+@pytest.mark.parametrize("retries", [0, -1, 2.0, "8", None])
+def test_a_number_of_retries_that_is_not_a_whole_number_from_1_is_refused(retries: object) -> None:
+    """max_retries must let a batch be tried at least once."""
+    with pytest.raises(FieldError, match="max_retries: expected a whole number ≥ 1"):
+        Registry(max_retries=retries)  # type: ignore[arg-type]
+    with pytest.raises(FieldError, match="max_retries: expected a whole number ≥ 1"):
+        Registry.open(":memory:", max_retries=retries)
+    assert Registry(max_retries=1).record() == []
+
+
+def test_a_registry_over_something_that_is_not_a_store_is_a_type_error() -> None:
+    """Registry(store) takes a store, and says so when given something else."""
+    with pytest.raises(TypeError, match=r"store: expected a Store .*, got str 'file\.sqlite'"):
+        Registry("file.sqlite")  # type: ignore[arg-type]
+
+
 def test_a_large_load_leaves_the_collector_as_it_found_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Recording a large batch restores the collector, and leaves a program's frozen objects frozen."""
     import gc

@@ -268,6 +268,27 @@ def test_a_page_cache_size_that_is_not_a_positive_whole_number_is_refused(
     assert not (tmp_path / "cache.sqlite").exists()
 
 
+@pytest.mark.parametrize("seconds", [-1, "30", None, float("nan")])
+def test_a_busy_timeout_that_is_not_a_number_of_seconds_is_refused(
+        tmp_path: Path, seconds: object) -> None:
+    """SQLite's busy timeout is a number of seconds ≥ 0; anything else is named, no file made."""
+    with pytest.raises(FieldError, match="busy_timeout: expected a number ≥ 0, got"):
+        SQLiteStore(tmp_path / "busy.sqlite", busy_timeout=seconds)  # type: ignore[arg-type]
+    assert not (tmp_path / "busy.sqlite").exists()
+
+
+@pytest.mark.parametrize(("option", "value"), [("connect_timeout", 0), ("connect_timeout", "10"),
+                                               ("catch_up", -2.0)])
+def test_postgres_timeouts_that_are_not_positive_numbers_are_refused(option: str,
+                                                                     value: object) -> None:
+    """PostgreSQL's connect timeout and catch-up period are numbers of seconds > 0."""
+    pytest.importorskip("psycopg")
+    from aes_membership.stores.postgres import PostgresStore
+
+    with pytest.raises(FieldError, match=f"{option}: expected a number > 0, got {value!r}"):
+        PostgresStore("postgresql://nobody@localhost/none", **{option: value})
+
+
 def test_a_checkpoint_is_read_through_a_mapping_closed_after(tmp_path: Path) -> None:
     """SQLite maps the file only while it reads a checkpoint, and reads normally after."""
     with Registry.open(tmp_path / "mapped.sqlite") as reg:

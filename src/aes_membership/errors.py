@@ -94,6 +94,19 @@ def unknown_id(kind: str, value: object, known: Iterable[str]) -> MembershipErro
     return UnknownIdError(kind, value, known)
 
 
+def check_number(field: str, value: object, *, least: float, whole: bool = False,
+                 exclusive: bool = False) -> None:
+    """Raise :class:`FieldError` unless ``value`` is a number (a whole one if ``whole``) of at
+    least ``least`` (more than it if ``exclusive``)."""
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if whole and not isinstance(number, int):
+        number = None
+    # (NaN compares False with everything, so it fails the first test below)
+    if number is None or not (number > least if exclusive else number >= least):
+        bound = f"{'>' if exclusive else '≥'} {least:g}"
+        raise FieldError(field, value, f"a {'whole number' if whole else 'number'} {bound}")
+
+
 def _close_matches(value: str, known: Iterable[str]) -> list[str]:
     candidates = list(known)
     found = difflib.get_close_matches(value, candidates, n=3, cutoff=0.6)

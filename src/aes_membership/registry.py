@@ -38,6 +38,7 @@ from .errors import (
     InvariantError,
     TamperWarning,
     UnknownIdError,
+    check_number,
     unknown_id,
 )
 from .events import (
@@ -119,6 +120,10 @@ class Registry:
                restored: _checkpoint.RegistryState | None = None) -> None:
         if ambiguous not in ("reject", "allow"):
             raise FieldError("ambiguous", ambiguous, "'reject' or 'allow'")
+        check_number("max_retries", max_retries, least=1, whole=True)
+        if not isinstance(store, Store):
+            raise TypeError(f"store: expected a Store (see aes_membership.stores), "
+                            f"got {type(store).__name__} {store!r}")
         self._store: Store = store
         self._ambiguous: Ambiguity = ambiguous
         self._max_retries = max_retries

@@ -26,7 +26,13 @@ from typing import Any
 import pendulum
 
 from ..codec import Codec, default_codec
-from ..errors import ConcurrencyError, FieldError, SchemaVersionError, StoreError
+from ..errors import (
+    ConcurrencyError,
+    FieldError,
+    SchemaVersionError,
+    StoreError,
+    check_number,
+)
 from ..events import Event
 from .base import (
     GENESIS_HASH,
@@ -95,6 +101,8 @@ class PostgresStore:
             )
         if not _SCHEMA_NAME.match(schema):
             raise FieldError("schema", schema, "a lower-case PostgreSQL name (letters, digits, _)")
+        check_number("connect_timeout", connect_timeout, least=0, exclusive=True)
+        check_number("catch_up", catch_up, least=0, exclusive=True)
         self.dsn = dsn
         self.schema = schema
         self._codec = codec or default_codec()

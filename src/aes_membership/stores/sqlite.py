@@ -21,7 +21,7 @@ from pathlib import Path
 import pendulum
 
 from ..codec import Codec, default_codec
-from ..errors import ConcurrencyError, FieldError, SchemaVersionError, StoreError
+from ..errors import ConcurrencyError, FieldError, SchemaVersionError, StoreError, check_number
 from ..events import Event
 from .base import (
     GENESIS_HASH,
@@ -100,6 +100,7 @@ class SQLiteStore:
                  cache_mib: int = 256) -> None:
         if type(cache_mib) is not int or cache_mib < 1:
             raise FieldError("cache_mib", cache_mib, "a whole number of MiB ≥ 1")
+        check_number("busy_timeout", busy_timeout, least=0)
         self.path = Path(path)
         self._cache_kib = cache_mib * 1024
         self._codec = codec or default_codec()
