@@ -168,6 +168,22 @@ def test_file_and_option_errors_are_one_line_and_exit_2(
     assert err.startswith("aes-membership: error: ") and "Traceback" not in err
 
 
+@pytest.mark.parametrize("argv", [
+    ["members", "ECOWAS", "--on", "2024-01-01"], ["blocs", "MLI", "--on", "2024-01-01"],
+    ["holder", "AES/president", "--on", "2025-01-01"], ["history", "MLI"], ["verify"],
+    ["checkpoint"], ["export"], ["chart", "ECOWAS", "--out", "x.png"],
+])
+def test_a_command_that_reads_does_not_make_a_store_where_there_is_none(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    """Reading from a mistyped --db is one clear line and exit 2, and leaves no empty store."""
+    missing = tmp_path / "typo.sqlite"
+    assert main([*argv, "--db", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"aes-membership: error: no store at {str(missing)!r}: give its path with "
+                   "--db, or make one with `aes-membership demo` or `aes-membership import`\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:
     """When the reader of the output goes away (`demo | head`), the command ends quietly."""
     import subprocess

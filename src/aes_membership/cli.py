@@ -31,9 +31,19 @@ _STORY_DATES = (
 )
 
 
-def _open(args: argparse.Namespace, on_tamper: str = "warn") -> Registry:
+def _open(args: argparse.Namespace, *, create: bool = False) -> Registry:
     options = {"schema": args.schema} if args.schema else {}
-    return Registry.open(args.db, on_tamper=on_tamper, **options)
+    return Registry.open(_target(args, create=create), **options)
+
+
+def _target(args: argparse.Namespace, *, create: bool = False) -> str:
+    """``--db``, which only the commands that record may create: a mistyped path must not
+    leave an empty store behind and answer from it."""
+    db: str = args.db
+    if not create and db != ":memory:" and "://" not in db and not Path(db).exists():
+        raise MembershipError(f"no store at {db!r}: give its path with --db, or make one "
+                              "with `aes-membership demo` or `aes-membership import`")
+    return db
 
 
 def _names(registry: Registry, ids: Sequence[str], on: str) -> str:
@@ -44,7 +54,7 @@ def _names(registry: Registry, ids: Sequence[str], on: str) -> str:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .datasets import west_africa
 
-    registry = _open(args)
+    registry = _open(args, create=True)
     if registry.position == 0:
         west_africa(registry)
     out = sys.stdout
@@ -139,7 +149,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from .stores import open_store
 
     # The store alone: a tampered row may not even decode, and verify must still report it.
-    store = open_store(args.db, **({"schema": args.schema} if args.schema else {}))
+    store = open_store(_target(args), **({"schema": args.schema} if args.schema else {}))
     try:
         report = store.verify()
         _emit(args, {"ok": report.ok, "checked": report.checked, "position": report.position,
@@ -154,7 +164,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_checkpoint(args: argparse.Namespace) -> int:
     # Built from the log itself, every row checked: never from an older checkpoint.
     options = {"schema": args.schema} if args.schema else {}
-    with Registry.open(args.db, on_tamper="refuse", checkpoint=False, **options) as registry:
+    with Registry.open(_target(args), on_tamper="refuse", checkpoint=False,
+                       **options) as registry:
         position = registry.checkpoint()
     _emit(args, {"position": position},
           f"checkpoint of {position} events kept" if position else "the log is empty: nothing kept")
@@ -193,7 +204,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if not Path(args.file).exists():
         raise MembershipError(f"no such file: {args.file!r}")
     progress = TerminalProgress()
-    with _open(args) as registry:
+    with _open(args, create=True) as registry:
         before = registry.position
         try:
             if args.format == "jsonl":
