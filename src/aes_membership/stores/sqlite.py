@@ -405,4 +405,6 @@ def _translate(error: sqlite3.Error, path: Path) -> StoreError:
         return StoreError(f"the disk holding {str(path)!r} is full; nothing was written ({text})")
     if "unable to open" in text:
         return StoreError(f"cannot open the store {str(path)!r} ({text})")
+    if "closed database" in text:
+        return StoreError(f"the store {str(path)!r} is closed: open it again to use it")
     return StoreError(f"the store {str(path)!r} failed: {text}")
