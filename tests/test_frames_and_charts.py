@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
 import pytest
 
-from aes_membership import FieldError, Registry, UnknownIdError
+from aes_membership import DateError, FieldError, Registry, UnknownIdError
 from aes_membership.interop import TerminalProgress
 
 pd = pytest.importorskip("pandas")
@@ -79,6 +80,19 @@ def test_chart_of_a_bloc_and_a_state(wa: Registry, tmp_path: Path) -> None:
     assert b"<svg" in (tmp_path / "mali.svg").read_bytes()[:500]
     with pytest.raises(UnknownIdError, match="did you mean 'ECOWAS'"):
         wa.chart("ECOWA")
+
+
+def test_a_chart_runs_open_memberships_to_the_day_asked(wa: Registry) -> None:
+    """until= takes a date or its ISO text, and the chart's time axis ends there."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.dates
+
+    for until in ("2030-06-30", dt.date(2030, 6, 30)):
+        figure = wa.chart("AES", until=until)
+        right = matplotlib.dates.num2date(figure.axes[-1].get_xlim()[1]).date()
+        assert dt.date(2030, 6, 30) <= right <= dt.date(2032, 1, 1)
+    with pytest.raises(DateError, match="until: invalid date 'soon'"):
+        wa.chart("AES", until="soon")
 
 
 def test_a_chart_file_name_without_a_picture_format_is_refused(wa: Registry, tmp_path: Path) -> None:

@@ -505,6 +505,28 @@ def test_a_registry_over_something_that_is_not_a_store_is_a_type_error() -> None
         Registry("file.sqlite")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(("options", "message"), [
+    ({"poll": 0}, "poll: expected a number > 0, got 0"),
+    ({"poll": "1"}, "poll: expected a number > 0, got '1'"),
+    ({"timeout": -1}, "timeout: expected a number ≥ 0, got -1"),
+])
+def test_follow_refuses_a_poll_or_timeout_that_is_no_time_when_called(
+        registry: Registry, options: dict[str, object], message: str) -> None:
+    """follow() checks its times when it is called, not when it is first iterated."""
+    with pytest.raises(FieldError, match=message):
+        registry.follow(**options)  # type: ignore[arg-type]
+
+
+def test_a_list_given_to_record_says_how_to_record_it(registry: Registry) -> None:
+    """record() takes events as arguments; a list of them gets a hint to unpack it."""
+    from aes_membership import StateRegistered
+
+    events = [StateRegistered(state="MLI", name="Mali")]
+    with pytest.raises(TypeError, match=r"unpack it: record\(\*events\)"):
+        registry.record(events)  # type: ignore[arg-type]
+    assert registry.position == 0
+
+
 def test_a_large_load_leaves_the_collector_as_it_found_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Recording a large batch restores the collector, and leaves a program's frozen objects frozen."""
     import gc

@@ -310,5 +310,5 @@ def test_a_large_batch_into_a_closed_store_is_a_store_error(tmp_path: Path) -> N
     store = SQLiteStore(tmp_path / "closed.sqlite")
     store.close()
     for count in (10_000, 1):
-        with pytest.raises(StoreError, match="closed.sqlite' is closed: open it again"):
+        with pytest.raises(StoreError, match=r"closed\.sqlite' is closed: open it again"):
             store.append([west_africa_state(n) for n in range(count)], expected_position=0)  # type: ignore[arg-type]

@@ -286,7 +286,14 @@ class Registry:
 
     def follow(self, *, poll: float = 1.0, timeout: float | None = None) -> Iterator[Recorded]:
         """Yield events as other writers commit them (blocking); stops after ``timeout``
-        seconds without news when given."""
+        seconds without news when given. ``poll`` is the longest wait for news before the
+        store is asked again."""
+        check_number("poll", poll, least=0, exclusive=True)  # (now, not at the first next())
+        if timeout is not None:
+            check_number("timeout", timeout, least=0)
+        return self._follow(poll, timeout)
+
+    def _follow(self, poll: float, timeout: float | None) -> Iterator[Recorded]:
         while True:
             start = self.position
             if not self._store.wait(start, poll):
@@ -318,7 +325,10 @@ class Registry:
         """
         for event in events:
             if not isinstance(event, Event):
-                raise TypeError(f"record() takes events, got {type(event).__name__} {event!r}")
+                hint = (" (to record a list of events, unpack it: record(*events))"
+                        if isinstance(event, (list, tuple)) else "")
+                raise TypeError(
+                    f"record() takes events, got {type(event).__name__} {event!r}{hint}")
         stamps: dict[uuid.UUID, pendulum.DateTime] | pendulum.DateTime | None = None
         if isinstance(recorded_at, (str, _dt.datetime)):
             stamps = parse_instant(recorded_at, field="recorded_at")
@@ -695,7 +705,7 @@ class Registry:
         return tenures_frame(self, as_known_at=as_known_at)
 
     def chart(self, subject: str, out: str | os.PathLike[str] | None = None, *,
-              as_known_at: KnownAt = None, until: _dt.date | None = None) -> Any:
+              as_known_at: KnownAt = None, until: _dt.date | str | None = None) -> Any:
         """A timeline chart of a bloc (its members, suspensions and leaders) or of a state
         (its blocs), as a matplotlib Figure, saved to ``out`` (PNG or SVG) when given
         (``plot`` extra); see :mod:`aes_membership.interop.charts`."""

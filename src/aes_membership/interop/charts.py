@@ -13,7 +13,7 @@ import os
 import textwrap
 from typing import Any
 
-from ..dates import When, span
+from ..dates import When, parse_day, span
 from ..errors import FieldError, unknown_id
 from ..registry import KnownAt, Registry
 from ._tables import Segment, membership_segments, tenure_rows
@@ -67,7 +67,7 @@ def _bar(axes: Any, y: int, start: When, end: When | None, today: int, colour: s
 
 
 def chart(registry: Registry, subject: str, out: str | os.PathLike[str] | None = None, *,
-          as_known_at: KnownAt = None, until: _dt.date | None = None) -> Any:
+          as_known_at: KnownAt = None, until: _dt.date | str | None = None) -> Any:
     """Draw ``subject`` (a bloc or a state id); save to ``out`` (``.png``/``.svg``) if given.
 
     Returns the matplotlib ``Figure``. Open memberships run to ``until`` (default: today).
@@ -77,7 +77,7 @@ def chart(registry: Registry, subject: str, out: str | os.PathLike[str] | None =
     if not is_bloc and not timeline.exists("state", subject):
         known = set(timeline.ids.get("bloc") or ()) | set(timeline.ids.get("state") or ())
         raise unknown_id("bloc or state", subject, known)
-    today = (until or _dt.date.today()).toordinal()
+    today = (_dt.date.today() if until is None else parse_day(until, field="until")).toordinal()
     segments = [s for s in membership_segments(registry, as_known_at=as_known_at)
                 if (s.bloc if is_bloc else s.state) == subject and s.bloc != "COW-SYSTEM"]
     latest = today
