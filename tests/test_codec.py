@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aes_membership import DecodeError, StateJoined, StateWithdrew, events
+from aes_membership import DecodeError, FieldError, StateJoined, StateWithdrew, events
 from aes_membership.codec import Codec, canonical_json, make_converter
 from aes_membership.events import PostCreated, StateRegistered, event_classes
 
@@ -107,6 +107,41 @@ def test_upcasters_upgrade_old_payloads() -> None:
         )
         event = codec.decode("state-registered", 1, dict(old))
         assert isinstance(event, StateRegistered) and event.name == "Mali"
+    finally:
+        StateRegistered.VERSION = 1  # type: ignore[misc]
+
+
+def test_an_upcaster_that_could_never_run_is_refused() -> None:
+    """Upcasters name a known event type, a version below its current one, and a function."""
+    codec = Codec()
+    with pytest.raises(FieldError, match=r"type_tag: expected an event type .*state-joined"):
+        codec.register_upcaster("state-exploded", 1, dict)
+    with pytest.raises(FieldError, match="from_version: expected a version below state-joined's"):
+        codec.register_upcaster("state-joined", 1, dict)
+    StateRegistered.VERSION = 3  # type: ignore[misc]
+    try:
+        for version in (0, 3, "1"):
+            with pytest.raises(FieldError, match=r"from 1 to 2 .*the current one is 3"):
+                codec.register_upcaster("state-registered", version, dict)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="upcaster: expected a function of the payload"):
+            codec.register_upcaster("state-registered", 1, "rename label")  # type: ignore[arg-type]
+    finally:
+        StateRegistered.VERSION = 1  # type: ignore[misc]
+
+
+def test_an_upcaster_that_fails_makes_a_decode_error_naming_it() -> None:
+    """What an upcaster raises, or a result that is not a dict, is a DecodeError naming its step."""
+    codec = Codec()
+    old = {"id": str(uuid.uuid4()), "state": "MLI", "label": "Mali"}
+    StateRegistered.VERSION = 2  # type: ignore[misc]
+    try:
+        codec.register_upcaster("state-registered", 1, lambda d: {"name": d["nom"]})
+        with pytest.raises(DecodeError, match=r"upcaster of state-registered from version 1 "
+                                              r"failed: KeyError\('nom'\)"):
+            codec.decode("state-registered", 1, dict(old))
+        codec.register_upcaster("state-registered", 1, lambda d: None)
+        with pytest.raises(DecodeError, match="returned NoneType None, not a dict"):
+            codec.decode("state-registered", 1, dict(old))
     finally:
         StateRegistered.VERSION = 1  # type: ignore[misc]
 

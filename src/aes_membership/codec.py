@@ -25,7 +25,7 @@ from cattrs.strategies import configure_tagged_union
 
 from ._memo import memo
 from .dates import PartialDate, When, parse_when
-from .errors import DateError, DecodeError
+from .errors import DateError, DecodeError, FieldError
 from .events import Event, event_classes
 
 __all__ = [
@@ -155,7 +155,22 @@ class Codec:
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
 
     def register_upcaster(self, type_tag: str, from_version: int, upcaster: Upcaster) -> None:
-        """Upgrade payloads of ``type_tag`` at ``from_version`` to ``from_version + 1``."""
+        """Upgrade payloads of ``type_tag`` at ``from_version`` to ``from_version + 1``.
+
+        ``upcaster`` takes the payload (a dict) and returns the next version's; what it
+        raises, or a result that is not a dict, makes the decoding a :class:`DecodeError`.
+        """
+        cls = _CLASSES.get(type_tag) if isinstance(type_tag, str) else None
+        if cls is None:
+            raise FieldError("type_tag", type_tag, f"an event type ({', '.join(sorted(_CLASSES))})")
+        if type(from_version) is not int or not 1 <= from_version < cls.VERSION:
+            raise FieldError("from_version", from_version,
+                             f"a version of {type_tag} from 1 to {cls.VERSION - 1} (the current "
+                             f"one is {cls.VERSION}: an upcaster from it would never run)"
+                             if cls.VERSION > 1 else
+                             f"a version below {type_tag}'s current one, 1: there is none")
+        if not callable(upcaster):
+            raise TypeError(f"upcaster: expected a function of the payload, got {upcaster!r}")
         self._upcasters[(type_tag, from_version)] = upcaster
 
     def encode(self, event: Event) -> tuple[str, int, dict[str, Any]]:
@@ -210,7 +225,14 @@ class Codec:
             upcaster = self._upcasters.get((type_tag, version))
             if upcaster is None:
                 raise DecodeError([f"no upcaster from {type_tag} version {version}"])
-            data = upcaster(data)
+            try:
+                data = upcaster(data)
+            except Exception as error:  # the caller's code: say which step failed, and how
+                raise DecodeError([f"the upcaster of {type_tag} from version {version} "
+                                   f"failed: {error!r}"]) from error
+            if not isinstance(data, dict):
+                raise DecodeError([f"the upcaster of {type_tag} from version {version} returned "
+                                   f"{type(data).__name__} {data!r}, not a dict"])
             version += 1
         try:
             event: Event = self.converter.structure(data, cls)
