@@ -117,6 +117,16 @@ def test_bad_popolo_is_refused_with_the_item_named() -> None:
         import_popolo(reg, data)
     with pytest.raises(DecodeError, match="container"):
         import_popolo(reg, io.StringIO("[1, 2]"))
+    data["memberships"][0]["organization_id"] = "AES"
+    data["memberships"][0]["end_date"] = "2023-08"  # ends before it starts
+    with pytest.raises(DecodeError, match=r"\$\.memberships\[0\]\.end_date: 2023-08 is before "
+                                          r"the start_date, 2023-09-16"):
+        import_popolo(reg, data)
+    del data["memberships"][0]["end_date"]
+    data["organizations"][0]["id"] = data["memberships"][0]["member"]["id"] = "M LI"
+    with pytest.raises(DecodeError, match=r"\$\.organizations\[id=M LI\]: state: expected a "
+                                          r"non-empty id without spaces, got 'M LI'"):
+        import_popolo(reg, data)
     assert reg.position == 0
 
 

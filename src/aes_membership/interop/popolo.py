@@ -16,10 +16,10 @@ import datetime as _dt
 import json
 import uuid
 from collections import defaultdict
-from typing import Any
+from typing import Any, TypeVar
 
 from ..dates import PartialDate, When, parse_day, parse_when, span
-from ..errors import DateError, DecodeError
+from ..errors import DateError, DecodeError, FieldError
 from ..events import (
     BlocDissolved,
     BlocFounded,
@@ -39,6 +39,8 @@ from ._tables import date_text, last_day_text, membership_segments, tenure_rows
 from .progress import Progress
 
 __all__ = ["export_popolo", "import_popolo", "to_popolo"]
+
+_E = TypeVar("_E", bound=Event)
 
 _ROLES = {"full": "member", "associate": "associate member", "observer": "observer"}
 _KINDS = {role: kind for kind, role in _ROLES.items()}
@@ -206,6 +208,14 @@ def _event_id(*parts: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, "|".join(parts))
 
 
+def _made(where: str, cls: type[_E], **fields: Any) -> _E:
+    """``cls(**fields)``, a value the event does not accept reported at ``where``."""
+    try:
+        return cls(**fields)
+    except FieldError as error:
+        raise DecodeError([f"{where}: {error}"]) from None
+
+
 def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
                   source_note: str | None = None, progress: Progress | None = None) -> int:
     """Record the memberships of a Popolo container as events; returns how many were new.
@@ -240,6 +250,8 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
             raise DecodeError([f"{where}.start_date: required (the membership's first day)"])
         start = _date(item["start_date"], where, "start_date")
         end = _date(item["end_date"], where, "end_date") if item.get("end_date") else None
+        if end is not None and span(end)[1] < span(start)[0]:
+            raise DecodeError([f"{where}.end_date: {end} is before the start_date, {start}"])
         member = item.get("member") or {}
         if isinstance(member, dict) and member.get("@type") == "Organization":
             bloc = item.get("organization_id")
@@ -277,8 +289,9 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
 
     for state in sorted(states - known["state"]):
         org = organizations[state]
-        events.append(StateRegistered(id=_event_id("state", state), state=state,
-                                      name=org.get("name") or state,
+        events.append(_made(f"$.organizations[id={state}]", StateRegistered,
+                            id=_event_id("state", state), state=state,
+                            name=org.get("name") or state,
                                       identifiers=identifiers(org), source=note))
     ends: dict[str, When | None] = {}  # each bloc's half-open end, from its inclusive date
     for bloc in sorted(b for b in blocs if b is not None):
@@ -290,7 +303,7 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
         where = f"$.organizations[id={bloc}]"
         if not org.get("founding_date"):
             raise DecodeError([f"{where}.founding_date: required for a bloc"])
-        events.append(BlocFounded(id=_event_id("bloc", bloc), bloc=bloc,
+        events.append(_made(where, BlocFounded, id=_event_id("bloc", bloc), bloc=bloc,
                                   name=org.get("name") or bloc, identifiers=identifiers(org),
                                   on=_date(org["founding_date"], where, "founding_date"),
                                   source=note))
@@ -321,7 +334,8 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
                                             bloc=bloc, on=end, source=note))
     for person in sorted({t[1] for t in tenures} - known["person"]):
         item = persons[person]
-        events.append(PersonRegistered(id=_event_id("person", person), person=person,
+        events.append(_made(f"$.persons[id={person}]", PersonRegistered,
+                            id=_event_id("person", person), person=person,
                                        name=item.get("name") or person,
                                        identifiers=identifiers(item), source=note))
     for post in sorted({t[0] for t in tenures} - known["post"]):
@@ -331,7 +345,7 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
         on = _date(item["start_date"], f"$.posts[id={post}]", "start_date") \
             if item.get("start_date") else first
         owner_field = {"state": owner} if owner in states else {"bloc": owner}
-        events.append(PostCreated(id=_event_id("post", post), post=post,
+        events.append(_made(f"$.posts[id={post}]", PostCreated, id=_event_id("post", post), post=post,
                                   title=item.get("label") or post, on=on, source=note,
                                   **owner_field))
     for post, person, start, end, index in tenures:
