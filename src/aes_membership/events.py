@@ -47,6 +47,7 @@ __all__ = [
     "StateWithdrew",
     "event_classes",
     "new_id",
+    "valid_id",
 ]
 
 Kind: TypeAlias = Literal["full", "associate", "observer"]
@@ -107,8 +108,14 @@ def _to_identifiers(value: object) -> dict[str, str]:
     return dict(sorted(result.items()))
 
 
+def valid_id(value: object) -> bool:
+    """Whether ``value`` can be the id of a state, bloc, person or post: text without
+    whitespace, not starting with ``/``."""
+    return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
+
+
 def _check_id(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str) or _ID_RE.fullmatch(value) is None:
+    if not valid_id(value):
         raise FieldError(attribute.name, value, "a non-empty id without spaces")
 
 

@@ -43,6 +43,7 @@ from ..events import (
     StateJoined,
     StateRegistered,
     StateWithdrew,
+    valid_id,
 )
 from ..registry import Registry
 from ..timeline import Timeline
@@ -67,6 +68,7 @@ _CODES = {kind: code for code, kind in _KINDS.items()}
 _VALID = {-9, -1, 0, 1, 2, 3}
 _CELL_TEXTS = frozenset(str(v) for v in _VALID)
 _IGO_YEAR_LEAD = ("ioname", "orgname", "year")
+_LAST_YEAR = 9998
 
 
 
@@ -122,6 +124,24 @@ def _cell(text: str, line: int, column: str) -> int:
             [f"column {column!r}: expected one of 1, 2, 3, 0, -9 or -1, got {text!r}"], line=line
         )
     return value
+
+
+def _year(text: str, line: int) -> int:
+    year = _int(text, line, "year")
+    if not 1 <= year <= _LAST_YEAR:  # (a bloc that ends in its last year is dissolved the next)
+        raise DecodeError([f"column 'year': expected a year from 1 to {_LAST_YEAR}, got {text!r}"],
+                          line=line)
+    return year
+
+
+def _igo_name(name: str, seen: dict[str, str], line: int, where: str) -> None:
+    """Refuse an IGO name that cannot be a bloc id, or that names a bloc of ``seen`` (by bloc
+    id, as the names were) again; else add it there."""
+    if not valid_id(name.upper()):
+        raise DecodeError([f"{where} {name!r}: expected an IGO name without spaces"], line=line)
+    if name.upper() in seen:
+        raise DecodeError([f"{where} {name!r}: the IGO {seen[name.upper()]!r} again"], line=line)
+    seen[name.upper()] = name
 
 
 def _int(text: str, line: int, column: str) -> int:
@@ -238,6 +258,10 @@ def import_state_year(registry: Registry, source: Source, *, states_file: Source
             raise DecodeError([f"expected a header starting ccode,year,state, got {header!r}"],
                               line=1)
         igos = [h.strip() for h in header[3:]]
+        seen: dict[str, str] = {}
+        for igo in igos:
+            _igo_name(igo, seen, 1, "column")
+        lines: dict[tuple[int, int], int] = {}  # (ccode, year) → its line
         for line, row in enumerate(reader, start=2):
             if not row:
                 continue
@@ -246,10 +270,15 @@ def import_state_year(registry: Registry, source: Source, *, states_file: Source
             ccode = _int(row[0], line, "ccode")
             if ccode not in _by_ccode():
                 raise DecodeError([f"column 'ccode': no COW state has the code {ccode}"], line=line)
+            year = _year(row[1], line)
+            earlier = lines.setdefault((ccode, year), line)
+            if earlier != line:
+                raise DecodeError([f"state {ccode} in {year} again (line {earlier} has it)"],
+                                  line=line)
             cells = row[3:]
             if not _CELL_TEXTS.issuperset(cells):  # rare: odd spellings such as "1.0", or errors
                 cells = [str(_cell(v, line, igos[i])) for i, v in enumerate(cells)]
-            keyed.append((ccode, _int(row[1], line, "year"), cells))
+            keyed.append((ccode, year, cells))
             if progress is not None and line % 1000 == 0:
                 progress("reading", line, None)
     if not keyed:
@@ -302,14 +331,22 @@ def import_igo_year(registry: Registry, source: Source, *, states_file: Source |
         if not columns:
             raise DecodeError(["the header names no COW state column (such as 'mali')"], line=1)
         igos: dict[str, dict[str, Any]] = {}
+        seen: dict[str, str] = {}
         for line, row in enumerate(reader, start=2):
             if not row:
                 continue
             if len(row) != len(header):
                 raise DecodeError([f"expected {len(header)} cells, got {len(row)}"], line=line)
             name = row[0].strip()
-            year = _int(row[2], line, "year")
-            igo = igos.setdefault(name, {"orgname": row[1].strip(), "years": {}, "dead": False})
+            year = _year(row[2], line)
+            if name not in igos:
+                _igo_name(name, seen, line, "ioname")
+            igo = igos.setdefault(name, {"orgname": row[1].strip(), "years": {}, "dead": False,
+                                         "lines": {}})
+            earlier = igo["lines"].setdefault(year, line)
+            if earlier != line:
+                raise DecodeError([f"IGO {name!r} in {year} again (line {earlier} has it)"],
+                                  line=line)
             if "dead" in header:
                 igo["dead"] = igo["dead"] or row[header.index("dead")].strip() in ("1", "1.0")
             igo["years"][year] = {i: _cell(row[i], line, header[i]) for i in columns}
