@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import io
+import json
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,48 @@ def test_something_that_is_neither_a_path_nor_a_text_file_is_a_type_error(wa: Re
         export_events(wa, 5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="expected a path or an open text file, got list"):
         import_events(Registry(), ["{}"])  # type: ignore[arg-type]
+
+
+def _line(state: str, at: str | None = None, **envelope: object) -> str:
+    data: dict[str, object] = {"type": "state-registered",
+                               "event": {"state": state, "name": state.title()}, **envelope}
+    if at is not None:
+        data["recorded_at"] = at
+    return json.dumps(data) + "\n"
+
+
+def test_recording_instants_that_go_back_name_the_line_when_they_are_kept() -> None:
+    """Kept instants must not go back; with recorded_at="now", or a line without one, they are not kept."""
+    text = _line("MLI", "2024-01-02T00:00Z") + _line("NER", "2024-01-01T00:00Z")
+    registry = Registry()
+    with pytest.raises(DecodeError) as caught:
+        import_events(registry, io.StringIO(text))
+    assert caught.value.line == 2 and "is before the previous event's" in str(caught.value)
+    assert registry.position == 0
+    assert import_events(registry, io.StringIO(text), recorded_at="now") == 2
+    assert import_events(Registry(), io.StringIO(text + _line("BFA"))) == 3
+
+
+def test_envelope_faults_are_pinned_on_the_envelope_and_payload_faults_on_the_event() -> None:
+    """$.type and $.version name the envelope's fields; the payload's fields are under $.event."""
+    cases = [
+        (_line("MLI", version="1"), "invalid schema version '1' @ $.version"),
+        (json.dumps({"event": {"state": "MLI", "name": "Mali"}}) + "\n", "@ $.type (known:"),
+        (json.dumps({"type": "state-registered", "event": {"state": "MLI"}}) + "\n",
+         "@ $.event.name"),
+    ]
+    for text, pinned in cases:
+        with pytest.raises(DecodeError) as caught:
+            import_events(Registry(), io.StringIO(text))
+        assert pinned in str(caught.value), str(caught.value)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_text(tmp_path: Path) -> None:
+    """A file or stream that starts with a byte-order mark, as some editors write, reads as text."""
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + _line("MLI").encode())
+    assert import_events(Registry(), path) == 1
+    assert import_events(Registry(), io.StringIO("\ufeff" + _line("MLI"))) == 1
+    panel = tmp_path / "bom.csv"
+    panel.write_bytes(b"\xef\xbb\xbf" + PANEL.encode())
+    assert import_state_year(Registry(), panel) > 0

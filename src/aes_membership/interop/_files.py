@@ -44,7 +44,8 @@ def reading(source: Source, *, errors: str = "strict") -> Iterator[IO[str]]:
         if isinstance(source, (str, os.PathLike)):
             path = os.fspath(source)
             opener: Any = gzip.open if path.endswith(".gz") else open
-            with opener(path, "rt", encoding="utf-8", errors=errors, newline="") as handle:
+            # (utf-8-sig: a byte-order mark, as some editors write, is not part of the text)
+            with opener(path, "rt", encoding="utf-8-sig", errors=errors, newline="") as handle:
                 yield handle
         else:
             yield _stream(source, "read")

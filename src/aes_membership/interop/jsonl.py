@@ -62,10 +62,18 @@ def read_events(
     source: Source, *, codec: Codec | None = None
 ) -> Iterator[tuple[Event, pendulum.DateTime | None]]:
     """Decode a JSON Lines file lazily: (event, recorded_at) pairs, one per non-blank line."""
-    codec = codec or default_codec()
+    for _, event, instant in _read(source, codec or default_codec()):
+        yield event, instant
+
+
+def _read(source: Source, codec: Codec
+          ) -> Iterator[tuple[int, Event, pendulum.DateTime | None]]:
+    """(line number, event, recorded_at) for each non-blank line."""
     with reading(source, errors="surrogateescape") as handle:
         for number, text in enumerate(handle, start=1):
             check_text(text, number)
+            if number == 1:
+                text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors write
             if not text.strip():
                 continue
             try:
@@ -81,16 +89,16 @@ def read_events(
                                   line=number)
             try:
                 event = codec.decode(data.get("type"), data.get("version", 1), data.get("event"))
-            except DecodeError as error:
-                problems = [p.replace("@ $", "@ $.event", 1) if "@ $." in p or p.endswith("@ $")
-                            else p for p in error.problems]
+            except DecodeError as error:  # the payload's paths are under $.event here
+                problems = [p if "@ $.type" in p or "@ $.version" in p
+                            else p.replace("@ $", "@ $.event", 1) for p in error.problems]
                 raise DecodeError(problems, line=number) from None
             stamp = data.get("recorded_at")
             try:
                 instant = parse_instant(stamp, field="recorded_at") if stamp is not None else None
             except DateError as error:
                 raise DecodeError([f"{error} @ $.recorded_at"], line=number) from None
-            yield event, instant
+            yield number, event, instant
 
 
 def import_events(
@@ -110,16 +118,27 @@ def import_events(
     """
     if recorded_at not in ("keep", "now"):
         raise FieldError("recorded_at", recorded_at, "'keep' or 'now'")
-    pairs = []
-    for pair in read_events(source, codec=codec):
-        pairs.append(pair)
-        if progress is not None and len(pairs) % 1000 == 0:
-            progress("reading", len(pairs), None)
-    events = [event for event, _ in pairs]
+    events: list[Event] = []
+    stamps: list[pendulum.DateTime] = []  # kept while every line has one
+    keep = recorded_at == "keep"
+    back: DecodeError | None = None  # the first instant that goes back, if they are kept
+    for number, event, instant in _read(source, codec or default_codec()):
+        events.append(event)
+        if keep and instant is None:
+            keep = False  # a line without one: the batch is recorded now
+        elif keep and instant is not None:
+            if back is None and stamps and instant < stamps[-1]:
+                back = DecodeError([f"recorded_at {format_instant(instant)} is before the "
+                                    f"previous event's ({format_instant(stamps[-1])}), and a "
+                                    "log never goes back @ $.recorded_at"], line=number)
+            stamps.append(instant)
+        if progress is not None and len(events) % 1000 == 0:
+            progress("reading", len(events), None)
+    if keep and back is not None:
+        raise back
     if progress is not None:
         progress("recording", 0, len(events))
-    if recorded_at == "keep" and pairs and all(stamp is not None for _, stamp in pairs):
-        stamps = [stamp for _, stamp in pairs if stamp is not None]
+    if keep and events:
         registry.record(*events, recorded_at=stamps)
     else:
         registry.record(*events)
