@@ -41,3 +41,31 @@ def test_dates_are_field_errors() -> None:
     assert isinstance(error, errors.FieldError)
     assert (error.field, error.value, error.expected) == ("on", "2024-13-01", "an ISO date")
     assert str(error) == "on: invalid date '2024-13-01': expected an ISO date"
+
+
+def test_every_error_survives_pickling_with_its_message_and_attributes() -> None:
+    """An error raised in a worker process reaches its parent whole (pickled as it is)."""
+    import pickle
+    import uuid
+
+    from aes_membership import StateRegistered, VerifyReport
+
+    event = StateRegistered(state="MLI", name="Mali")
+    samples = [
+        errors.MembershipError("m"), errors.FieldError("state", "", "an id"),
+        errors.DateError("2024-13", "an ISO date", field="on"),
+        errors.UnknownIdError("state", "MIL", ["MLI"]),
+        errors.InvariantError("already a member", event=event, conflicting=event),
+        errors.AmbiguousDateError("order unknown", event=event),
+        errors.DuplicateEventError(uuid.UUID(int=1)), errors.DecodeError(["bad @ $.on"], line=3),
+        errors.StoreError("gone"), errors.SchemaVersionError("9", 1),
+        errors.ConcurrencyError(1, 2, attempts=3), errors.TamperError(4, "edited"),
+        errors.TamperWarning(VerifyReport(False, 3, 4, "edited")),
+        errors.CheckpointWarning(5, "damaged"),
+    ]
+    assert {type(s).__name__ for s in samples} == set(errors.__all__)
+    for error in samples:
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert str(copy) == str(error) and copy.args == error.args
+        assert copy.__dict__ == error.__dict__

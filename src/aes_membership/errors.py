@@ -32,6 +32,20 @@ __all__ = [
 class MembershipError(Exception):
     """Base class of every error raised by aes_membership."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled with its message and attributes, not re-made from ``args`` through
+        # ``__init__`` (whose parameters differ by class): an error raised in a worker
+        # process reaches its parent whole.
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls: type[MembershipError], args: tuple[Any, ...],
+             state: dict[str, Any]) -> MembershipError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class FieldError(MembershipError, ValueError):
     """A value given for a field of an event, or for an argument, is not one that is accepted.

@@ -1,8 +1,9 @@
 """The files the exchange formats read and write: a path, or a text stream already open.
 
 A path ending in ``.gz`` is read and written through gzip. A file that is not the text it
-should be (not UTF-8, a damaged gzip stream, a NUL byte in a CSV) is reported as a
-:class:`DecodeError`, like any other bad content, rather than as the codec's own exception.
+should be (not UTF-8, a damaged gzip stream, a CSV cell larger than the ``csv`` module
+reads) is reported as a :class:`DecodeError`, like any other bad content, rather than as
+the codec's own exception.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ def check_text(text: str, line: int) -> None:
         try:
             text.encode("utf-8")
         except UnicodeEncodeError as error:
-            raise DecodeError([f"not UTF-8 text (byte {ord(text[error.start]) - 0xDC00:#04x}"
-                               f" at column {error.start + 1})"], line=line) from None
+            code = ord(text[error.start])
+            what = (f"byte {code - 0xDC00:#04x}" if 0xDC80 <= code <= 0xDCFF  # an escaped byte
+                    else f"the lone surrogate U+{code:04X}")  # in text handed over as such
+            raise DecodeError([f"not UTF-8 text ({what} at column {error.start + 1})"],
+                              line=line) from None
 
 
 @contextlib.contextmanager
