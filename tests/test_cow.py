@@ -118,8 +118,9 @@ def test_export_rule_on_a_given_day(fixture_registry: Registry) -> None:
     column = header.index("ecowas")
     assert by_year[("432", "1975")][column] == "0"  # joined "1975": not certain on 30 June
     assert by_year[("432", "1976")][column] == "1"
-    with pytest.raises(FieldError, match="'any' or a day of the year"):
-        cow.export_state_year(fixture_registry, io.StringIO(), rule="June")
+    for rule in ("June", "02-30", 1231):
+        with pytest.raises(FieldError, match="'any' or a day of the year"):
+            cow.export_state_year(fixture_registry, io.StringIO(), rule=rule)  # type: ignore[arg-type]
 
 
 def test_bad_cells_name_line_and_column() -> None:

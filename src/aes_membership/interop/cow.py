@@ -386,7 +386,7 @@ def _year_rule(rule: str) -> tuple[int, int] | None:
     try:
         month, day = (int(part) for part in rule.split("-"))
         pendulum.date(2000, month, day)  # a leap year, so 02-29 is allowed
-    except ValueError:
+    except (AttributeError, ValueError):  # (AttributeError: not text)
         raise FieldError("rule", rule,
                          "'any' or a day of the year as 'MM-DD' (such as '12-31')") from None
     return month, day
