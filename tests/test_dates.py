@@ -68,6 +68,11 @@ def test_query_dates_must_be_exact() -> None:
     assert parse_day("2025-01-01") == pendulum.Date(2025, 1, 1)
     with pytest.raises(DateError, match="exact date"):
         parse_day("2025")
+    for bad in ("2025-13-01", "soon", "2025-01-01?"):  # not a date at all: the same forms asked
+        with pytest.raises(DateError) as caught:
+            parse_day(bad, field="on")
+        assert str(caught.value) == (f"on: invalid date {bad!r}: expected an exact date: "
+                                     "'YYYY-MM-DD', datetime.date or pendulum.Date")
 
 
 def test_instants_are_utc_and_must_be_aware() -> None:

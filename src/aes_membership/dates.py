@@ -141,7 +141,10 @@ def parse_day(value: object, *, field: str = "on") -> pendulum.Date:
     if isinstance(value, _dt.date):
         return _to_day(value, field)
     if isinstance(value, str):
-        when = parse_when(value, field=field)
+        try:
+            when = parse_when(value, field=field)
+        except DateError:
+            raise DateError(value, _DAY_FORMS, field=field) from None  # the forms asked for here
         if isinstance(when, pendulum.Date):
             return when
     raise DateError(value, _DAY_FORMS, field=field)
