@@ -138,42 +138,31 @@ def test_bad_cells_name_line_and_column() -> None:
     assert reg.position == 0
 
 
-@pytest.mark.parametrize(("panel", "message"), [
-    ("ccode,year,state,ecowas\n432,1975,mali,1\n432,1975,mali,0\n",
+@pytest.mark.parametrize(("kind", "panel", "message"), [
+    ("state-year", "ccode,year,state,ecowas\n432,1975,mali,1\n432,1975,mali,0\n",
      "line 3: state 432 in 1975 again (line 2 has it)"),
-    ("ccode,year,state,ecowas\n432,0,mali,1\n",
+    ("state-year", "ccode,year,state,ecowas\n432,0,mali,1\n",
      "line 2: column 'year': expected a year from 1 to 9998, got '0'"),
-    ("ccode,year,state,ecowas,ECOWAS\n432,1975,mali,1,1\n",
+    ("state-year", "ccode,year,state,ecowas,ECOWAS\n432,1975,mali,1,1\n",
      "line 1: column 'ECOWAS': the IGO 'ecowas' again"),
-    ("ccode,year,state,west africa\n432,1975,mali,1\n",
+    ("state-year", "ccode,year,state,west africa\n432,1975,mali,1\n",
      "line 1: column 'west africa': expected an IGO name without spaces"),
-])
-def test_a_state_year_panel_that_says_a_thing_twice_or_of_no_year_is_refused(
-        panel: str, message: str) -> None:
-    """A repeated row or column, a year out of range, an IGO name no bloc can take: line named."""
-    reg = Registry()
-    with pytest.raises(DecodeError) as caught:
-        cow.import_state_year(reg, io.StringIO(panel))
-    assert str(caught.value) == message
-    assert reg.position == 0
-
-
-@pytest.mark.parametrize(("panel", "message"), [
-    ("ioname,orgname,year,mali\nECOWAS,Economic,1975,1\nECOWAS,Economic,1975,0\n",
+    ("igo-year", "ioname,orgname,year,mali\nECOWAS,Economic,1975,1\nECOWAS,Economic,1975,0\n",
      "line 3: IGO 'ECOWAS' in 1975 again (line 2 has it)"),
-    ("ioname,orgname,year,mali\nECOWAS,Economic,1975,1\necowas,Economic,1976,1\n",
+    ("igo-year", "ioname,orgname,year,mali\nECOWAS,Economic,1975,1\necowas,Economic,1976,1\n",
      "line 3: ioname 'ecowas': the IGO 'ECOWAS' again"),
-    ("ioname,orgname,year,mali\nWest Africa,Economic,1975,1\n",
+    ("igo-year", "ioname,orgname,year,mali\nWest Africa,Economic,1975,1\n",
      "line 2: ioname 'West Africa': expected an IGO name without spaces"),
-    ("ioname,orgname,year,mali\nECOWAS,Economic,99999,1\n",
+    ("igo-year", "ioname,orgname,year,mali\nECOWAS,Economic,99999,1\n",
      "line 2: column 'year': expected a year from 1 to 9998, got '99999'"),
 ])
-def test_an_igo_year_panel_that_says_a_thing_twice_or_of_no_year_is_refused(
-        panel: str, message: str) -> None:
-    """The same checks on an IGO-year panel, whose IGOs are rows."""
+def test_a_panel_that_says_a_thing_twice_or_of_no_year_is_refused(
+        kind: str, panel: str, message: str) -> None:
+    """A repeated row or IGO, a year out of range, an IGO name no bloc can take: line named."""
     reg = Registry()
+    importer = cow.import_state_year if kind == "state-year" else cow.import_igo_year
     with pytest.raises(DecodeError) as caught:
-        cow.import_igo_year(reg, io.StringIO(panel))
+        importer(reg, io.StringIO(panel))
     assert str(caught.value) == message
     assert reg.position == 0
 
