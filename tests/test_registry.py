@@ -527,6 +527,42 @@ def test_a_list_given_to_record_says_how_to_record_it(registry: Registry) -> Non
     assert registry.position == 0
 
 
+def test_the_last_impact_is_that_of_the_last_call(registry: Registry) -> None:
+    """A call that records nothing new changes no answer, so its impact is empty."""
+    sahel(registry)
+    registry.register_state("SEN", name="Senegal")
+    joined = registry.join("SEN", "ECOWAS", on="1975-05-28")
+    assert registry.last_impact.blocs == {"ECOWAS"}
+    registry.record(joined)  # an idempotent retry
+    assert not registry.last_impact
+    registry.withdraw("SEN", "ECOWAS", on="2000-01-01")
+    registry.record()
+    assert not registry.last_impact
+
+
+def test_the_last_impact_when_another_writer_stored_part_of_the_batch_first() -> None:
+    """The impact covers what changed from before the call to after it."""
+    from aes_membership.stores import MemoryStore
+
+    class Racing(MemoryStore):  # another writer stores the batch's first event just before
+        def append(self, events, *, expected_position, recorded_at=None):  # type: ignore[no-untyped-def]
+            if len(events) > 1:
+                super().append(events[:1], expected_position=expected_position)
+                expected_position += 1
+            return super().append(events, expected_position=expected_position,
+                                  recorded_at=recorded_at)
+
+    from aes_membership import BlocFounded, StateRegistered
+
+    registry = Registry(Racing())
+    batch = [StateRegistered(state="SEN", name="Senegal"),
+             BlocFounded(bloc="ECOWAS", name="ECOWAS", on="1975-05-28"),
+             StateJoined(state="SEN", bloc="ECOWAS", on="1975-05-28")]
+    registry.record(*batch)
+    assert registry.position == 3
+    assert registry.last_impact.blocs == {"ECOWAS"}
+
+
 def test_a_large_load_leaves_the_collector_as_it_found_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Recording a large batch restores the collector, and leaves a program's frozen objects frozen."""
     import gc

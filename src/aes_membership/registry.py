@@ -347,7 +347,8 @@ class Registry:
                 self.refresh()
                 expected = self.position
                 fresh = self._fresh(events)
-                if not fresh:
+                if not fresh:  # all of it recorded already: this call changes no answer
+                    self._last_change, self._last_impact = None, Impact()
                     return list(events)
                 before = self._timeline
                 after = before.apply(fresh, expected + 1, ambiguous=self._ambiguous)
@@ -364,6 +365,7 @@ class Registry:
                     continue
                 if len(recorded) != len(fresh):  # another writer stored some of them: re-read
                     self.refresh()
+                    self._last_change, self._last_impact = (before, self._timeline, fresh), None
                     return list(events)
                 self._absorb(recorded, trusted=False, timeline=after)
                 # Worked out when asked: comparing costs as much as recording a large batch.
@@ -373,7 +375,11 @@ class Registry:
 
     @property
     def last_impact(self) -> Impact:
-        """Which answers the last batch this registry recorded changed, for which dates."""
+        """Which answers the last batch this registry recorded changed, for which dates.
+
+        Empty after a call that recorded nothing new (an idempotent retry). When another
+        writer stored part of the batch first, what changed from before the call to after it.
+        """
         with self._lock:
             if self._last_impact is None:
                 assert self._last_change is not None
