@@ -184,6 +184,25 @@ def test_a_command_that_reads_does_not_make_a_store_where_there_is_none(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_as_known_at_takes_an_instant_or_a_log_position(db: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """--as-known-at answers from the events recorded by an instant, or up to a position."""
+    assert main(["members", "ECOWAS", "--on", "2025-01-01", "--db", db, "--json"]) == 0
+    now = json.loads(capsys.readouterr().out)["members"]
+    assert main(["members", "ECOWAS", "--on", "2025-01-01", "--db", db, "--json",
+                 "--as-known-at", "0"]) == 2  # nothing was known: no such bloc yet
+    assert "unknown bloc 'ECOWAS'" in capsys.readouterr().err
+    registry = Registry.open(db)
+    last = registry.position
+    registry.close()
+    assert main(["members", "ECOWAS", "--on", "2025-01-01", "--db", db, "--json",
+                 "--as-known-at", str(last)]) == 0
+    assert json.loads(capsys.readouterr().out)["members"] == now
+    assert main(["members", "ECOWAS", "--on", "2025-01-01", "--db", db,
+                 "--as-known-at", str(last + 1)]) == 2
+    assert f"a log position from 0 to {last}" in capsys.readouterr().err
+
+
 def test_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:
     """When the reader of the output goes away (`demo | head`), the command ends quietly."""
     import subprocess

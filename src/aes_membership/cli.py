@@ -46,6 +46,11 @@ def _target(args: argparse.Namespace, *, create: bool = False) -> str:
     return db
 
 
+def _known_at(text: str) -> str | int:
+    """``--as-known-at``: an instant's text, or digits for a log position."""
+    return int(text) if text.isdigit() else text
+
+
 def _names(registry: Registry, ids: Sequence[str], on: str) -> str:
     snap = registry.snapshot(on)
     return ", ".join(f"{snap.name(i)} ({i})" for i in sorted(ids)) or "—"
@@ -249,8 +254,9 @@ def _parser() -> argparse.ArgumentParser:
 
     def dated(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--on", required=True, help="the valid date, YYYY-MM-DD")
-        sub.add_argument("--as-known-at", default=None,
-                         help="an ISO instant: answer with what was recorded by then")
+        sub.add_argument("--as-known-at", default=None, type=_known_at,
+                         help="an ISO instant, or a log position: answer with what was "
+                              "recorded by then")
 
     demo = command("demo", "load the bundled West Africa history and tell its story")
     demo.set_defaults(func=_cmd_demo)
@@ -265,7 +271,7 @@ def _parser() -> argparse.ArgumentParser:
         query.set_defaults(func=func)
     history = command("history", "the events concerning a state, bloc, person or post")
     history.add_argument("id")
-    history.add_argument("--as-known-at", default=None)
+    history.add_argument("--as-known-at", default=None, type=_known_at)
     history.set_defaults(func=_cmd_history)
     verify = command("verify", "check the stored log's hash chain")
     verify.set_defaults(func=_cmd_verify)
@@ -281,7 +287,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--rule", default="any",
                         help="COW panels: code a year by membership on 'any' day (default) or "
                              "on a day of the year given as MM-DD")
-    export.add_argument("--as-known-at", default=None)
+    export.add_argument("--as-known-at", default=None, type=_known_at)
     export.set_defaults(func=_cmd_export)
     imported = command("import", "record a file's events, all or nothing")
     imported.add_argument("file")
@@ -293,7 +299,7 @@ def _parser() -> argparse.ArgumentParser:
     chart = command("chart", "draw a bloc's members or a state's blocs over time (PNG or SVG)")
     chart.add_argument("subject", help="a bloc id (ECOWAS) or a state id (MLI)")
     chart.add_argument("--out", required=True, help="the picture to write: .png or .svg")
-    chart.add_argument("--as-known-at", default=None)
+    chart.add_argument("--as-known-at", default=None, type=_known_at)
     chart.set_defaults(func=_cmd_chart)
     return parser
 
