@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 import pendulum
@@ -92,3 +93,29 @@ def test_iso_text_round_trips(day: dt.date) -> None:
     assert isinstance(year, PartialDate)
     lo, hi = span(year)
     assert lo <= day.toordinal() <= hi
+
+
+@given(st.integers(0, 9999), st.none() | st.integers(0, 13), st.none() | st.integers(0, 32),
+       st.sampled_from(["", "?", "~", "%"]))
+def test_date_texts_are_read_exactly_when_they_name_calendar_days(
+        year: int, month: int | None, day: int | None, qualifier: str) -> None:
+    """A date text is read iff its fields name days of the calendar, and it reads back as written."""
+    if day is not None and month is None:
+        month = 1
+    text = f"{year:04d}" + (f"-{month:02d}" if month is not None else "") \
+        + (f"-{day:02d}" if day is not None else "") + qualifier
+    try:  # the reference: what the calendar accepts, with unknown parts left out
+        first = dt.date(year, 1 if month is None else month, 1 if day is None else day)
+    except ValueError:
+        first = None
+    if first is None:
+        with pytest.raises(DateError):
+            parse_when(text)
+        return
+    when = parse_when(text)
+    assert when.isoformat() == text
+    lo, hi = span(when)
+    assert lo == first.toordinal()
+    last_month = 12 if month is None else month
+    last_day = day if day is not None else calendar.monthrange(year, last_month)[1]
+    assert hi == dt.date(year, last_month, last_day).toordinal()
