@@ -563,6 +563,18 @@ def test_the_last_impact_when_another_writer_stored_part_of_the_batch_first() ->
     assert registry.last_impact.blocs == {"ECOWAS"}
 
 
+def test_post_questions_refuse_unknown_blocs_and_persons(registry: Registry) -> None:
+    """posts(bloc=…) and truth_holds(post, person) name an unknown bloc or person, as the rest do."""
+    sahel(registry)
+    snap = registry.snapshot("2025-01-01")
+    assert snap.posts(bloc="AES") == {"AES/president"}
+    assert snap.truth_holds("AES/president", "ibrahim-traore") is Truth.NO
+    with pytest.raises(UnknownIdError, match="unknown bloc 'AESS' — did you mean 'AES'"):
+        snap.posts(bloc="AESS")
+    with pytest.raises(UnknownIdError, match="unknown person 'assimi-goit' — did you mean"):
+        snap.truth_holds("AES/president", "assimi-goit")
+
+
 def test_a_large_load_leaves_the_collector_as_it_found_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Recording a large batch restores the collector, and leaves a program's frozen objects frozen."""
     import gc

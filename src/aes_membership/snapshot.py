@@ -223,6 +223,7 @@ class Snapshot:
     def truth_holds(self, post: str, person: str) -> Truth:
         """YES, NO or UNKNOWN: whether ``person`` holds ``post`` on this date."""
         self.timeline.require("post", post)
+        self.timeline.require("person", person)
         line = self.timeline.posts.get(post)
         if line is None:
             return Truth.NO
@@ -268,6 +269,8 @@ class Snapshot:
 
     def posts(self, bloc: str | None = None) -> frozenset[str]:
         """Posts that exist on this date (of ``bloc`` only, when given)."""
+        if bloc is not None:
+            self.timeline.require("bloc", bloc)
         day = self._day
         candidates = (
             self.timeline.bloc_posts.get(bloc) or ()
