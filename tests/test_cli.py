@@ -184,6 +184,22 @@ def test_a_command_that_reads_does_not_make_a_store_where_there_is_none(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_command_that_reads_does_not_make_a_postgres_store_where_there_is_none(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Reading from a PostgreSQL schema that holds no store is one line, exit 2, and no schema."""
+    import uuid
+
+    from conftest import postgres_dsn
+
+    dsn, schema = postgres_dsn(), f"t_{uuid.uuid4().hex[:16]}"  # (skips without a server)
+    psycopg = pytest.importorskip("psycopg")
+    assert main(["members", "AES", "--on", "2025-01-01", "--db", dsn, "--schema", schema]) == 2
+    assert f"schema {schema!r} of " in capsys.readouterr().err
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM information_schema.schemata"
+                            " WHERE schema_name = %s", (schema,)).fetchone() == (0,)
+
+
 def test_as_known_at_takes_an_instant_or_a_log_position(db: str,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     """--as-known-at answers from the events recorded by an instant, or up to a position."""

@@ -99,6 +99,31 @@ def test_a_url_of_another_kind_is_refused_without_echoing_it(tmp_path: Path,
     assert list(tmp_path.iterdir()) == []
 
 
+def test_create_false_opens_a_store_and_refuses_to_make_one(durable: Backend) -> None:
+    """With create=False a durable store opens only where a store is, and makes nothing."""
+    with pytest.raises(StoreError, match=r"no store .*\(and create=False\)"):
+        durable.open(create=False)
+    if durable.kind == "sqlite":
+        assert not Path(durable.target).exists()
+    else:
+        schema = durable.options["schema"]
+        assert durable.execute("SELECT count(*) FROM information_schema.schemata"
+                               " WHERE schema_name = ?", schema) == [(0,)]
+    with durable.open() as reg:
+        reg.register_state("MLI", name="Mali")
+    with durable.open(create=False) as reg:
+        assert reg.ids("state") == {"MLI"}
+
+
+def test_create_false_refuses_an_empty_sqlite_file(tmp_path: Path) -> None:
+    """An empty file is not a store, and create=False leaves it empty."""
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    with pytest.raises(StoreError, match="holds no store"):
+        SQLiteStore(empty, create=False)
+    assert empty.stat().st_size == 0
+
+
 def test_newer_schema_is_refused(durable: Backend) -> None:
     """A store written by a newer schema version is refused, not misread, and kept."""
     with durable.open() as reg:

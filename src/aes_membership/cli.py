@@ -32,8 +32,14 @@ _STORY_DATES = (
 
 
 def _open(args: argparse.Namespace, *, create: bool = False) -> Registry:
-    options = {"schema": args.schema} if args.schema else {}
-    return Registry.open(_target(args, create=create), **options)
+    return Registry.open(_target(args, create=create), **_options(args, create=create))
+
+
+def _options(args: argparse.Namespace, *, create: bool = False) -> dict[str, Any]:
+    options: dict[str, Any] = {"schema": args.schema} if args.schema else {}
+    if not create and args.db != ":memory:":  # (a PostgreSQL schema: see _target for files)
+        options["create"] = False
+    return options
 
 
 def _target(args: argparse.Namespace, *, create: bool = False) -> str:
@@ -154,7 +160,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from .stores import open_store
 
     # The store alone: a tampered row may not even decode, and verify must still report it.
-    store = open_store(_target(args), **({"schema": args.schema} if args.schema else {}))
+    store = open_store(_target(args), **_options(args))
     try:
         report = store.verify()
         _emit(args, {"ok": report.ok, "checked": report.checked, "position": report.position,
@@ -168,9 +174,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def _cmd_checkpoint(args: argparse.Namespace) -> int:
     # Built from the log itself, every row checked: never from an older checkpoint.
-    options = {"schema": args.schema} if args.schema else {}
     with Registry.open(_target(args), on_tamper="refuse", checkpoint=False,
-                       **options) as registry:
+                       **_options(args)) as registry:
         position = registry.checkpoint()
     _emit(args, {"position": position},
           f"checkpoint of {position} events kept" if position else "the log is empty: nothing kept")

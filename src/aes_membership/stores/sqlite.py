@@ -89,14 +89,15 @@ class SQLiteStore:
     """An append-only event log in one SQLite file.
 
     ``read_only=True`` opens an existing file for queries only (files the process may not
-    write are opened that way anyway). ``cache_mib`` caps the memory SQLite may use to cache
+    write are opened that way anyway). ``create=False`` refuses to make a store where there
+    is none, rather than starting an empty one. ``cache_mib`` caps the memory SQLite may use to cache
     pages while it writes a large batch (taken only as needed, and given back after it): the
     unique id index grows in random order, and with SQLite's default of 2 MiB a million
     events spilled and re-read its pages and took twice as long to write.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, codec: Codec | None = None,
-                 busy_timeout: float = 30.0, read_only: bool = False,
+                 busy_timeout: float = 30.0, read_only: bool = False, create: bool = True,
                  cache_mib: int = 256) -> None:
         if type(cache_mib) is not int or cache_mib < 1:
             raise FieldError("cache_mib", cache_mib, "a whole number of MiB ≥ 1")
@@ -106,6 +107,7 @@ class SQLiteStore:
         self._codec = codec or default_codec()
         self._lock = threading.RLock()
         self.read_only = read_only
+        self._create = create
         try:
             self._conn = self._connect(busy_timeout)
             self._prepare()
@@ -123,6 +125,8 @@ class SQLiteStore:
         else:
             if self.read_only:
                 raise StoreError(f"cannot open {str(self.path)!r} read-only: there is no such file")
+            if not self._create and not self.path.exists():
+                raise StoreError(f"there is no store at {str(self.path)!r} (and create=False)")
             if not self.path.parent.exists():
                 raise StoreError(f"cannot create the store {str(self.path)!r}: "
                                  f"the folder {str(self.path.parent)!r} does not exist")
@@ -142,6 +146,8 @@ class SQLiteStore:
             if not tables:
                 raise StoreError(f"{str(self.path)!r} is read-only and holds no store")
         else:
+            if not tables and not self._create:  # an empty file
+                raise StoreError(f"{str(self.path)!r} holds no store (and create=False)")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             if not tables:
