@@ -115,6 +115,12 @@ def test_create_false_opens_a_store_and_refuses_to_make_one(durable: Backend) ->
         assert reg.ids("state") == {"MLI"}
 
 
+def test_create_false_has_no_store_to_open_in_memory() -> None:
+    """An in-memory store is always new, so create=False refuses it as the durable ones do."""
+    with pytest.raises(StoreError, match="always a new one, and create=False"):
+        Registry.open(":memory:", create=False)
+
+
 def test_create_false_refuses_an_empty_sqlite_file(tmp_path: Path) -> None:
     """An empty file is not a store, and create=False leaves it empty."""
     empty = tmp_path / "empty.sqlite"

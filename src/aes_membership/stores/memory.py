@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 import pendulum
 
-from ..errors import ConcurrencyError
+from ..errors import ConcurrencyError, StoreError
 from ..events import Event
 from .base import (
     GENESIS_HASH,
@@ -30,7 +30,9 @@ __all__ = ["MemoryStore"]
 class MemoryStore:
     """A store held in this process's memory; rows are kept encoded, as a durable store would."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, create: bool = True) -> None:
+        if not create:  # (as the durable stores take it: there is never one to open here)
+            raise StoreError("an in-memory store is always a new one, and create=False")
         self._rows: list[Row] = []
         self._recorded: list[Recorded] = []
         self._by_id: dict[uuid.UUID, Event] = {}
