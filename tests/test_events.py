@@ -7,7 +7,15 @@ import uuid
 
 import pytest
 
-from aes_membership import FieldError, MembershipError, PostCreated, StateJoined, StateRegistered
+from aes_membership import (
+    DateError,
+    FieldError,
+    MembershipError,
+    PostCreated,
+    StateJoined,
+    StateRegistered,
+    StateWithdrew,
+)
 from aes_membership.events import new_id
 
 
@@ -81,3 +89,9 @@ def test_a_post_attached_to_both_or_neither_is_refused() -> None:
     for where in ({}, {"bloc": "AES", "state": "MLI"}):
         with pytest.raises(FieldError, match="exactly one of bloc= or state= for post 'P'"):
             PostCreated(post="P", title="President", on="2024-07-06", **where)
+
+
+def test_a_bad_announcement_date_names_its_own_field() -> None:
+    """A withdrawal's announcement date that cannot be read is named as announced, not on."""
+    with pytest.raises(DateError, match=r"^announced: invalid date 'soon'"):
+        StateWithdrew(state="MLI", bloc="AES", on="2025-01-29", announced="soon")

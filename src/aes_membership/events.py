@@ -97,6 +97,10 @@ def _to_optional_when(value: object) -> When | None:
     return None if value is None else parse_when(value)
 
 
+def _to_announced(value: object) -> When | None:
+    return None if value is None else parse_when(value, field="announced")
+
+
 def _to_identifiers(value: object) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise FieldError("identifiers", value, "a mapping of scheme to id")
@@ -297,7 +301,7 @@ class StateWithdrew(Event):
     state: str = attrs.field(validator=_check_id)
     bloc: str = attrs.field(validator=_check_id)
     on: When = attrs.field(converter=_to_when)
-    announced: When | None = attrs.field(default=None, converter=_to_optional_when)
+    announced: When | None = attrs.field(default=None, converter=_to_announced)
 
 
 @attrs.frozen(kw_only=True)
