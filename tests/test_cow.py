@@ -121,6 +121,9 @@ def test_export_rule_on_a_given_day(fixture_registry: Registry) -> None:
     for rule in ("June", "02-30", 1231):
         with pytest.raises(FieldError, match="'any' or a day of the year"):
             cow.export_state_year(fixture_registry, io.StringIO(), rule=rule)  # type: ignore[arg-type]
+    for export in (cow.export_state_year, cow.export_igo_year):
+        with pytest.raises(FieldError, match=r"years: expected a range of years, .*got '1990'"):
+            export(fixture_registry, io.StringIO(), years="1990")  # type: ignore[arg-type]
 
 
 def test_bad_cells_name_line_and_column() -> None:

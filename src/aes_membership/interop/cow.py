@@ -500,6 +500,8 @@ def _system_years(timeline: Timeline, state: str, years: range,
 
 def _year_range(timeline: Timeline, years: range | None) -> range:
     if years is not None:
+        if not isinstance(years, range):
+            raise FieldError("years", years, "a range of years, such as range(1816, 2015)")
         return years
     created, _ = timeline.lifetime("bloc", SYSTEM_BLOC)
     panel = getattr(created[3], "identifiers", {}).get("cow_panel_years") if created else None
