@@ -67,7 +67,16 @@ from .snapshot import Basis, Snapshot
 from .stores import open_store
 from .stores.base import Recorded, Store, VerifyReport, check_duplicates
 from .stores.memory import MemoryStore
-from .timeline import Ambiguity, Period, Spell, Tenure, Timeline, build
+from .timeline import (
+    SUBJECT_KINDS,
+    Ambiguity,
+    Period,
+    Spell,
+    Tenure,
+    Timeline,
+    build,
+    check_subject_kind,
+)
 
 __all__ = ["KnownAt", "Registry"]
 
@@ -639,15 +648,14 @@ class Registry:
         found = timeline.history(ident)
         if not found:
             known: set[str] = set()
-            for kind in ("state", "bloc", "person", "post"):
+            for kind in SUBJECT_KINDS:
                 known |= timeline.ids.get(kind) or frozenset()
             raise unknown_id("id", ident, known)
         return list(found)
 
     def ids(self, kind: str, *, as_known_at: KnownAt = None) -> frozenset[str]:
         """The known ids of one kind: ``"state"``, ``"bloc"``, ``"person"`` or ``"post"``."""
-        if kind not in ("state", "bloc", "person", "post"):
-            raise FieldError("kind", kind, "state, bloc, person or post")
+        check_subject_kind(kind)
         timeline, _, _ = self._view(as_known_at)
         return frozenset(i for i in timeline.ids.get(kind) or () if timeline.exists(kind, i))
 

@@ -15,8 +15,15 @@ from typing import Any
 import attrs
 import pendulum
 
-from .errors import FieldError, unknown_id
-from .timeline import CODE_KINDS, SUSPENDED, MembershipLine, Timeline
+from .errors import unknown_id
+from .timeline import (
+    CODE_KINDS,
+    SUBJECT_KINDS,
+    SUSPENDED,
+    MembershipLine,
+    Timeline,
+    check_subject_kind,
+)
 from .truth import Truth
 
 __all__ = ["Basis", "Membership", "Snapshot", "SnapshotDiff"]
@@ -283,9 +290,9 @@ class Snapshot:
 
     def name(self, ident: str, kind: str | None = None) -> str:
         """The name in force on this date of a state, bloc, person or post (its title)."""
-        if kind not in (None, "state", "bloc", "person", "post"):
-            raise FieldError("kind", kind, "state, bloc, person or post")
-        kinds = (kind,) if kind else ("state", "bloc", "person", "post")
+        if kind is not None:
+            check_subject_kind(kind)
+        kinds = (kind,) if kind is not None else SUBJECT_KINDS
         for candidate in kinds:
             if self.timeline.exists(candidate, ident):
                 found = self.timeline.name_on(candidate, ident, self._day)

@@ -33,7 +33,7 @@ from ._memo import memo
 from ._pairmap import PairMap
 from ._pmap import PMap, PMapEvolver
 from .dates import When, span
-from .errors import AmbiguousDateError, InvariantError, UnknownIdError, unknown_id
+from .errors import AmbiguousDateError, FieldError, InvariantError, UnknownIdError, unknown_id
 from .events import (
     BlocDissolved,
     BlocFounded,
@@ -58,6 +58,7 @@ from .events import (
 
 __all__ = [
     "KIND_CODES",
+    "SUBJECT_KINDS",
     "Entry",
     "MembershipLine",
     "Period",
@@ -65,6 +66,7 @@ __all__ = [
     "Spell",
     "Tenure",
     "Timeline",
+    "check_subject_kind",
     "entry_for",
 ]
 
@@ -80,6 +82,15 @@ _NO_DATE: Final = 0  # events without an effective date sort before every date
 _INFINITY: Final = 1 << 40
 
 Ambiguity = Literal["reject", "allow"]
+
+SUBJECT_KINDS: Final = ("state", "bloc", "person", "post")
+"""The kinds of what has an id, a lifetime and a name."""
+
+
+def check_subject_kind(kind: object) -> None:
+    """Raise :class:`FieldError` unless ``kind`` is one of :data:`SUBJECT_KINDS`."""
+    if kind not in SUBJECT_KINDS:
+        raise FieldError("kind", kind, ", ".join(SUBJECT_KINDS[:-1]) + " or " + SUBJECT_KINDS[-1])
 
 
 class Period(NamedTuple):
@@ -239,7 +250,7 @@ def _entries_naming(
             if keep is None or keep(entry[3]):
                 found[entry[2]] = entry
 
-    for kind in ("state", "bloc", "person", "post"):
+    for kind in SUBJECT_KINDS:
         take(lifecycle(kind, subject))
     for bloc in grown("state_blocs", subject):
         take(line(subject, bloc))
@@ -804,7 +815,8 @@ class Timeline:
         return found
 
     def require(self, kind: str, subject: str) -> None:
-        """Raise :class:`UnknownIdError` (with close matches) if ``subject`` is unknown."""
+        """Raise :class:`UnknownIdError` (with close matches) if ``subject`` is unknown, or
+        :class:`FieldError` if it is not text."""
         if not self.exists(kind, subject):
             raise unknown_id(kind, subject, self.ids.get(kind) or ())
 

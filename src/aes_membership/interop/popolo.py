@@ -34,6 +34,7 @@ from ..events import (
     StateWithdrew,
 )
 from ..registry import KnownAt, Registry
+from ..timeline import SUBJECT_KINDS
 from ._files import Source, reading, writing
 from ._tables import date_text, last_day_text, membership_segments, tenure_rows
 from .progress import Progress
@@ -277,7 +278,7 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
                                f"with a post_id"])
 
     events: list[Event] = []
-    known = {kind: registry.ids(kind) for kind in ("state", "bloc", "person", "post")}
+    known = {kind: registry.ids(kind) for kind in SUBJECT_KINDS}
     states = {s for s, _ in state_spells}
     blocs = {b for _, b in state_spells} | {
         p.get("organization_id") for p in posts.values() if p.get("organization_id") in

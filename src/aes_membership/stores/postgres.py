@@ -90,8 +90,8 @@ class PostgresStore:
     ``dsn`` is a libpq connection string (``postgresql://user:pass@host:5432/db``).
     ``schema`` keeps the store's tables in their own PostgreSQL schema (created if absent),
     so several stores can share a database; ``create=False`` refuses to make a store where
-    there is none, rather than starting an empty one. ``catch_up`` bounds how long a follower relies
-    on notifications alone before it re-reads the last position.
+    there is none, rather than starting an empty one. ``catch_up`` bounds how long a follower
+    relies on notifications alone before it re-reads the last position.
     """
 
     def __init__(self, dsn: str, *, schema: str = "public", codec: Codec | None = None,
@@ -107,7 +107,7 @@ class PostgresStore:
         check_number("catch_up", catch_up, least=0, exclusive=True)
         self.dsn = dsn
         self.schema = schema
-        self._create_if_absent = create
+        self._may_create = create
         self._codec = codec or default_codec()
         self._connect_timeout = connect_timeout
         self._catch_up = catch_up
@@ -164,7 +164,7 @@ class PostgresStore:
                         f"schema {self.schema!r} has a table aes_events that is not an "
                         f"aes_membership store (no aes_meta table)"
                     )
-                if not found and not self._create_if_absent:
+                if not found and not self._may_create:
                     raise StoreError(f"schema {self.schema!r} of {redact_dsn(self.dsn)!r} holds "
                                      "no store (and create=False)")
                 if not found:

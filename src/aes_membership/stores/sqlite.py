@@ -90,10 +90,10 @@ class SQLiteStore:
 
     ``read_only=True`` opens an existing file for queries only (files the process may not
     write are opened that way anyway). ``create=False`` refuses to make a store where there
-    is none, rather than starting an empty one. ``cache_mib`` caps the memory SQLite may use to cache
-    pages while it writes a large batch (taken only as needed, and given back after it): the
-    unique id index grows in random order, and with SQLite's default of 2 MiB a million
-    events spilled and re-read its pages and took twice as long to write.
+    is none, rather than starting an empty one. ``cache_mib`` caps the memory SQLite may use
+    to cache pages while it writes a large batch (taken only as needed, and given back after
+    it): the unique id index grows in random order, and with SQLite's default of 2 MiB a
+    million events spilled and re-read its pages and took twice as long to write.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, codec: Codec | None = None,
@@ -107,7 +107,7 @@ class SQLiteStore:
         self._codec = codec or default_codec()
         self._lock = threading.RLock()
         self.read_only = read_only
-        self._create = create
+        self._may_create = create
         try:
             self._conn = self._connect(busy_timeout)
             self._prepare()
@@ -125,7 +125,7 @@ class SQLiteStore:
         else:
             if self.read_only:
                 raise StoreError(f"cannot open {str(self.path)!r} read-only: there is no such file")
-            if not self._create and not self.path.exists():
+            if not self._may_create and not self.path.exists():
                 raise StoreError(f"there is no store at {str(self.path)!r} (and create=False)")
             if not self.path.parent.exists():
                 raise StoreError(f"cannot create the store {str(self.path)!r}: "
@@ -146,7 +146,7 @@ class SQLiteStore:
             if not tables:
                 raise StoreError(f"{str(self.path)!r} is read-only and holds no store")
         else:
-            if not tables and not self._create:  # an empty file
+            if not tables and not self._may_create:  # an empty file
                 raise StoreError(f"{str(self.path)!r} holds no store (and create=False)")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
