@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 import attrs
+import pendulum
 
 from ._collector import collector_paused
 from ._memo import memo
@@ -155,9 +156,43 @@ class PostLine:
         return self.holders[index - 1] if index else ()
 
 
-# Dates repeat across a log: the ordinals of each are made once and shared, not made anew
-# per event. Up to 131,072 dates are kept (about 350 years of days; 17 MB when full).
-_span, _SPANS = memo(span, 1 << 17)
+# Day ordinals repeat across a log: each is one shared int, not made anew per event. They
+# are made 512 consecutive days at a time (20 KB), so days close in time sit close in
+# memory, and an event's day is found by place in two lists: a dict keyed by the date misses
+# the caches several times per event in a large batch (0.6 µs more per event at 1M).
+_CHUNK_BITS: Final = 9
+_CHUNK_DAYS: Final = 1 << _CHUNK_BITS
+_CHUNK_MASK: Final = _CHUNK_DAYS - 1
+_DATE: Final = pendulum.Date
+_DAY_CHUNKS: list[list[int] | None] = [None] * ((pendulum.Date.max.toordinal() >> _CHUNK_BITS) + 1)
+
+
+def _day_chunk(ordinal: int) -> list[int]:
+    first = ordinal & ~_CHUNK_MASK
+    chunk = _DAY_CHUNKS[ordinal >> _CHUNK_BITS] = list(range(first, first + _CHUNK_DAYS))
+    return chunk
+
+
+def shared_day(ordinal: int) -> int:
+    """The one ``int`` this process uses for the day ordinal ``ordinal``."""
+    chunk = _DAY_CHUNKS[ordinal >> _CHUNK_BITS] or _day_chunk(ordinal)
+    return chunk[ordinal & _CHUNK_MASK]
+
+
+def _shared_span(when: When) -> tuple[int, int]:
+    lo, hi = span(when)
+    return shared_day(lo), shared_day(hi)
+
+
+# A partial date's span takes two dates to work out: kept for up to 4,096 of them.
+_partial_span, _ = memo(_shared_span, 1 << 12)
+
+
+def _span(when: When) -> tuple[int, int]:
+    if type(when) is _DATE:
+        day = shared_day(when.toordinal())
+        return day, day
+    return _partial_span(when)
 
 
 def entry_for(event: Event, seq: int) -> Entry:
@@ -967,9 +1002,14 @@ class _Draft:
         # a line needs once per batch (its list, the error's pin, the bloc's and state's
         # indexes) done once.
         on = event.on
-        found = _SPANS.get(on)  # _span, inlined: this runs once per event
-        lo, hi = found if found is not None else _span(on)
-        entry = (lo, hi, seq, event)
+        if type(on) is _DATE:  # _span, inlined: this runs once per event
+            ordinal = on.toordinal()
+            chunk = _DAY_CHUNKS[ordinal >> _CHUNK_BITS] or _day_chunk(ordinal)
+            day = chunk[ordinal & _CHUNK_MASK]
+            entry = (day, day, seq, event)
+        else:
+            lo, hi = _partial_span(on)
+            entry = (lo, hi, seq, event)
         self.live[event.id.int] = entry
         state, bloc = event.state, event.bloc
         key = (state, bloc)

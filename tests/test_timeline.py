@@ -1,0 +1,48 @@
+"""The timeline's own bookkeeping, below what the registry shows."""
+
+from __future__ import annotations
+
+import pendulum
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aes_membership import BlocFounded, StateJoined, StateRegistered, StateWithdrew
+from aes_membership.dates import PartialDate
+from aes_membership.timeline import Timeline, shared_day
+
+LAST_DAY = pendulum.Date.max.toordinal()
+
+
+@given(st.integers(min_value=1, max_value=LAST_DAY))
+def test_a_day_ordinal_is_one_shared_int_of_that_value(ordinal: int) -> None:
+    """A day ordinal, asked for twice from ints made apart, is one object equal to it."""
+    first = shared_day(int(str(ordinal)))
+    again = shared_day(int(str(ordinal)))
+    assert first == ordinal
+    assert first is again
+
+
+@pytest.mark.parametrize("ordinal", [1, 511, 512, 513, 1023, 1024, LAST_DAY - 1, LAST_DAY])
+def test_days_at_the_edges_of_a_chunk_are_their_own_values(ordinal: int) -> None:
+    """The first and last days of each run of days kept together are the days asked for."""
+    assert shared_day(ordinal) == ordinal
+    assert shared_day(ordinal) is shared_day(ordinal)
+
+
+def test_events_of_one_day_share_its_ordinal_across_batches() -> None:
+    """Events on the same date, recorded in different batches, hold one int for that day."""
+    day = "2023-09-16"
+    timeline = Timeline().apply(
+        [StateRegistered(state="MLI", name="Mali"), StateRegistered(state="NER", name="Niger"),
+         BlocFounded(bloc="AES", name="AES", on=pendulum.Date(2023, 9, 16))], 1)
+    timeline = timeline.apply([StateJoined(state="MLI", bloc="AES", on=day)], 4)
+    timeline = timeline.apply([StateJoined(state="NER", bloc="AES", on=day),
+                               StateWithdrew(state="NER", bloc="AES", on="2024")], 5)
+    founded = timeline.lifecycle("bloc", "AES")[0]
+    mali = timeline.memberships[("MLI", "AES")].entries[0]
+    niger = timeline.memberships[("NER", "AES")].entries
+    assert founded[0] is mali[0] is mali[1] is niger[0][0]
+    assert niger[1][:2] == (pendulum.Date(2024, 1, 1).toordinal(),
+                            pendulum.Date(2024, 12, 31).toordinal())
+    assert niger[1][0] is shared_day(PartialDate(year=2024).first.toordinal())
