@@ -49,3 +49,27 @@ def test_from_shards_names_a_wrong_count() -> None:
     """A list that is not one dict per place of the table is refused, saying how many came."""
     with pytest.raises(ValueError, match="expected 4096 dicts, got 3"):
         from_shards([{}, {}, {}])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(keys, st.integers(), max_size=200),
+       st.lists(st.tuples(keys, st.integers()), max_size=300))
+def test_set_all_equals_setting_each_pair_in_order(plain: dict[object, int],
+                                                    pairs: list[tuple[object, int]]) -> None:
+    """set_all() leaves the same map as a set per pair, later keys winning, the original kept."""
+    original = from_items(plain.items())
+    draft = original.evolver()
+    draft.set_all([k for k, _ in pairs], [v for _, v in pairs])
+    made = draft.persistent()
+    expected = {**plain, **dict(pairs)}
+    assert dict(made) == expected and len(made) == len(expected)
+    assert all(made[k] == v for k, v in expected.items())
+    assert dict(original) == plain and len(original) == len(plain)
+
+
+def test_set_all_refuses_keys_and_values_of_different_lengths() -> None:
+    """Keys and values that do not pair up are refused, and nothing is written."""
+    draft = PMap[int, int]().evolver()
+    with pytest.raises(ValueError, match="zip"):
+        draft.set_all([1, 2], [1])
+    assert len(draft.persistent()) == 0

@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aes_membership import BlocFounded, StateJoined, StateRegistered, StateWithdrew
+from aes_membership import (
+    BlocFounded,
+    EventRetracted,
+    StateJoined,
+    StateRegistered,
+    StateWithdrew,
+)
 from aes_membership.dates import PartialDate
 from aes_membership.timeline import Timeline, shared_day
 
@@ -46,3 +52,18 @@ def test_events_of_one_day_share_its_ordinal_across_batches() -> None:
     assert niger[1][:2] == (pendulum.Date(2024, 1, 1).toordinal(),
                             pendulum.Date(2024, 12, 31).toordinal())
     assert niger[1][0] is shared_day(PartialDate(year=2024).first.toordinal())
+
+
+def test_an_event_retracted_in_its_own_batch_is_not_live() -> None:
+    """An event retracted by a later event of its own batch leaves neither the live map nor
+    its line holding it, and the events around it stay."""
+    joined = StateJoined(state="MLI", bloc="AES", on="2023-09-16")
+    withdrew = StateWithdrew(state="MLI", bloc="AES", on="2024-01-01")
+    timeline = Timeline().apply(
+        [StateRegistered(state="MLI", name="Mali"),
+         BlocFounded(bloc="AES", name="AES", on="2023-09-16"),
+         joined, withdrew, EventRetracted(target=withdrew.id, reason="announced, not done")], 1)
+    assert joined.id.int in timeline.live and withdrew.id.int not in timeline.live
+    assert withdrew.id.int in timeline.retractions
+    assert [entry[3] for entry in timeline.memberships[("MLI", "AES")].entries] == [joined]
+    assert timeline.event_count == 3

@@ -926,6 +926,9 @@ class _Draft:
         self.person_posts = base.person_posts.evolver()
         self.state_posts = base.state_posts.evolver()
         self.live = base.live.evolver()
+        # Entries added to the live map at once, grouped (see PMapEvolver.set_all), before
+        # anything reads it: a retraction, or the end of the batch.
+        self.live_pending: list[Entry] = []
         self.retractions = base.retractions.evolver()
         self.ids = base.ids.evolver()
         self.count = base.event_count
@@ -994,7 +997,7 @@ class _Draft:
             self._add_membership(event, seq)  # most of any history: the short way
             return
         entry = entry_for(event, seq)
-        self.live[event.id.int] = entry
+        self.live_pending.append(entry)
         self._place(entry, event, event, remove=False)
 
     def _add_membership(self, event: _MembershipEvent, seq: int) -> None:
@@ -1010,7 +1013,7 @@ class _Draft:
         else:
             lo, hi = _partial_span(on)
             entry = (lo, hi, seq, event)
-        self.live[event.id.int] = entry
+        self.live_pending.append(entry)
         state, bloc = event.state, event.bloc
         key = (state, bloc)
         items = self.line_work.get(key)
@@ -1023,7 +1026,14 @@ class _Draft:
             self._grow("bloc_states", bloc, state)
             self._grow("state_blocs", state, bloc)
 
+    def _flush_live(self) -> None:
+        pending = self.live_pending
+        if pending:
+            self.live.set_all([entry[3].id.int for entry in pending], pending)
+            pending.clear()
+
     def _retract(self, event: EventRetracted, seq: int, *, validate: bool) -> None:
+        self._flush_live()
         target = self.live.get(event.target.int)
         if target is None:
             if not validate:
@@ -1201,6 +1211,7 @@ class _Draft:
         ) from None
 
     def finish(self, events: Sequence[Event], *, validate: bool, ambiguous: Ambiguity) -> Timeline:
+        self._flush_live()
         strict = validate
         new = (
             frozenset(e.id.int for e in events)
