@@ -149,29 +149,22 @@ class PMapEvolver(Generic[K, V]):
         shard[key] = value
         self._len += len(shard) - size
 
-    def set_all(self, keys: Iterable[K], values: Iterable[V]) -> None:
-        """``self[key] = value`` for each pair, in order (a later duplicate key wins).
-
-        The pairs are grouped by the dict their keys fall in, and each group written in one
-        ``update``: a large batch then fills one dict at a time instead of jumping to a
-        random one of 4,096 for every key, which misses the caches each time.
-        """
-        groups: dict[int, tuple[list[K], list[V]]] = {}
+    def set_all(self, keys: Sequence[K], values: Sequence[V]) -> None:
+        """``self[key] = value`` for each pair, in order (a later duplicate key wins), in
+        one call rather than a call per key."""
+        if len(keys) != len(values):
+            raise ValueError(f"set_all: {len(keys)} keys for {len(values)} values")
+        copied = self._copied
+        added = 0
         for key, value in zip(keys, values, strict=True):
             code = hash(key)
-            group = groups.get(code & _SLOTS)
-            if group is None:
-                group = groups[code & _SLOTS] = ([], [])
-            group[0].append(key)
-            group[1].append(value)
-        copied = self._copied
-        for slot, (group_keys, group_values) in groups.items():
-            shard = copied.get(slot)
+            shard = copied.get(code & _SLOTS)
             if shard is None:
-                shard = self._copy(slot)
+                shard = self._copy(code)
             size = len(shard)
-            shard.update(zip(group_keys, group_values, strict=True))
-            self._len += len(shard) - size
+            shard[key] = value
+            added += len(shard) - size
+        self._len += added
 
     def __delitem__(self, key: K) -> None:
         code = hash(key)
