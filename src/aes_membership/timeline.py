@@ -30,6 +30,7 @@ import attrs
 import pendulum
 
 from ._collector import collector_paused
+from ._days import CHUNK_BITS, CHUNK_MASK, DayTable
 from ._memo import memo
 from ._pairmap import PairMap
 from ._pmap import PMap, PMapEvolver
@@ -156,27 +157,15 @@ class PostLine:
         return self.holders[index - 1] if index else ()
 
 
-# Day ordinals repeat across a log: each is one shared int, not made anew per event. They
-# are made 512 consecutive days at a time (20 KB), so days close in time sit close in
-# memory, and an event's day is found by place in two lists: a dict keyed by the date misses
-# the caches several times per event in a large batch (0.6 µs more per event at 1M).
-_CHUNK_BITS: Final = 9
-_CHUNK_DAYS: Final = 1 << _CHUNK_BITS
-_CHUNK_MASK: Final = _CHUNK_DAYS - 1
+# Day ordinals repeat across a log: each is one shared int, not made anew per event, found
+# by place (see _days) rather than through a dict keyed by the date.
+_DAYS: Final[DayTable[int]] = DayTable(int)
 _DATE: Final = pendulum.Date
-_DAY_CHUNKS: list[list[int] | None] = [None] * ((pendulum.Date.max.toordinal() >> _CHUNK_BITS) + 1)
-
-
-def _day_chunk(ordinal: int) -> list[int]:
-    first = ordinal & ~_CHUNK_MASK
-    chunk = _DAY_CHUNKS[ordinal >> _CHUNK_BITS] = list(range(first, first + _CHUNK_DAYS))
-    return chunk
 
 
 def shared_day(ordinal: int) -> int:
     """The one ``int`` this process uses for the day ordinal ``ordinal``."""
-    chunk = _DAY_CHUNKS[ordinal >> _CHUNK_BITS] or _day_chunk(ordinal)
-    return chunk[ordinal & _CHUNK_MASK]
+    return _DAYS[ordinal]
 
 
 def _shared_span(when: When) -> tuple[int, int]:
@@ -1008,8 +997,7 @@ class _Draft:
         on = event.on
         if type(on) is _DATE:  # _span, inlined: this runs once per event
             ordinal = on.toordinal()
-            chunk = _DAY_CHUNKS[ordinal >> _CHUNK_BITS] or _day_chunk(ordinal)
-            day = chunk[ordinal & _CHUNK_MASK]
+            day = (_DAYS.chunks[ordinal >> CHUNK_BITS] or _DAYS.chunk(ordinal))[ordinal & CHUNK_MASK]
             entry = (day, day, seq, event)
         else:
             lo, hi = _partial_span(on)

@@ -1,0 +1,63 @@
+"""Values kept per calendar day, found by the day's ordinal.
+
+A large batch names tens of thousands of dates in no order. Looking a value up in a dict
+keyed by the date compares the key found with the one asked (another object, somewhere
+else in memory) and misses the caches several times per event at a million events. Here a
+day's value sits at a place worked out from its ordinal: two list indexings, and days
+close in time sit close in memory, made 512 at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final, Generic, TypeVar
+
+import pendulum
+
+__all__ = ["CHUNK_BITS", "CHUNK_MASK", "DayTable"]
+
+T = TypeVar("T")
+
+CHUNK_BITS: Final = 9
+CHUNK_DAYS: Final = 1 << CHUNK_BITS
+CHUNK_MASK: Final = CHUNK_DAYS - 1
+_LAST_ORDINAL: Final = pendulum.Date.max.toordinal()
+# At most this many runs of days are kept (about 700 years); past it the table starts afresh.
+_MOST_CHUNKS: Final = 512
+
+
+class DayTable(Generic[T]):
+    """``make(ordinal)`` for every day ordinal, made a run of 512 days at a time and kept.
+
+    Hot loops index ``chunks`` themselves: ``(table.chunks[o >> CHUNK_BITS] or
+    table.chunk(o))[o & CHUNK_MASK]``.
+    """
+
+    __slots__ = ("_made", "_make", "chunks")
+
+    def __init__(self, make: Callable[[int], T]) -> None:
+        self._make = make
+        self._made = 0
+        self.chunks: list[list[T] | None] = [None] * ((_LAST_ORDINAL >> CHUNK_BITS) + 1)
+
+    def chunk(self, ordinal: int) -> list[T]:
+        """The run of days holding ``ordinal``, made now if it is not kept."""
+        if not 1 <= ordinal <= _LAST_ORDINAL:
+            raise ValueError(f"day ordinal {ordinal} is not one of a calendar day (1–{_LAST_ORDINAL})")
+        place = ordinal >> CHUNK_BITS
+        found = self.chunks[place]
+        if found is not None:
+            return found
+        if self._made >= _MOST_CHUNKS:
+            self.chunks = [None] * len(self.chunks)
+            self._made = 0
+        first = place << CHUNK_BITS
+        # Ordinal 0 and those past the last day are no days: their places hold a neighbour's.
+        made = [self._make(min(max(day, 1), _LAST_ORDINAL)) for day in range(first, first + CHUNK_DAYS)]
+        self.chunks[place] = made
+        self._made += 1
+        return made
+
+    def __getitem__(self, ordinal: int) -> T:
+        chunk = self.chunks[ordinal >> CHUNK_BITS] if 1 <= ordinal <= _LAST_ORDINAL else None
+        return (chunk or self.chunk(ordinal))[ordinal & CHUNK_MASK]
