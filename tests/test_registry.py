@@ -15,6 +15,7 @@ from aes_membership import (
     PostCreated,
     Registry,
     StateJoined,
+    StateRegistered,
     Tenure,
     Truth,
     UnknownIdError,
@@ -219,6 +220,19 @@ def test_a_batch_of_recorded_and_new_events_appends_only_the_new(registry: Regis
     with pytest.raises(DuplicateEventError):
         registry.record(StateJoined(id=retraction.id, state="BFA", bloc="AES",
                                     on="2030-01-01"))
+
+
+def test_a_first_batch_keeps_an_event_given_twice_once_and_refuses_a_reused_id(
+        registry: Registry) -> None:
+    """On a store with nothing recorded, an event given twice in the first batch is appended
+    once, and an id given to two different events refuses the whole batch."""
+    mali = StateRegistered(state="MLI", name="Mali")
+    registry.record(mali, StateRegistered(state="NER", name="Niger"), mali)
+    assert registry.position == 2
+    other = Registry()
+    with pytest.raises(DuplicateEventError):
+        other.record(mali, StateRegistered(id=mali.id, state="BFA", name="Burkina Faso"))
+    assert other.position == 0
 
 
 def test_batch_is_all_or_nothing(registry: Registry) -> None:

@@ -399,6 +399,8 @@ class Registry:
     def _fresh(self, events: Sequence[Event]) -> list[Event]:
         # Ids already recorded are looked for in one pass over the batch (most batches
         # have none); only those found are fetched from the log.
+        if not self.position:  # nothing recorded yet (a first load): no id to look for
+            return check_duplicates(events, {})[0]
         ids = [e.id.int for e in events]
         recorded = set(self._timeline.live.present(ids))
         not_live = self._not_live
