@@ -177,6 +177,10 @@ def test_fast_path_agrees_with_cattrs_for_every_event_type() -> None:
         assert fast.encode(event) == slow.encode(event)
         type_tag, version, payload = slow.encode(event)
         assert fast.encode_text(event) == (type_tag, version, canonical_json(payload))
+        effective = event.effective.isoformat() if event.effective is not None else None
+        for codec in (fast, slow):  # the row's effective date, written with the payload
+            assert codec._encode_row(event, str(event.id)) == (
+                type_tag, version, canonical_json(payload), effective)
         stored = json.loads(canonical_json(payload))
         assert fast.decode_stored(type_tag, version, stored) == event
         assert slow.decode(type_tag, version, stored) == event

@@ -182,14 +182,19 @@ class Codec:
 
     def encode_text(self, event: Event) -> tuple[str, int, str]:
         """The event's type tag, version and canonical JSON payload text (what stores keep)."""
-        return self._encode_row_text(event, str(event.id))
+        type_tag, version, text, _ = self._encode_row(event, str(event.id))
+        return type_tag, version, text
 
-    def _encode_row_text(self, event: Event, event_id: str) -> tuple[str, int, str]:
-        # encode_text for the stores, which make the id's text for the row anyway.
+    def _encode_row(self, event: Event, event_id: str) -> tuple[str, int, str, str | None]:
+        # encode_text for the stores, which make the id's text for the row anyway, and
+        # the effective date's text, which the payload writes too.
         if self._fast and type(event) is _PLANS[event.TYPE][0]:
-            return event.TYPE, event.VERSION, _WRITERS[event.TYPE](event, event_id)
+            text, effective = _WRITERS[event.TYPE](event, event_id)
+            return event.TYPE, event.VERSION, text, effective
         type_tag, version, payload = self.encode(event)
-        return type_tag, version, canonical_json(payload)
+        effective_date = event.effective
+        return (type_tag, version, canonical_json(payload),
+                effective_date.isoformat() if effective_date is not None else None)
 
     def decode_stored(self, type_tag: str, version: int, payload: dict[str, Any]) -> Event:
         """Decode a row of the library's own log: fast for current versions, else :meth:`decode`."""
@@ -342,9 +347,11 @@ _DECODERS: Final = {tag: _decoder(cls, plan) for tag, (cls, plan) in _PLANS.item
 _quote = json.encoder.encode_basestring  # the C function json.dumps uses (ensure_ascii=False)
 
 
-def _json_writer(cls: type[Event], plan: tuple[tuple[str, int], ...]) -> Callable[[Any, str], str]:
+def _json_writer(cls: type[Event], plan: tuple[tuple[str, int], ...]
+                 ) -> Callable[[Any, str], tuple[str, str | None]]:
     """canonical_json(encode(event)) written out for one class: keys sorted, no spaces, UTF-8
-    kept, one expression per field. The id comes as text (the row needs it too)."""
+    kept, one expression per field; and the text of the effective date (``on``), which the
+    row needs too and which is written once. The id comes as text (the row needs it too)."""
     text = {
         _PLAIN: "(quote(e.{0}) if type(e.{0}) is str else 'null' if e.{0} is None"
                 " else dumps(e.{0}))",
@@ -354,14 +361,27 @@ def _json_writer(cls: type[Event], plan: tuple[tuple[str, int], ...]) -> Callabl
         _OPTIONAL_WHEN: "('null' if e.{0} is None else quote(e.{0}.isoformat()))",
         _MAPPING: "dumps(e.{0})",
     }
+    kinds = dict(plan)
+    if kinds.get("on") == _WHEN:
+        effective = "d = e.on.isoformat()"
+    elif kinds.get("on") == _OPTIONAL_WHEN:
+        effective = "d = None if e.on is None else e.on.isoformat()"
+    else:
+        effective = "d = None"
     parts = []
     for index, (name, kind) in enumerate(sorted(plan)):
-        value = "'\"', event_id, '\"'" if name == "id" else text[kind].format(name)
+        if name == "id":
+            value = "'\"', event_id, '\"'"
+        elif name == "on":
+            value = "quote(d)" if kind == _WHEN else "('null' if d is None else quote(d))"
+        else:
+            value = text[kind].format(name)
         parts.append(f"{'{' if index == 0 else ','}{json.dumps(name)}:', {value}")
-    source = "def write(e, event_id):\n    return ''.join(('" + ", '".join(parts) + ", '}'))"
+    source = (f"def write(e, event_id):\n    {effective}\n"
+              "    return ''.join(('" + ", '".join(parts) + ", '}')), d")
     namespace: dict[str, Any] = {"quote": _quote, "dumps": canonical_json_value}
     exec(compile(source, f"<aes_membership JSON writer for {cls.__name__}>", "exec"), namespace)
-    write: Callable[[Any, str], str] = namespace["write"]
+    write: Callable[[Any, str], tuple[str, str | None]] = namespace["write"]
     return write
 
 

@@ -165,13 +165,11 @@ def encode_rows(
         # str(event.id), written out: UUID.__str__ is a Python call that does just this.
         digits = "%032x" % event.id.int  # noqa: UP031 - a third faster than a format spec
         event_id = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
-        type_tag, version, text = codec._encode_row_text(event, event_id)
+        type_tag, version, text, effective = codec._encode_row(event, event_id)
         position = first_position + offset
         digest = chain_hash(previous, _row_text(position, event_id, type_tag, version, stamp, text))
-        effective = event.effective
         # Row(...) without the call to its generated __new__, which makes the same tuple.
-        rows.append(_new_tuple(Row, (position, event_id, type_tag, version,
-                                     effective.isoformat() if effective is not None else None,
+        rows.append(_new_tuple(Row, (position, event_id, type_tag, version, effective,
                                      stamp, text, digest)))
         previous = digest
     return rows
