@@ -30,7 +30,7 @@ import attrs
 import pendulum
 
 from ._collector import collector_paused
-from ._days import CHUNK_BITS, CHUNK_MASK, DayTable
+from ._days import CHUNK_BITS, CHUNK_MASK, SharedDays
 from ._memo import memo
 from ._pairmap import PairMap
 from ._pmap import PMap, PMapEvolver
@@ -159,7 +159,7 @@ class PostLine:
 
 # Day ordinals repeat across a log: each is one shared int, not made anew per event, found
 # by place (see _days) rather than through a dict keyed by the date.
-_DAYS: Final[DayTable[int]] = DayTable(int)
+_DAYS: Final = SharedDays()
 _DATE: Final = pendulum.Date
 
 
