@@ -371,7 +371,7 @@ def _live(entries: Iterable[_timeline.Entry], sizes: Sequence[int]
 def _days(entries: Iterable[_timeline.Entry]) -> list[int]:
     """Every day an entry starts or ends on: written once, and shared by all that hold them.
 
-    A replayed timeline shares these ints (see ``timeline._span``); pickle writes each int
+    A replayed timeline shares these ints (see ``timeline.shared_day``); pickle writes each int
     anew, which at a million events would be three million ints where a few thousand do.
     """
     return sorted({day for entry in entries for day in entry[:2]})
