@@ -20,6 +20,7 @@ from aes_membership import (
     Truth,
     UnknownIdError,
 )
+from aes_membership.datasets import west_africa
 
 
 def sahel(reg: Registry) -> Registry:
@@ -381,6 +382,13 @@ def test_bundled_history_records_late_facts_late(wa: Registry) -> None:
     assert wa.snapshot("1977-06-01").truth_member("CPV", "ECOWAS") is Truth.UNKNOWN
     assert wa.snapshot("2000-12-15").truth_member("MRT", "ECOWAS") is Truth.UNKNOWN
     assert wa.snapshot("2001-01-01").truth_member("MRT", "ECOWAS") is Truth.NO
+
+
+def test_bundled_history_loads_only_into_a_registry() -> None:
+    """Something other than a registry given to load the bundled history into is a TypeError
+    that names it."""
+    with pytest.raises(TypeError, match="west_africa\\(\\) loads into a Registry, got int 5"):
+        west_africa(5)  # type: ignore[arg-type]
 
 
 def test_retracted_and_retracting_events_keep_their_positions(registry: Registry) -> None:

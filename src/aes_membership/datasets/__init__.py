@@ -25,6 +25,9 @@ def west_africa(registry: Registry | None = None) -> Registry:
     """
     from ..interop.jsonl import import_events
 
+    if registry is not None and not isinstance(registry, Registry):
+        raise TypeError(
+            f"west_africa() loads into a Registry, got {type(registry).__name__} {registry!r}")
     target = registry if registry is not None else Registry()
     with resources.files(__package__).joinpath("west_africa.jsonl").open(encoding="utf-8") as data:
         import_events(target, data)
