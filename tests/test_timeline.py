@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pendulum
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,13 +26,6 @@ def test_a_day_ordinal_is_one_shared_int_of_that_value(ordinal: int) -> None:
     again = shared_day(int(str(ordinal)))
     assert first == ordinal
     assert first is again
-
-
-@pytest.mark.parametrize("ordinal", [1, 511, 512, 513, 1023, 1024, LAST_DAY - 1, LAST_DAY])
-def test_days_at_the_edges_of_a_chunk_are_their_own_values(ordinal: int) -> None:
-    """The first and last days of each run of days kept together are the days asked for."""
-    assert shared_day(ordinal) == ordinal
-    assert shared_day(ordinal) is shared_day(ordinal)
 
 
 def test_events_of_one_day_share_its_ordinal_across_batches() -> None:
