@@ -39,7 +39,6 @@ from .errors import (
     TamperWarning,
     UnknownIdError,
     check_number,
-    unknown_id,
 )
 from .events import (
     BlocDissolved,
@@ -444,10 +443,7 @@ class Registry:
             return self._one(BlocRenamed(bloc=ident, name=name, on=on, **common))
         if timeline.exists("person", ident):
             return self._one(PersonRenamed(person=ident, name=name, on=on, **common))
-        known: set[str] = set()
-        for kind in ("state", "bloc", "person"):
-            known |= timeline.ids.get(kind) or frozenset()
-        raise unknown_id("state, bloc or person", ident, known)
+        raise timeline.unknown(ident, ("state", "bloc", "person"), "state, bloc or person")
 
     def found(self, bloc: str, *, name: str, on: When | _dt.date | str,
               identifiers: Mapping[str, str] | None = None, **common: Any) -> BlocFounded:
@@ -649,10 +645,7 @@ class Registry:
         timeline, _, _ = self._view(as_known_at)
         found = timeline.history(ident)
         if not found:
-            known: set[str] = set()
-            for kind in SUBJECT_KINDS:
-                known |= timeline.ids.get(kind) or frozenset()
-            raise unknown_id("id", ident, known)
+            raise timeline.unknown(ident, SUBJECT_KINDS, "id")
         return list(found)
 
     def ids(self, kind: str, *, as_known_at: KnownAt = None) -> frozenset[str]:

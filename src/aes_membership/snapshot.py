@@ -15,7 +15,6 @@ from typing import Any
 import attrs
 import pendulum
 
-from .errors import unknown_id
 from .timeline import (
     CODE_KINDS,
     SUBJECT_KINDS,
@@ -298,10 +297,7 @@ class Snapshot:
                 found = self.timeline.name_on(candidate, ident, self._day)
                 if found is not None:
                     return found
-        known: set[str] = set()
-        for candidate in kinds:
-            known |= self.timeline.ids.get(candidate) or frozenset()
-        raise unknown_id(kind or "id", ident, known)
+        raise self.timeline.unknown(ident, kinds, kind or "id")
 
     # -- comparing ------------------------------------------------------------------------
 

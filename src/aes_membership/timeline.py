@@ -35,7 +35,14 @@ from ._memo import memo
 from ._pairmap import PairMap
 from ._pmap import PMap, PMapEvolver
 from .dates import When, span
-from .errors import AmbiguousDateError, FieldError, InvariantError, UnknownIdError, unknown_id
+from .errors import (
+    AmbiguousDateError,
+    FieldError,
+    InvariantError,
+    MembershipError,
+    UnknownIdError,
+    unknown_id,
+)
 from .events import (
     BlocDissolved,
     BlocFounded,
@@ -842,7 +849,16 @@ class Timeline:
         """Raise :class:`UnknownIdError` (with close matches) if ``subject`` is unknown, or
         :class:`FieldError` if it is not text."""
         if not self.exists(kind, subject):
-            raise unknown_id(kind, subject, self.ids.get(kind) or ())
+            raise self.unknown(subject, (kind,), kind)
+
+    def unknown(self, subject: object, kinds: Iterable[str], label: str) -> MembershipError:
+        """The error for ``subject``, which is none of ``kinds``: an :class:`UnknownIdError`
+        named ``label``, suggesting close matches among their ids (a :class:`FieldError` if
+        ``subject`` is not text)."""
+        known: set[str] = set()
+        for kind in kinds:
+            known |= self.ids.get(kind) or frozenset()
+        return unknown_id(label, subject, known)
 
     def lifetime(self, kind: str, subject: str) -> tuple[Entry | None, Entry | None]:
         created: Entry | None = None

@@ -14,7 +14,7 @@ import textwrap
 from typing import Any
 
 from ..dates import When, parse_day, span
-from ..errors import FieldError, unknown_id
+from ..errors import FieldError
 from ..registry import KnownAt, Registry
 from ._tables import Segment, membership_segments, tenure_rows
 
@@ -75,8 +75,7 @@ def chart(registry: Registry, subject: str, out: str | os.PathLike[str] | None =
     timeline = registry._view(as_known_at)[0]
     is_bloc = timeline.exists("bloc", subject)
     if not is_bloc and not timeline.exists("state", subject):
-        known = set(timeline.ids.get("bloc") or ()) | set(timeline.ids.get("state") or ())
-        raise unknown_id("bloc or state", subject, known)
+        raise timeline.unknown(subject, ("bloc", "state"), "bloc or state")
     today = (_dt.date.today() if until is None else parse_day(until, field="until")).toordinal()
     segments = [s for s in membership_segments(registry, as_known_at=as_known_at)
                 if (s.bloc if is_bloc else s.state) == subject and s.bloc != "COW-SYSTEM"]

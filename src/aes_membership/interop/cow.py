@@ -134,6 +134,13 @@ def _year(text: str, line: int) -> int:
     return year
 
 
+def _first_time(lines: dict[Any, int], key: Any, line: int, what: str) -> None:
+    """Refuse a second row for ``key`` (``what`` names it), else note that ``line`` has it."""
+    earlier = lines.setdefault(key, line)
+    if earlier != line:
+        raise DecodeError([f"{what} again (line {earlier} has it)"], line=line)
+
+
 def _igo_name(name: str, seen: dict[str, str], line: int, where: str) -> None:
     """Refuse an IGO name that cannot be a bloc id, or that names a bloc of ``seen`` (by bloc
     id, as the names were) again; else add it there."""
@@ -271,10 +278,7 @@ def import_state_year(registry: Registry, source: Source, *, states_file: Source
             if ccode not in _by_ccode():
                 raise DecodeError([f"column 'ccode': no COW state has the code {ccode}"], line=line)
             year = _year(row[1], line)
-            earlier = lines.setdefault((ccode, year), line)
-            if earlier != line:
-                raise DecodeError([f"state {ccode} in {year} again (line {earlier} has it)"],
-                                  line=line)
+            _first_time(lines, (ccode, year), line, f"state {ccode} in {year}")
             cells = row[3:]
             if not _CELL_TEXTS.issuperset(cells):  # rare: odd spellings such as "1.0", or errors
                 cells = [str(_cell(v, line, igos[i])) for i, v in enumerate(cells)]
@@ -343,10 +347,7 @@ def import_igo_year(registry: Registry, source: Source, *, states_file: Source |
                 _igo_name(name, seen, line, "ioname")
             igo = igos.setdefault(name, {"orgname": row[1].strip(), "years": {}, "dead": False,
                                          "lines": {}})
-            earlier = igo["lines"].setdefault(year, line)
-            if earlier != line:
-                raise DecodeError([f"IGO {name!r} in {year} again (line {earlier} has it)"],
-                                  line=line)
+            _first_time(igo["lines"], year, line, f"IGO {name!r} in {year}")
             if "dead" in header:
                 igo["dead"] = igo["dead"] or row[header.index("dead")].strip() in ("1", "1.0")
             igo["years"][year] = {i: _cell(row[i], line, header[i]) for i in columns}

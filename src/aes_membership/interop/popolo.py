@@ -293,7 +293,7 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
         events.append(_made(f"$.organizations[id={state}]", StateRegistered,
                             id=_event_id("state", state), state=state,
                             name=org.get("name") or state,
-                                      identifiers=identifiers(org), source=note))
+                            identifiers=identifiers(org), source=note))
     ends: dict[str, When | None] = {}  # each bloc's half-open end, from its inclusive date
     for bloc in sorted(b for b in blocs if b is not None):
         last = organizations[bloc].get("dissolution_date")
@@ -305,9 +305,9 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
         if not org.get("founding_date"):
             raise DecodeError([f"{where}.founding_date: required for a bloc"])
         events.append(_made(where, BlocFounded, id=_event_id("bloc", bloc), bloc=bloc,
-                                  name=org.get("name") or bloc, identifiers=identifiers(org),
-                                  on=_date(org["founding_date"], where, "founding_date"),
-                                  source=note))
+                            name=org.get("name") or bloc, identifiers=identifiers(org),
+                            on=_date(org["founding_date"], where, "founding_date"),
+                            source=note))
         end = ends[bloc]
         if end is not None:
             events.append(BlocDissolved(id=_event_id("bloc-dissolved", bloc), bloc=bloc,
@@ -337,8 +337,8 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
         item = persons[person]
         events.append(_made(f"$.persons[id={person}]", PersonRegistered,
                             id=_event_id("person", person), person=person,
-                                       name=item.get("name") or person,
-                                       identifiers=identifiers(item), source=note))
+                            name=item.get("name") or person,
+                            identifiers=identifiers(item), source=note))
     for post in sorted({t[0] for t in tenures} - known["post"]):
         item = posts[post]
         owner = item.get("organization_id")
@@ -346,9 +346,9 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
         on = _date(item["start_date"], f"$.posts[id={post}]", "start_date") \
             if item.get("start_date") else first
         owner_field = {"state": owner} if owner in states else {"bloc": owner}
-        events.append(_made(f"$.posts[id={post}]", PostCreated, id=_event_id("post", post), post=post,
-                                  title=item.get("label") or post, on=on, source=note,
-                                  **owner_field))
+        events.append(_made(f"$.posts[id={post}]", PostCreated, id=_event_id("post", post),
+                            post=post, title=item.get("label") or post, on=on, source=note,
+                            **owner_field))
     for post, person, start, end, index in tenures:
         tag = f"{post}|{person}|{index}"
         events.append(HolderAppointed(id=_event_id("appoint", tag), post=post, person=person,
