@@ -234,8 +234,9 @@ class PostgresStore:
                 actual = int(last[0]) if last else 0
                 if actual != expected_position:
                     raise ConcurrencyError(expected_position, actual)
-                # Insert at once; look for stored ids only if the unique index objects.
-                fresh, _ = check_duplicates(events, {})
+                # Insert at once; sort out stored or repeated ids only if the unique index
+                # objects (an idempotent retry, an event given twice, or a reused id).
+                fresh: Sequence[Event] = events
                 try:
                     with conn.transaction():  # a savepoint
                         rows, stamps = self._insert(conn, fresh, last, recorded_at)

@@ -248,12 +248,12 @@ class SQLiteStore:
         actual = last[0] if last else 0
         if actual != expected_position:
             raise ConcurrencyError(expected_position, actual)
-        # Most batches hold only new ids: insert at once, and look for stored ones only if
-        # the unique index on event_id objects (an idempotent retry, or a reused id).
-        fresh, _ = check_duplicates(events, {})
+        # Most batches hold only new, distinct ids: insert them at once, and sort out stored
+        # or repeated ones only if the unique index on event_id objects (an idempotent retry,
+        # an event given twice, or a reused id).
         conn.execute("SAVEPOINT aes_batch")
         try:
-            recorded = self._insert(fresh, last, recorded_at)
+            recorded = self._insert(events, last, recorded_at)
         except sqlite3.IntegrityError:
             conn.execute("ROLLBACK TO aes_batch")
             fresh, _ = check_duplicates(events, self._stored(events))
