@@ -315,7 +315,26 @@ def _remove(entries: list[Entry], event_id: uuid.UUID) -> None:
             return
 
 
-def _check_ambiguity(merged: Sequence[Entry], is_new: frozenset[int]) -> None:
+class _BatchIds:
+    """The ids (as integers) of the events a batch records, gathered when first asked for.
+
+    Only a pair of strictly nested partial dates asks, and most batches have none: a set of
+    a million ids, each read from its event, would cost a fifth of a second for nothing.
+    """
+
+    __slots__ = ("_events", "_ids")
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        self._events = events
+        self._ids: frozenset[int] | None = None
+
+    def __contains__(self, ident: int) -> bool:
+        if self._ids is None:
+            self._ids = frozenset(e.id.int for e in self._events)
+        return ident in self._ids
+
+
+def _check_ambiguity(merged: Sequence[Entry], is_new: _BatchIds) -> None:
     """Reject strictly nested spans where one of the pair is being recorded now (``is_new``:
     the batch's ids as integers)."""
     for i, first in enumerate(merged):
@@ -342,7 +361,7 @@ def _derive_membership(
     bloc_lifecycle: tuple[Entry, ...],
     *,
     strict: bool,
-    new: frozenset[int],
+    new: _BatchIds | None,
 ) -> MembershipLine:
     points, codes, _ = _walk_membership(entries, bloc_lifecycle, strict=strict, new=new,
                                         with_spells=False)
@@ -359,7 +378,7 @@ def _shared_codes(codes: tuple[int, ...]) -> tuple[int, ...]:
 def _membership_spells(entries: tuple[Entry, ...], bloc_lifecycle: tuple[Entry, ...]
                        ) -> tuple[Spell, ...]:
     # The walk that made the line, again: it was checked then, so nothing fails now.
-    return _walk_membership(entries, bloc_lifecycle, strict=False, new=frozenset(),
+    return _walk_membership(entries, bloc_lifecycle, strict=False, new=None,
                             with_spells=True)[2]
 
 
@@ -368,7 +387,7 @@ def _walk_membership(
     bloc_lifecycle: tuple[Entry, ...],
     *,
     strict: bool,
-    new: frozenset[int],
+    new: _BatchIds | None,
     with_spells: bool,
 ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[Spell, ...]]:
     """One line's events in order, checked (``strict``) and folded into its step function,
@@ -385,7 +404,7 @@ def _walk_membership(
     if ended is not None:
         merged.append((ended[0], ended[1], _LAST, ended[3]))
     merged.sort()  # sequences are unique: tuples compare on (lo, hi, seq), never the event
-    if strict and new:
+    if strict and new is not None:
         _check_ambiguity(merged, new)
 
     points: list[int] = []
@@ -506,7 +525,7 @@ def _derive_post(
     bloc_lifecycle: tuple[Entry, ...],
     *,
     strict: bool,
-    new: frozenset[int],
+    new: _BatchIds | None,
 ) -> PostLine:
     created = next((e for e in post_lifecycle if isinstance(e[3], PostCreated)), None)
     abolished = next((e for e in post_lifecycle if isinstance(e[3], PostAbolished)), None)
@@ -521,7 +540,7 @@ def _derive_post(
         if end is not None:
             merged.append((end[0], end[1], _LAST, end[3]))
     merged.sort(key=lambda e: (e[0], e[1], e[2]))
-    if strict and new:
+    if strict and new is not None:
         _check_ambiguity(merged, new)
 
     seats = created[3].seats if created is not None and isinstance(created[3], PostCreated) else 1
@@ -1218,11 +1237,7 @@ class _Draft:
     def finish(self, events: Sequence[Event], *, validate: bool, ambiguous: Ambiguity) -> Timeline:
         self._flush_live()
         strict = validate
-        new = (
-            frozenset(e.id.int for e in events)
-            if validate and ambiguous == "reject"
-            else frozenset()
-        )
+        new = _BatchIds(events) if validate and ambiguous == "reject" else None
         for (name, key), grown in self.growing.items():
             target: PMapEvolver[str, frozenset[str]] = getattr(self, name)
             target[key] = frozenset(grown)
