@@ -34,11 +34,13 @@ def test_a_day_asked_again_is_the_same_object() -> None:
 
 
 def test_a_full_table_starts_afresh_and_still_answers() -> None:
-    """Past the runs it keeps, the table forgets them and goes on answering."""
+    """Past the runs it keeps, the table forgets them, in the list loops hold, and goes on answering."""
     days = SharedDays()
+    held = days.chunks  # as a hot loop holds it
     asked = [(run << CHUNK_BITS) + 7 for run in range(1, 600)]
     assert [days[day] for day in asked] == asked
     assert sum(chunk is not None for chunk in days.chunks) <= 512
+    assert days.chunks is held
     assert [days[day] for day in asked] == asked
 
 

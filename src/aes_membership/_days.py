@@ -28,7 +28,8 @@ class SharedDays:
     """One ``int`` for every day ordinal, made a run of 512 days at a time and kept.
 
     Hot loops index ``chunks`` themselves: ``(days.chunks[o >> CHUNK_BITS] or
-    days.chunk(o))[o & CHUNK_MASK]``, for an ``o`` that ``date.toordinal()`` gave.
+    days.chunk(o))[o & CHUNK_MASK]``, for an ``o`` that ``date.toordinal()`` gave; ``chunks``
+    is one list for the table's life, which such a loop may hold.
     """
 
     __slots__ = ("_made", "chunks")
@@ -45,8 +46,8 @@ class SharedDays:
         found = self.chunks[place]
         if found is not None:
             return found
-        if self._made >= _MOST_CHUNKS:
-            self.chunks = [None] * len(self.chunks)
+        if self._made >= _MOST_CHUNKS:  # emptied in place: hot loops hold the list
+            self.chunks[:] = [None] * len(self.chunks)
             self._made = 0
         first = place << CHUNK_BITS
         made = self.chunks[place] = list(range(first, first + CHUNK_DAYS))

@@ -23,6 +23,7 @@ import bisect
 import functools
 import operator
 import uuid
+from bisect import insort
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
@@ -822,8 +823,7 @@ class Timeline:
         skipped instead.
         """
         draft = _Draft(self)
-        for offset, event in enumerate(events):
-            draft.add(event, first_seq + offset, validate=validate)
+        draft.add_all(enumerate(events, first_seq), validate=validate)
         return draft.finish(events, validate=validate, ambiguous=ambiguous)
 
     # -- reading --------------------------------------------------------------------------
@@ -1013,42 +1013,63 @@ class _Draft:
             grown = self.growing[(name, key)] = set(existing)
         grown.add(value)
 
-    def add(self, event: Event, seq: int, *, validate: bool) -> None:
-        if isinstance(event, EventRetracted):
-            self._retract(event, seq, validate=validate)
-            return
-        self.count += 1
-        if isinstance(event, _MEMBERSHIP_EVENTS):
-            self._add_membership(event, seq)  # most of any history: the short way
-            return
-        entry = entry_for(event, seq)
-        self.live_pending.append(entry)
-        self._place(entry, event, event, remove=False)
+    def add_all(self, numbered: Iterable[tuple[int, Event]], *, validate: bool) -> None:
+        """Add each (sequence, event) pair, in order.
 
-    def _add_membership(self, event: _MembershipEvent, seq: int) -> None:
-        # What entry_for and _place do for a membership event (always dated), with the work
-        # a line needs once per batch (its list, the error's pin, the bloc's and state's
-        # indexes) done once.
-        on = event.on
-        if type(on) is _DATE:  # _span, inlined: this runs once per event
-            ordinal = on.toordinal()
-            day = (_DAYS.chunks[ordinal >> CHUNK_BITS] or _DAYS.chunk(ordinal))[ordinal & CHUNK_MASK]
-            entry = (day, day, seq, event)
-        else:
-            lo, hi = _partial_span(on)
-            entry = (lo, hi, seq, event)
-        self.live_pending.append(entry)
-        state, bloc = event.state, event.bloc
-        key = (state, bloc)
-        items = self.line_work.get(key)
-        if items is None:
-            items = self._list(self.line_work, key, self.memberships)
-            self._touch(("line", state, bloc), event)
-        bisect.insort(items, entry)
+        A membership event (most of any history) is placed here, in the loop, for it runs
+        once per event: what entry_for and _place do for it (always dated), with the work
+        its line needs once per batch (its list, the event an error is pinned on, the
+        bloc's and the state's indexes) done when the batch first reaches the line.
+        """
+        pending = self.live_pending
+        line_work = self.line_work
+        chunks = _DAYS.chunks  # (one list for the table's life)
+        added = 0
+        for seq, event in numbered:
+            if type(event) not in _MEMBERSHIP_CLASSES and not isinstance(event, _MEMBERSHIP_EVENTS):
+                self._add_other(event, seq, validate=validate)
+                continue
+            member: _MembershipEvent = event  # type: ignore[assignment]  # (by its class, above)
+            on = member.on
+            if type(on) is _DATE:  # _span, inlined
+                ordinal = on.toordinal()
+                day = (chunks[ordinal >> CHUNK_BITS] or _DAYS.chunk(ordinal))[ordinal & CHUNK_MASK]
+                entry = (day, day, seq, event)
+            else:
+                lo, hi = _partial_span(on)
+                entry = (lo, hi, seq, event)
+            pending.append(entry)
+            added += 1
+            key = (member.state, member.bloc)
+            items = line_work.get(key)
+            if items is None:
+                items = self._start_line(key, member)
+            insort(items, entry)
+        self.count += added
+
+    def _start_line(self, key: tuple[str, str], event: _MembershipEvent) -> list[Entry]:
+        """The batch's working list for a membership line it reaches for the first time.
+
+        A line already there was reached before by this batch, or by a retraction of one of
+        its events: either way its state and bloc are indexed (the indexes only grow).
+        """
+        items = self._list(self.line_work, key, self.memberships)
+        state, bloc = key
+        self._touch(("line", state, bloc), event)
         if key not in self.lines_indexed:
             self.lines_indexed.add(key)
             self._grow("bloc_states", bloc, state)
             self._grow("state_blocs", state, bloc)
+        return items
+
+    def _add_other(self, event: Event, seq: int, *, validate: bool) -> None:
+        if isinstance(event, EventRetracted):
+            self._retract(event, seq, validate=validate)
+            return
+        self.count += 1
+        entry = entry_for(event, seq)
+        self.live_pending.append(entry)
+        self._place(entry, event, event, remove=False)
 
     def _flush_live(self) -> None:
         pending = self.live_pending
@@ -1098,7 +1119,7 @@ class _Draft:
                     self._grow("state_posts", event.state, subject)
         elif isinstance(event, _MEMBERSHIP_EVENTS):
             # Only a retraction's target gets here: a membership event is added to its line
-            # by _add_membership.
+            # by _Draft.add_all.
             state: str = event.state
             bloc: str = event.bloc
             self._add_to("line", (state, bloc), entry, remove)
@@ -1255,10 +1276,13 @@ class _Draft:
             elif subject_key in self.subjects:
                 del self.subjects[subject_key]
         # Lines to derive again: the touched ones, and every line of a bloc whose lifetime moved.
+        line_work = self.line_work
         for bloc in self.dirty_blocs:
+            moved = self.touched[("bloc-lifetime", bloc)]
             for state in self.bloc_states.get(bloc) or ():
-                self._list(self.line_work, (state, bloc), self.memberships)
-                self.touched.setdefault(("line", state, bloc), self.touched[("bloc-lifetime", bloc)])
+                if (state, bloc) not in line_work:  # (a line the batch added to is there)
+                    self._list(line_work, (state, bloc), self.memberships)
+                    self.touched.setdefault(("line", state, bloc), moved)
             for post in self.bloc_posts.get(bloc) or ():
                 self._list(self.post_work, post, self.posts)
                 self.touched.setdefault(("post", post), self.touched[("bloc-lifetime", bloc)])
@@ -1319,6 +1343,5 @@ def build(events: Iterable[tuple[int, Event]]) -> Timeline:
         return Timeline()
     timeline = Timeline()
     draft = _Draft(timeline)
-    for seq, event in pairs:
-        draft.add(event, seq, validate=False)
+    draft.add_all(pairs, validate=False)
     return draft.finish([e for _, e in pairs], validate=False, ambiguous="allow")
