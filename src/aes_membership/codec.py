@@ -40,6 +40,9 @@ __all__ = [
 
 TAG_KEY: Final = "type"
 Upcaster: TypeAlias = Callable[[dict[str, Any]], dict[str, Any]]
+# Writes an event's canonical JSON payload, given its id's text, and the text of its
+# effective date (None if it has none).
+RowWriter: TypeAlias = Callable[[Any, str], tuple[str, str | None]]
 
 _CLASSES: Final = {cls.TYPE: cls for cls in event_classes()}
 
@@ -196,6 +199,12 @@ class Codec:
         return (type_tag, version, canonical_json(payload),
                 effective_date.isoformat() if effective_date is not None else None)
 
+    def _row_writers(self) -> Mapping[type[Event], tuple[str, int, RowWriter]]:
+        """The type tag, version and payload writer of each event class whose rows this
+        codec writes the fast way (none for a converter of the caller's own): what
+        ``_encode_row`` does, looked up once per batch rather than per event."""
+        return _ROW_WRITERS if self._fast else {}
+
     def decode_stored(self, type_tag: str, version: int, payload: dict[str, Any]) -> Event:
         """Decode a row of the library's own log: fast for current versions, else :meth:`decode`."""
         if self._fast and type(payload) is dict:
@@ -347,8 +356,7 @@ _DECODERS: Final = {tag: _decoder(cls, plan) for tag, (cls, plan) in _PLANS.item
 _quote = json.encoder.encode_basestring  # the C function json.dumps uses (ensure_ascii=False)
 
 
-def _json_writer(cls: type[Event], plan: tuple[tuple[str, int], ...]
-                 ) -> Callable[[Any, str], tuple[str, str | None]]:
+def _json_writer(cls: type[Event], plan: tuple[tuple[str, int], ...]) -> RowWriter:
     """canonical_json(encode(event)) written out for one class: keys sorted, no spaces, UTF-8
     kept, one expression per field; and the text of the effective date (``on``), which the
     row needs too and which is written once. The id comes as text (the row needs it too)."""
@@ -381,7 +389,7 @@ def _json_writer(cls: type[Event], plan: tuple[tuple[str, int], ...]
               "    return ''.join(('" + ", '".join(parts) + ", '}')), d")
     namespace: dict[str, Any] = {"quote": _quote, "dumps": canonical_json_value}
     exec(compile(source, f"<aes_membership JSON writer for {cls.__name__}>", "exec"), namespace)
-    write: Callable[[Any, str], tuple[str, str | None]] = namespace["write"]
+    write: RowWriter = namespace["write"]
     return write
 
 
@@ -390,6 +398,7 @@ def canonical_json_value(value: Any) -> str:
 
 
 _WRITERS: Final = {tag: _json_writer(cls, plan) for tag, (cls, plan) in _PLANS.items()}
+_ROW_WRITERS: Final = {cls: (tag, cls.VERSION, _WRITERS[tag]) for tag, (cls, _) in _PLANS.items()}
 
 
 def _fast_encode(event: Event) -> dict[str, Any]:

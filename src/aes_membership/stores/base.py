@@ -154,24 +154,33 @@ def encode_rows(
     codec: Codec | None = None,
 ) -> list[Row]:
     codec = codec or default_codec()
-    texts: dict[pendulum.DateTime, str] = {}
+    writers = codec._row_writers()
     rows: list[Row] = []
+    append = rows.append
+    sha256 = hashlib.sha256
     previous = previous_hash
-    for offset, event in enumerate(events):
-        instant = recorded_at[offset]
-        stamp = texts.get(instant)
-        if stamp is None:
-            stamp = texts[instant] = format_instant(instant)
+    stamped: pendulum.DateTime | None = None  # a batch mostly shares one instant
+    stamp = ""
+    position = first_position - 1
+    for event, instant in zip(events, recorded_at, strict=True):
+        position += 1
+        if instant is not stamped:
+            stamp, stamped = format_instant(instant), instant
         # str(event.id), written out: UUID.__str__ is a Python call that does just this.
         digits = "%032x" % event.id.int  # noqa: UP031 - a third faster than a format spec
         event_id = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
-        type_tag, version, text, effective = codec._encode_row(event, event_id)
-        position = first_position + offset
-        digest = chain_hash(previous, _row_text(position, event_id, type_tag, version, stamp, text))
+        found = writers.get(type(event))
+        if found is None:
+            type_tag, version, text, effective = codec._encode_row(event, event_id)
+        else:
+            type_tag, version, write = found
+            text, effective = write(event, event_id)
+        # chain_hash(previous, _row_text(...)), written out: two calls per event fewer.
+        previous = sha256(f"{previous}\n{position}|{event_id}|{type_tag}|{version}|{stamp}|{text}"
+                          .encode()).hexdigest()
         # Row(...) without the call to its generated __new__, which makes the same tuple.
-        rows.append(_new_tuple(Row, (position, event_id, type_tag, version, effective,
-                                     stamp, text, digest)))
-        previous = digest
+        append(_new_tuple(Row, (position, event_id, type_tag, version, effective, stamp, text,
+                                previous)))
     return rows
 
 
