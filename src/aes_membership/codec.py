@@ -358,15 +358,15 @@ _quote = json.encoder.encode_basestring  # the C function json.dumps uses (ensur
 
 def _json_writer(cls: type[Event], plan: tuple[tuple[str, int], ...]) -> RowWriter:
     """canonical_json(encode(event)) written out for one class: keys sorted, no spaces, UTF-8
-    kept, one expression per field; and the text of the effective date (``on``), which the
-    row needs too and which is written once. The id comes as text (the row needs it too)."""
+    kept, one f-string with an expression per field; and the text of the effective date
+    (``on``), which the row needs too and which is written once. The id comes as text (the
+    row needs it too). Ids and dates are digits, letters and dashes: they need no escaping."""
     text = {
-        _PLAIN: "(quote(e.{0}) if type(e.{0}) is str else 'null' if e.{0} is None"
-                " else dumps(e.{0}))",
+        _PLAIN: "(quote(v) if type(v := e.{0}) is str else 'null' if v is None else dumps(v))",
         _UUID: "'\"' + str(e.{0}) + '\"'",
         _OPTIONAL_UUID: "('null' if e.{0} is None else '\"' + str(e.{0}) + '\"')",
-        _WHEN: "quote(e.{0}.isoformat())",
-        _OPTIONAL_WHEN: "('null' if e.{0} is None else quote(e.{0}.isoformat()))",
+        _WHEN: "'\"' + e.{0}.isoformat() + '\"'",
+        _OPTIONAL_WHEN: "('null' if e.{0} is None else '\"' + e.{0}.isoformat() + '\"')",
         _MAPPING: "dumps(e.{0})",
     }
     kinds = dict(plan)
@@ -378,15 +378,16 @@ def _json_writer(cls: type[Event], plan: tuple[tuple[str, int], ...]) -> RowWrit
         effective = "d = None"
     parts = []
     for index, (name, kind) in enumerate(sorted(plan)):
+        key = ("{{" if index == 0 else ",") + json.dumps(name) + ":"
         if name == "id":
-            value = "'\"', event_id, '\"'"
+            value = '"{event_id}"'
         elif name == "on":
-            value = "quote(d)" if kind == _WHEN else "('null' if d is None else quote(d))"
+            value = '"{d}"' if kind == _WHEN else "{'null' if d is None else '\"' + d + '\"'}"
         else:
-            value = text[kind].format(name)
-        parts.append(f"{'{' if index == 0 else ','}{json.dumps(name)}:', {value}")
+            value = "{" + text[kind].format(name) + "}"
+        parts.append(key + value)
     source = (f"def write(e, event_id):\n    {effective}\n"
-              "    return ''.join(('" + ", '".join(parts) + ", '}')), d")
+              "    return f'''" + "".join(parts) + "}}''', d")
     namespace: dict[str, Any] = {"quote": _quote, "dumps": canonical_json_value}
     exec(compile(source, f"<aes_membership JSON writer for {cls.__name__}>", "exec"), namespace)
     write: RowWriter = namespace["write"]
