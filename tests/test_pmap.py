@@ -53,15 +53,20 @@ def test_from_shards_names_a_wrong_count() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(keys, st.integers(), max_size=200),
+       st.lists(st.tuples(keys, st.integers()), max_size=20),
        st.lists(st.tuples(keys, st.integers()), max_size=300))
 def test_set_all_equals_setting_each_pair_in_order(plain: dict[object, int],
+                                                    before: list[tuple[object, int]],
                                                     pairs: list[tuple[object, int]]) -> None:
-    """set_all() leaves the same map as a set per pair, later keys winning, the original kept."""
+    """set_all() leaves the same map as a set per pair, later keys winning, the original kept,
+    also on a draft already written to."""
     original = from_items(plain.items())
     draft = original.evolver()
+    for key, value in before:
+        draft[key] = value
     draft.set_all([k for k, _ in pairs], [v for _, v in pairs])
     made = draft.persistent()
-    expected = {**plain, **dict(pairs)}
+    expected = {**plain, **dict(before), **dict(pairs)}
     assert dict(made) == expected and len(made) == len(expected)
     assert all(made[k] == v for k, v in expected.items())
     assert dict(original) == plain and len(original) == len(plain)

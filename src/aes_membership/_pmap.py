@@ -155,16 +155,17 @@ class PMapEvolver(Generic[K, V]):
         if len(keys) != len(values):
             raise ValueError(f"set_all: {len(keys)} keys for {len(values)} values")
         copied = self._copied
-        added = 0
+        # The size of each dict before this call: the keys added are counted once, at the
+        # end, not per write.
+        sizes = {slot: len(shard) for slot, shard in copied.items()}
         for key, value in zip(keys, values, strict=True):
             code = hash(key)
             shard = copied.get(code & _SLOTS)
             if shard is None:
                 shard = self._copy(code)
-            size = len(shard)
+                sizes[code & _SLOTS] = len(shard)
             shard[key] = value
-            added += len(shard) - size
-        self._len += added
+        self._len += sum(len(copied[slot]) - size for slot, size in sizes.items())
 
     def __delitem__(self, key: K) -> None:
         code = hash(key)
