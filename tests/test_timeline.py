@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import attrs
 import pendulum
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from aes_membership import (
     BlocFounded,
     EventRetracted,
+    InvariantError,
+    KindChanged,
     StateJoined,
     StateRegistered,
+    StateReinstated,
+    StateSuspended,
     StateWithdrew,
 )
 from aes_membership.dates import PartialDate
@@ -59,3 +65,58 @@ def test_an_event_retracted_in_its_own_batch_is_not_live() -> None:
     assert withdrew.id.int in timeline.retractions
     assert [entry[3] for entry in timeline.memberships[("MLI", "AES")].entries] == [joined]
     assert timeline.event_count == 3
+
+
+@attrs.frozen
+class _Joined(StateJoined):
+    pass
+
+
+@attrs.frozen
+class _Changed(KindChanged):
+    pass
+
+
+@attrs.frozen
+class _Suspended(StateSuspended):
+    pass
+
+
+@attrs.frozen
+class _Reinstated(StateReinstated):
+    pass
+
+
+@attrs.frozen
+class _Withdrew(StateWithdrew):
+    pass
+
+
+def _spells(joined: type[StateJoined], changed: type[KindChanged], suspended: type[StateSuspended],
+            reinstated: type[StateReinstated], withdrew: type[StateWithdrew]) -> object:
+    timeline = Timeline().apply([
+        StateRegistered(state="MLI", name="Mali"),
+        BlocFounded(bloc="AES", name="Alliance of Sahel States", on="2023-09-16"),
+        joined(state="MLI", bloc="AES", on="2023-09-16", kind="observer"),
+        changed(state="MLI", bloc="AES", on="2023-12-01", kind="full"),
+        suspended(state="MLI", bloc="AES", on="2024-01-01"),
+        reinstated(state="MLI", bloc="AES", on="2024-02-01"),
+        withdrew(state="MLI", bloc="AES", on="2024-09-16"),
+    ], 1)
+    line = timeline.memberships.get(("MLI", "AES"))
+    assert line is not None
+    return line.points, line.codes, [
+        (s.start, s.end, s.kinds, s.suspensions) for s in timeline.spells("MLI", "AES")]
+
+
+def test_subclasses_of_membership_events_fold_as_their_classes_do() -> None:
+    """Events of subclasses of the membership events make the same line and spells."""
+    plain = _spells(StateJoined, KindChanged, StateSuspended, StateReinstated, StateWithdrew)
+    assert plain == _spells(_Joined, _Changed, _Suspended, _Reinstated, _Withdrew)
+    with pytest.raises(InvariantError, match="the state is not suspended at that date"):
+        Timeline().apply([
+            StateRegistered(state="MLI", name="Mali"),
+            BlocFounded(bloc="AES", name="Alliance of Sahel States", on="2023-09-16"),
+            _Joined(state="MLI", bloc="AES", on="2023-09-16"),
+            _Reinstated(state="MLI", bloc="AES", on="2024-02-01"),
+        ], 1)

@@ -383,6 +383,23 @@ def _membership_spells(entries: tuple[Entry, ...], bloc_lifecycle: tuple[Entry, 
                             with_spells=True)[2]
 
 
+# What a membership event does to its line, by its class: looked up once per event, where a
+# chain of isinstance() calls cost up to five.
+_JOIN, _CHANGE_KIND, _SUSPEND, _REINSTATE, _WITHDRAW = range(1, 6)
+_STEPS: Final[dict[type[Event], int]] = {
+    StateJoined: _JOIN,
+    KindChanged: _CHANGE_KIND,
+    StateSuspended: _SUSPEND,
+    StateReinstated: _REINSTATE,
+    StateWithdrew: _WITHDRAW,
+}
+
+
+def _step_of(event: Event) -> int:
+    """What ``event`` does to a membership line (0: nothing), for any class, subclasses too."""
+    return next((step for cls, step in _STEPS.items() if isinstance(event, cls)), 0)
+
+
 def _walk_membership(
     entries: tuple[Entry, ...],
     bloc_lifecycle: tuple[Entry, ...],
@@ -392,7 +409,7 @@ def _walk_membership(
     with_spells: bool,
 ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[Spell, ...]]:
     """One line's events in order, checked (``strict``) and folded into its step function,
-    and its spells if asked."""
+    and its spells if asked (a spell's kinds and suspensions are gathered only then)."""
     founded = ended = None
     for lived in bloc_lifecycle:
         if founded is None and isinstance(lived[3], BlocFounded):
@@ -411,10 +428,13 @@ def _walk_membership(
     points: list[int] = []
     codes: list[int] = []
     spells: list[Spell] = []
+    founding = founded[3] if founded is not None else None
+    ending = ended[3] if ended is not None else None
     is_founded = founded is None and not strict
     dissolved_by: Event | None = None
     code = 0
     start: Entry | None = None
+    kind = ""  # the kind of membership now
     kinds: list[tuple[When, str]] = []
     suspensions: list[Period] = []
     suspended_since: When | None = None
@@ -423,15 +443,6 @@ def _walk_membership(
     def fail(event: Event, conflicting: Event | None, reason: str) -> None:
         if strict:
             raise _Violation(event, conflicting, reason)
-
-    def step(at: int, new_code: int) -> None:
-        nonlocal code
-        code = new_code
-        if points and points[-1] == at:
-            codes[-1] = new_code
-        else:
-            points.append(at)
-            codes.append(new_code)
 
     def add_spell(begun: Entry, closing: Entry | None) -> None:
         start_when = begun[3].effective
@@ -450,68 +461,86 @@ def _walk_membership(
     def close(entry: Entry) -> None:
         nonlocal start, suspended_since
         assert start is not None
-        end_when = entry[3].effective
-        assert end_when is not None
         if start[0] == start[1] == entry[0] == entry[1]:
             fail(entry[3], start[3], "the membership would end on the day it begins")
-        if suspended_since is not None:
-            suspensions.append(Period(suspended_since, end_when))
-            suspended_since = None
         if with_spells:
+            if suspended_since is not None:
+                suspensions.append(Period(suspended_since, entry[3].effective))
             add_spell(start, entry)
+        suspended_since = None
         start = None
-        step(entry[0], 0)
 
+    # Each branch that changes the line sets ``code`` and reaches the step at the end of the
+    # loop; one that changes nothing continues.
     for entry in merged:
         event = entry[3]
-        if founded is not None and event is founded[3]:
+        if event is founding:
             is_founded = True
             continue
-        if ended is not None and event is ended[3]:
-            if start is not None:
-                close(entry)
+        if event is ending:
             dissolved_by = event
+            if start is None:
+                continue
+            close(entry)
+            code = 0
+        elif not is_founded:
+            fail(event, founding, "it falls before the bloc was founded")
             continue
-        if not is_founded:
-            fail(event, founded[3] if founded else None, "it falls before the bloc was founded")
-            continue
-        if dissolved_by is not None:
+        elif dissolved_by is not None:
             fail(event, dissolved_by, f"the bloc was dissolved on {dissolved_by.effective}")
             continue
-        if isinstance(event, StateJoined):
-            if start is not None:
-                fail(event, start[3], f"the state is already a member since {start[3].effective}")
+        else:
+            what = _STEPS.get(type(event)) or _step_of(event)
+            member: _MembershipEvent = event  # type: ignore[assignment]  # (by its class)
+            if what == _JOIN:
+                joined: StateJoined = event  # type: ignore[assignment]  # (by its class)
+                if start is not None:
+                    fail(event, start[3], f"the state is already a member since {start[3].effective}")
+                    continue
+                start = entry
+                kind = joined.kind
+                if with_spells:
+                    kinds = [(joined.on, kind)]
+                    suspensions = []
+                code = KIND_CODES[kind]
+            elif start is None:
+                fail(event, last_exit, "the state is not a member of the bloc at that date")
                 continue
-            start = entry
-            kinds = [(event.on, event.kind)]
-            suspensions = []
-            step(entry[0], KIND_CODES[event.kind])
-            continue
-        if start is None:
-            fail(event, last_exit, "the state is not a member of the bloc at that date")
-            continue
-        if isinstance(event, KindChanged):
-            if kinds[-1][1] == event.kind:
-                fail(event, start[3], f"the state is already a member of kind {event.kind!r}")
+            elif what == _WITHDRAW:
+                close(entry)
+                last_exit = event
+                code = 0
+            elif what == _SUSPEND:
+                if suspended_since is not None:
+                    fail(event, None, f"the state is already suspended since {suspended_since}")
+                    continue
+                suspended_since = member.on
+                code |= SUSPENDED
+            elif what == _REINSTATE:
+                if suspended_since is None:
+                    fail(event, None, "the state is not suspended at that date")
+                    continue
+                if with_spells:
+                    suspensions.append(Period(suspended_since, member.on))
+                suspended_since = None
+                code &= ~SUSPENDED
+            elif what == _CHANGE_KIND:
+                changed: KindChanged = event  # type: ignore[assignment]  # (by its class)
+                if kind == changed.kind:
+                    fail(event, start[3], f"the state is already a member of kind {changed.kind!r}")
+                    continue
+                kind = changed.kind
+                if with_spells:
+                    kinds.append((changed.on, kind))
+                code = KIND_CODES[kind] | (code & SUSPENDED)
+            else:
                 continue
-            kinds.append((event.on, event.kind))
-            step(entry[0], KIND_CODES[event.kind] | (code & SUSPENDED))
-        elif isinstance(event, StateSuspended):
-            if suspended_since is not None:
-                fail(event, None, f"the state is already suspended since {suspended_since}")
-                continue
-            suspended_since = event.on
-            step(entry[0], code | SUSPENDED)
-        elif isinstance(event, StateReinstated):
-            if suspended_since is None:
-                fail(event, None, "the state is not suspended at that date")
-                continue
-            suspensions.append(Period(suspended_since, event.on))
-            suspended_since = None
-            step(entry[0], code & ~SUSPENDED)
-        elif isinstance(event, StateWithdrew):
-            close(entry)
-            last_exit = event
+        at = entry[0]
+        if points and points[-1] == at:  # a later change the same day replaces the earlier
+            codes[-1] = code
+        else:
+            points.append(at)
+            codes.append(code)
 
     if start is not None and with_spells:
         if suspended_since is not None:
