@@ -7,6 +7,7 @@ import pytest
 
 from aes_membership import (
     AmbiguousDateError,
+    BlocFounded,
     DuplicateEventError,
     EventRetracted,
     FieldError,
@@ -233,6 +234,25 @@ def test_a_first_batch_keeps_an_event_given_twice_once_and_refuses_a_reused_id(
     other = Registry()
     with pytest.raises(DuplicateEventError):
         other.record(mali, StateRegistered(id=mali.id, state="BFA", name="Burkina Faso"))
+    assert other.position == 0
+
+
+def test_a_first_batch_keeps_repeated_events_of_every_kind_once(registry: Registry) -> None:
+    """A first batch that repeats a membership event and a retraction records each once, and
+    one that repeats nothing but breaks a rule is refused for that rule."""
+    mali = StateRegistered(state="MLI", name="Mali")
+    aes = BlocFounded(bloc="AES", name="Alliance of Sahel States", on="2023-09-16")
+    joined = StateJoined(state="MLI", bloc="AES", on="2023-09-16")
+    typo = StateJoined(state="MLI", bloc="AES", on="2023-09-17", kind="observer")
+    retraction = EventRetracted(target=typo.id, reason="a typo")
+    registry.record(mali, aes, joined, joined, typo, retraction, retraction, mali)
+    assert [r.event for r in registry.events()] == [mali, aes, joined, typo, retraction]
+    assert registry.periods("MLI", "AES") == [Period(pendulum.Date(2023, 9, 16), None)]
+    other = Registry()
+    with pytest.raises(InvariantError, match="already a member"):
+        other.record(mali, aes, joined, StateJoined(state="MLI", bloc="AES", on="2024-01-01"))
+    with pytest.raises(InvariantError, match="already a member"):  # the repeat taken out first
+        other.record(mali, aes, joined, joined, StateJoined(state="MLI", bloc="AES", on="2024-01-01"))
     assert other.position == 0
 
 

@@ -120,3 +120,17 @@ def test_subclasses_of_membership_events_fold_as_their_classes_do() -> None:
             _Joined(state="MLI", bloc="AES", on="2023-09-16"),
             _Reinstated(state="MLI", bloc="AES", on="2024-02-01"),
         ], 1)
+
+
+def test_a_validated_batch_that_gives_an_id_again_is_refused() -> None:
+    """Validation refuses an event whose id the batch gave before, or that is live already,
+    naming both events; a replay (unvalidated) does not look."""
+    mali = StateRegistered(state="MLI", name="Mali")
+    niger = StateRegistered(state="NER", name="Niger")
+    with pytest.raises(InvariantError, match=f"event id {mali.id} is given twice") as caught:
+        Timeline().apply([mali, niger, mali], 1)
+    assert (caught.value.event, caught.value.conflicting) == (mali, mali)
+    recorded = Timeline().apply([mali], 1)
+    with pytest.raises(InvariantError, match="or is recorded already"):
+        recorded.apply([niger, mali], 2)
+    recorded.apply([niger, mali], 2, validate=False)  # does not raise

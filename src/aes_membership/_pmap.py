@@ -149,9 +149,9 @@ class PMapEvolver(Generic[K, V]):
         shard[key] = value
         self._len += len(shard) - size
 
-    def set_all(self, keys: Sequence[K], values: Sequence[V]) -> None:
+    def set_all(self, keys: Sequence[K], values: Sequence[V]) -> int:
         """``self[key] = value`` for each pair, in order (a later duplicate key wins), in
-        one call rather than a call per key."""
+        one call rather than a call per key; returns how many of the keys were new."""
         if len(keys) != len(values):
             raise ValueError(f"set_all: {len(keys)} keys for {len(values)} values")
         copied = self._copied
@@ -165,7 +165,9 @@ class PMapEvolver(Generic[K, V]):
                 shard = self._copy(code)
                 sizes[code & _SLOTS] = len(shard)
             shard[key] = value
-        self._len += sum(len(copied[slot]) - size for slot, size in sizes.items())
+        added = sum(len(copied[slot]) - size for slot, size in sizes.items())
+        self._len += added
+        return added
 
     def __delitem__(self, key: K) -> None:
         code = hash(key)

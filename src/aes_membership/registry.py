@@ -36,6 +36,7 @@ from .errors import (
     ConcurrencyError,
     FieldError,
     InvariantError,
+    MembershipError,
     TamperWarning,
     UnknownIdError,
     check_number,
@@ -354,12 +355,22 @@ class Registry:
             for attempt in range(1, self._max_retries + 1):
                 self.refresh()
                 expected = self.position
-                fresh = self._fresh(events)
+                fresh, checked = self._fresh(events)
                 if not fresh:  # all of it recorded already: this call changes no answer
                     self._last_change, self._last_impact = None, Impact()
                     return list(events)
                 before = self._timeline
-                after = before.apply(fresh, expected + 1, ambiguous=self._ambiguous)
+                try:
+                    after = before.apply(fresh, expected + 1, ambiguous=self._ambiguous)
+                except MembershipError:
+                    if checked:
+                        raise
+                    # A first batch is checked for repeated ids only if it is refused: an
+                    # event given twice is kept once, and the rest is validated again.
+                    fresh = check_duplicates(events, {})[0]
+                    if len(fresh) == len(events):
+                        raise
+                    after = before.apply(fresh, expected + 1, ambiguous=self._ambiguous)
                 batch_stamps = (
                     [stamps[e.id] for e in fresh] if isinstance(stamps, dict) else stamps
                 )
@@ -395,11 +406,14 @@ class Registry:
                 self._last_change = None
             return self._last_impact
 
-    def _fresh(self, events: Sequence[Event]) -> list[Event]:
+    def _fresh(self, events: Sequence[Event]) -> tuple[list[Event], bool]:
+        """The events of the batch not recorded yet, each once, and whether repeats were
+        looked for: not in a first batch (a first load), where validation finds them (a
+        set of a million ids would cost a fifth of a second for nothing)."""
         # Ids already recorded are looked for in one pass over the batch (most batches
         # have none); only those found are fetched from the log.
-        if not self.position:  # nothing recorded yet (a first load): no id to look for
-            return check_duplicates(events, {})[0]
+        if not self.position:  # nothing recorded yet: no id to look for
+            return list(events), False
         ids = [e.id.int for e in events]
         recorded = set(self._timeline.live.present(ids))
         not_live = self._not_live
@@ -413,7 +427,7 @@ class Registry:
                     assert position is not None
                     known[event.id] = self._events[position - 1]
         fresh, _ = check_duplicates(events, known)
-        return fresh
+        return fresh, True
 
     def _one(self, event: _E) -> _E:
         self.record(event)

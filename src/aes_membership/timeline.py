@@ -847,9 +847,10 @@ class Timeline:
         """A new timeline with ``events`` recorded at sequences ``first_seq``, ``first_seq+1``…
 
         With ``validate`` every invariant is checked and :class:`InvariantError` (or
-        :class:`UnknownIdError`) raised for the first event that breaks one; ``self`` is
-        never changed. Without it (replaying a trusted log), events that do not fit are
-        skipped instead.
+        :class:`UnknownIdError`) raised for the first event that breaks one, or that gives an
+        id given before or recorded already (the registry takes identical repeats out first,
+        or when this refuses a first batch); ``self`` is never changed. Without it (replaying
+        a trusted log), events that do not fit are skipped instead.
         """
         draft = _Draft(self)
         draft.add_all(enumerate(events, first_seq), validate=validate)
@@ -983,6 +984,7 @@ class _Draft:
         # end of the batch), then go in one loop: written one per event, amid the lines'
         # work, they cost twice as much in a large batch (the map's dicts fall out of cache).
         self.live_pending: list[Entry] = []
+        self.repeated = False  # whether the live map was given an id it had (when flushed)
         self.retractions = base.retractions.evolver()
         self.ids = base.ids.evolver()
         self.count = base.event_count
@@ -1103,8 +1105,24 @@ class _Draft:
     def _flush_live(self) -> None:
         pending = self.live_pending
         if pending:
-            self.live.set_all([entry[3].id.int for entry in pending], pending)
+            if self.live.set_all([entry[3].id.int for entry in pending], pending) != len(pending):
+                self.repeated = True  # an id given twice, or one already live
             pending.clear()
+
+    def _refuse_repeated_id(self, events: Sequence[Event]) -> None:
+        """Raise for the first event whose id the batch gave before, or that is live already."""
+        seen: dict[int, Event] = {}
+        for event in events:
+            key = event.id.int
+            earlier = seen.get(key)
+            if earlier is None:
+                live = self.base.live.get(key)
+                earlier = live[3] if live is not None else None
+            if earlier is not None:
+                raise InvariantError(
+                    f"event id {event.id} is given twice, or is recorded already", event=event,
+                    conflicting=earlier)
+            seen[key] = event
 
     def _retract(self, event: EventRetracted, seq: int, *, validate: bool) -> None:
         self._flush_live()
@@ -1286,6 +1304,8 @@ class _Draft:
 
     def finish(self, events: Sequence[Event], *, validate: bool, ambiguous: Ambiguity) -> Timeline:
         self._flush_live()
+        if self.repeated and validate:
+            self._refuse_repeated_id(events)
         strict = validate
         new = _BatchIds(events) if validate and ambiguous == "reject" else None
         for (name, key), grown in self.growing.items():
