@@ -642,3 +642,13 @@ def test_a_large_load_leaves_the_collector_as_it_found_it(monkeypatch: pytest.Mo
         assert not gc.isenabled()  # a program that turned it off keeps it off
     finally:
         gc.enable()
+
+
+def test_a_batch_recorded_at_several_instants_keeps_each(registry: Registry) -> None:
+    """A batch given an instant per event keeps each, and as_known_at sees the batch in parts."""
+    first, second = pendulum.datetime(2020, 1, 1, tz="UTC"), pendulum.datetime(2021, 1, 1, tz="UTC")
+    registry.record(StateRegistered(state="MLI", name="Mali"), StateRegistered(state="NER", name="Niger"),
+                    StateRegistered(state="BFA", name="Burkina Faso"), recorded_at=[first, first, second])
+    assert [registry.recorded_at(p) for p in (1, 2, 3)] == [first, first, second]
+    assert registry.ids("state", as_known_at="2020-06-01T00:00Z") == {"MLI", "NER"}
+    assert registry.ids("state", as_known_at="2021-06-01T00:00Z") == {"MLI", "NER", "BFA"}

@@ -22,6 +22,8 @@ import warnings
 from array import array
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import repeat
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import attrs
@@ -86,6 +88,10 @@ KnownAt = _dt.datetime | str | int | None
 """An "as known at" point: an instant (aware datetime or ISO text) or a log position."""
 
 _CACHE_SIZE = 8
+
+
+_EVENT = attrgetter("event")
+_RECORDED_AT = attrgetter("recorded_at")
 
 
 def _restore(store: Store) -> _checkpoint.RegistryState | None:
@@ -257,25 +263,31 @@ class Registry:
         first = self.position + 1
         if recorded and recorded[0].position != first:
             raise ConcurrencyError(self.position, recorded[0].position - 1)
-        events = [r.event for r in recorded]
+        events = list(map(_EVENT, recorded))
         if timeline is None:
             if first == 1 and trusted:
                 timeline = build((r.position, r.event) for r in recorded)
             else:
                 timeline = self._timeline.apply(events, first, validate=False)
-        last_instant: object = None
-        stamp = 0.0
+        instants = list(map(_RECORDED_AT, recorded))
         stamps = self._stamps
-        for r in recorded:
-            if r.recorded_at is not last_instant:  # a batch shares one instant object
-                last_instant = r.recorded_at
-                stamp = r.recorded_at.timestamp()
-                self._instants.setdefault(stamp, r.recorded_at)
-            stamps.append(stamp)
+        if instants and instants.count(instants[0]) == len(instants):  # one for the batch
+            stamp = instants[0].timestamp()
+            self._instants.setdefault(stamp, instants[0])
+            stamps.extend(repeat(stamp, len(instants)))
+        else:
+            last_instant: object = None
+            stamp = 0.0
+            for instant in instants:
+                if instant is not last_instant:  # runs share one instant object
+                    last_instant = instant
+                    stamp = instant.timestamp()
+                    self._instants.setdefault(stamp, instant)
+                stamps.append(stamp)
         self._events.extend(events)
         # Every event of a batch is live unless the batch retracts it (a timeline keeps even
         # the events a trusted replay finds out of place): without retractions, none to note.
-        if any(isinstance(event, EventRetracted) for event in events):
+        if any(issubclass(cls, EventRetracted) for cls in set(map(type, events))):
             live = timeline.live
             for r in recorded:
                 if r.event.id.int not in live:  # a retraction, or an event it removed
