@@ -23,8 +23,9 @@ import bisect
 import functools
 import operator
 import uuid
-from bisect import insort
 from collections.abc import Callable, Iterable, Sequence
+from itertools import compress
+from operator import not_
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 import attrs
@@ -1075,7 +1076,7 @@ class _Draft:
             items = line_work.get(key)
             if items is None:
                 items = self._start_line(key, member)
-            insort(items, entry)
+            items.append(entry)  # (put in order once, when the line is derived)
         self.count += added
 
     def _start_line(self, key: tuple[str, str], event: _MembershipEvent) -> list[Entry]:
@@ -1197,10 +1198,13 @@ class _Draft:
     def _lines_refer_to_known_ids(self, found: set[tuple[str, str]]) -> bool:
         """Whether the state and bloc of every line this batch added to exist (and are
         added to ``found``)."""
-        for state, bloc in self.lines_indexed:
-            for reference in (("state", state), ("bloc", bloc)):
+        lines = self.lines_indexed  # (a few hundred states and blocs between them)
+        for kind, named in (("state", {state for state, _ in lines}),
+                            ("bloc", {bloc for _, bloc in lines})):
+            for ident in named:
+                reference = (kind, ident)
                 if reference not in found:
-                    if not self._exists(*reference):
+                    if not self._exists(kind, ident):
                         return False
                     found.add(reference)
         return True
@@ -1219,10 +1223,11 @@ class _Draft:
             if not retracted_now and self._lines_refer_to_known_ids(found)
             else frozenset()
         )
+        if checked_by_line:  # the events left to look at, picked out in C
+            events = list(compress(events, map(not_, map(checked_by_line.__contains__,
+                                                         map(type, events)))))
         for event in events:
             cls = type(event)
-            if cls in checked_by_line:
-                continue
             if isinstance(event, EventRetracted):
                 continue
             if retracted_now and event.id.int in retracted_now:
@@ -1245,7 +1250,7 @@ class _Draft:
                     raise UnknownIdError(kind, ident, self.ids.get(kind) or ())
                 found.add(reference)
         # A retracted creation must leave nothing that still refers to its subject.
-        for event in events:
+        for event in events if retracted_now else ():
             if not isinstance(event, EventRetracted):
                 continue
             removed = self.base.live.get(event.target.int)
@@ -1336,6 +1341,7 @@ class _Draft:
                 self._list(self.post_work, post, self.posts)
                 self.touched.setdefault(("post", post), self.touched[("bloc-lifetime", bloc)])
         for (state, bloc), items in self.line_work.items():
+            items.sort()  # the batch's loop appends a line's entries in the batch's order
             try:
                 line = _derive_membership(
                     tuple(items), self._lifecycle("bloc", bloc), strict=strict, new=new
