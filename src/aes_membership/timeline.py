@@ -25,7 +25,6 @@ import operator
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from itertools import compress
-from operator import not_
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 import attrs
@@ -1224,8 +1223,8 @@ class _Draft:
             else frozenset()
         )
         if checked_by_line:  # the events left to look at, picked out in C
-            events = list(compress(events, map(not_, map(checked_by_line.__contains__,
-                                                         map(type, events)))))
+            events = list(compress(events, map(operator.not_, map(checked_by_line.__contains__,
+                                                                  map(type, events)))))
         for event in events:
             cls = type(event)
             if isinstance(event, EventRetracted):
