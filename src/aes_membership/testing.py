@@ -22,7 +22,7 @@ from typing import Any
 import pendulum
 import pytest
 
-from .errors import ConcurrencyError, DateError, DuplicateEventError
+from .errors import ConcurrencyError, DateError, DuplicateEventError, StoreError
 from .events import StateJoined, StateRegistered
 from .stores.base import Store
 
@@ -35,6 +35,19 @@ def _event(n: int) -> StateRegistered:
 
 class StoreContract:
     """Behaviour every :class:`~aes_membership.stores.base.Store` must have."""
+
+    def test_a_closed_store_refuses_to_be_used(self, store: Store) -> None:
+        """After close(), appending, reading and asking for the last position each raise a
+        StoreError that says the store is closed; closing again is allowed."""
+        store.append([_event(1)], expected_position=0)
+        store.close()
+        with pytest.raises(StoreError, match="is closed"):
+            store.append([_event(2)], expected_position=1)
+        with pytest.raises(StoreError, match="is closed"):
+            list(store.read())
+        with pytest.raises(StoreError, match="is closed"):
+            store.last_position()
+        store.close()
 
     def test_new_store_is_empty(self, store: Store) -> None:
         """A new store has no events and last position 0."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -38,6 +39,17 @@ class MemoryStore:
         self._by_id: dict[uuid.UUID, Event] = {}
         self._changed = threading.Condition()
         self._checkpoint: tuple[int, str, bytes] | None = None
+        self._closed = False
+
+    @contextlib.contextmanager
+    def _held(self) -> Iterator[None]:
+        """The store's lock, on a store that is still open (a closed one refuses, as the
+        durable stores do)."""
+        with self._changed:
+            if self._closed:
+                raise StoreError("the in-memory store is closed: what it held went with it "
+                                 "(a new MemoryStore starts empty)")
+            yield
 
     def append(
         self,
@@ -46,7 +58,7 @@ class MemoryStore:
         expected_position: int,
         recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None = None,
     ) -> list[Recorded]:
-        with self._changed:
+        with self._held():
             actual = len(self._rows)
             if actual != expected_position:
                 raise ConcurrencyError(expected_position, actual)
@@ -72,19 +84,20 @@ class MemoryStore:
             return recorded
 
     def read(self, after: int = 0) -> Iterator[Recorded]:
-        with self._changed:
+        with self._held():
             snapshot = self._recorded[after:]
         return iter(snapshot)
 
     def last_position(self) -> int:
-        return len(self._rows)
+        with self._held():
+            return len(self._rows)
 
     def wait(self, after: int, timeout: float) -> bool:
-        with self._changed:
+        with self._held():
             return self._changed.wait_for(lambda: len(self._rows) > after, timeout=timeout)
 
     def verify(self, after: int = 0) -> VerifyReport:
-        with self._changed:
+        with self._held():
             rows = self._rows[after:]
             previous = self._rows[after - 1].hash if 0 < after <= len(self._rows) else GENESIS_HASH
         if after > len(self._rows):
@@ -99,12 +112,12 @@ class MemoryStore:
         )
 
     def save_checkpoint(self, position: int, data: bytes) -> None:
-        with self._changed:
+        with self._held():
             check_checkpoint_position(position, len(self._rows))
             self._checkpoint = (position, self._rows[position - 1].hash, bytes(data))
 
     def load_checkpoint(self) -> tuple[int, bytes] | None:
-        with self._changed:
+        with self._held():
             if self._checkpoint is None:
                 return None
             position, head, data = self._checkpoint
@@ -113,7 +126,11 @@ class MemoryStore:
             return position, data
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Let go of what the store holds; using it after is a :class:`StoreError`."""
+        with self._changed:
+            self._closed = True
+            self._rows, self._recorded, self._by_id, self._checkpoint = [], [], {}, None
+            self._changed.notify_all()
 
     def __repr__(self) -> str:
         return f"<MemoryStore events={len(self._rows)}>"
