@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 
 from aes_membership import FieldError, InvariantError, Registry, StoreError
@@ -288,6 +292,187 @@ def test_a_large_batch_gets_a_large_page_cache_for_its_time(tmp_path: Path) -> N
     assert sizes == ["PRAGMA cache_size=-8192", f"PRAGMA cache_size={default}"]
     assert store._conn.execute("PRAGMA cache_size").fetchone()[0] == default
     reg.close()
+
+
+def _large_batch(start: int = 0) -> list[object]:
+    return [west_africa_state(n) for n in range(start, start + 10_010)]
+
+
+def _journal_during_batch(store: SQLiteStore, batch: list[object],
+                          also: Callable[[], object] = lambda: None) -> bool:
+    """Append ``batch``; whether SQLite's rollback journal existed while it was written
+    (``also`` runs once then, inside the batch's transaction)."""
+    conn = store._conn
+    seen: list[bool] = []
+
+    def look() -> int:
+        if conn.in_transaction and not seen:
+            seen.append(Path(f"{store.path}-journal").exists())
+            also()
+        return 0
+
+    conn.set_progress_handler(look, 1000)
+    store.append(batch, expected_position=store.last_position())  # type: ignore[arg-type]
+    conn.set_progress_handler(None, 0)
+    assert seen, "the batch ran no statement long enough to be looked at"
+    return seen[0]
+
+
+def _journal_mode(path: Path) -> str:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        mode: str = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    return mode
+
+
+def test_a_large_batch_into_a_store_no_one_else_has_open_goes_through_the_rollback_journal(
+        tmp_path: Path) -> None:
+    """A large batch written alone uses the rollback journal, and the write-ahead log is back after it."""
+    store = SQLiteStore(tmp_path / "bulk.sqlite")
+    store.append([west_africa_state(0)], expected_position=0)  # type: ignore[list-item]
+    assert _journal_during_batch(store, _large_batch(1))
+    assert not Path(f"{store.path}-journal").exists()
+    assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.close()
+    assert _journal_mode(store.path) == "wal"
+    with Registry.open(store.path) as again:
+        assert again.position == 10_011 and again.verify().ok
+
+
+def test_a_large_batch_keeps_the_write_ahead_log_while_another_connection_is_open(
+        tmp_path: Path) -> None:
+    """A reader connected before a large batch reads the state before it while it is written."""
+    store = SQLiteStore(tmp_path / "shared.sqlite")
+    store.append([west_africa_state(0)], expected_position=0)  # type: ignore[list-item]
+    reader = SQLiteStore(store.path, busy_timeout=0)
+    read: list[int] = []
+    assert not _journal_during_batch(store, _large_batch(1),
+                                     also=lambda: read.append(reader.last_position()))
+    assert read == [1]
+    assert reader.last_position() == 10_011
+    assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    reader.close()
+    store.close()
+
+
+def test_bulk_load_false_keeps_the_write_ahead_log_for_every_batch(tmp_path: Path) -> None:
+    """With ``bulk_load=False`` even a large batch written alone goes through the write-ahead log."""
+    store = SQLiteStore(tmp_path / "wal.sqlite", bulk_load=False)
+    store.append([west_africa_state(0)], expected_position=0)  # type: ignore[list-item]
+    assert not _journal_during_batch(store, _large_batch(1))
+    assert store.last_position() == 10_011
+    store.close()
+
+
+def test_a_store_opened_during_a_large_batch_waits_for_all_of_it(tmp_path: Path) -> None:
+    """A connection opened while a large batch is written alone waits, then reads all of it."""
+    store = SQLiteStore(tmp_path / "wait.sqlite")
+    store.append([west_africa_state(0)], expected_position=0)  # type: ignore[list-item]
+    inside, go = threading.Event(), threading.Event()
+    opened: list[int] = []
+
+    def open_meanwhile() -> None:
+        with contextlib.closing(SQLiteStore(store.path, busy_timeout=20)) as late:
+            opened.append(late.last_position())
+
+    def hold() -> None:
+        inside.set()
+        go.wait(20)
+
+    writer = threading.Thread(target=lambda: _journal_during_batch(store, _large_batch(1), hold))
+    writer.start()
+    assert inside.wait(20)
+    late = threading.Thread(target=open_meanwhile)
+    late.start()
+    late.join(0.3)
+    assert late.is_alive() and not opened  # waiting for the batch, not reading half of it
+    go.set()
+    writer.join(20)
+    late.join(20)
+    assert opened == [10_011]
+    assert _journal_mode(store.path) == "wal"
+    store.close()
+
+
+def test_a_crash_during_a_large_batch_leaves_the_store_as_it_was_before_it(tmp_path: Path) -> None:
+    """A process killed while writing a large batch into the file leaves the store as it was."""
+    path = tmp_path / "crash.sqlite"
+    with Registry.open(path) as reg:
+        west_africa(reg)
+        before = [(r.position, r.recorded_at, r.event) for r in reg.events()]
+    script = (
+        "import os, sys\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from aes_membership.stores import SQLiteStore\n"
+        "from test_stores import west_africa_state\n"
+        f"store = SQLiteStore({str(path)!r}, cache_mib=1)\n"
+        "size = os.path.getsize(store.path)\n"
+        "def crash():\n"
+        "    if store._conn.in_transaction and os.path.getsize(store.path) > size:\n"
+        "        os._exit(3)  # pages of the batch are in the file: die without a word\n"
+        "    return 0\n"
+        "store._conn.set_progress_handler(crash, 1000)\n"
+        "batch = [west_africa_state(n) for n in range(20_000)]\n"
+        "store.append(batch, expected_position=store.last_position())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, check=False)
+    assert done.returncode == 3, done.stderr
+    assert Path(f"{path}-journal").exists()  # the hot journal SQLite rolls the file back from
+    with Registry.open(path, on_tamper="refuse") as again:
+        assert [(r.position, r.recorded_at, r.event) for r in again.events()] == before
+        again.record(west_africa_state(1))  # type: ignore[arg-type]
+        assert again.position == len(before) + 1
+    assert not Path(f"{path}-journal").exists()
+    assert _journal_mode(path) == "wal"
+
+
+def test_a_large_batch_refused_by_the_store_leaves_it_unchanged_in_write_ahead_log_mode(
+        tmp_path: Path) -> None:
+    """A large batch the store refuses changes nothing, and the write-ahead log is back."""
+    from aes_membership import DuplicateEventError
+
+    store = SQLiteStore(tmp_path / "refused.sqlite")
+    first = west_africa_state(0)
+    store.append([first], expected_position=0)  # type: ignore[list-item]
+    clash = attrs.evolve(west_africa_state(1), id=first.id)  # type: ignore[attr-defined]
+    with pytest.raises(DuplicateEventError):
+        store.append([*_large_batch(2), clash], expected_position=1)  # type: ignore[list-item]
+    assert store.last_position() == 1 and store.verify().ok
+    assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert not Path(f"{store.path}-journal").exists()
+    store.close()
+
+
+def test_a_write_ahead_log_that_could_not_be_put_back_is_put_back_by_the_next_batch(
+        tmp_path: Path) -> None:
+    """If a reader holds the file when a large batch ends, the log comes back with the next batch."""
+    store = SQLiteStore(tmp_path / "back.sqlite", busy_timeout=0.2)
+    store.append([west_africa_state(0)], expected_position=0)  # type: ignore[list-item]
+    reader = sqlite3.connect(store.path, isolation_level=None)
+
+    def read_at_the_end(statement: str) -> None:
+        if statement == "PRAGMA journal_mode=WAL" and not reader.in_transaction:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM aes_events").fetchone()
+
+    store._conn.set_trace_callback(read_at_the_end)
+    assert _journal_during_batch(store, _large_batch(1))
+    store._conn.set_trace_callback(None)
+    assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    reader.execute("COMMIT")
+    reader.close()
+    store.append([west_africa_state(20_000)], expected_position=10_011)  # type: ignore[list-item]
+    assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.last_position() == 10_012 and store.verify().ok
+    store.close()
+
+
+@pytest.mark.parametrize("bulk_load", [1, "yes", None])
+def test_a_bulk_load_setting_that_is_not_a_bool_is_refused(tmp_path: Path, bulk_load: object) -> None:
+    """``bulk_load`` is True or False; anything else is named, and no file is made."""
+    with pytest.raises(FieldError, match=f"bulk_load: expected True or False, got {bulk_load!r}"):
+        SQLiteStore(tmp_path / "bulk.sqlite", bulk_load=bulk_load)  # type: ignore[arg-type]
+    assert not (tmp_path / "bulk.sqlite").exists()
 
 
 @pytest.mark.parametrize("cache_mib", [0, -5, 2.5, "64"])
