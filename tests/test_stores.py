@@ -329,7 +329,16 @@ def test_a_large_batch_into_a_store_no_one_else_has_open_goes_through_the_rollba
     """A large batch written alone uses the rollback journal, and the write-ahead log is back after it."""
     store = SQLiteStore(tmp_path / "bulk.sqlite")
     store.append([west_africa_state(0)], expected_position=0)  # type: ignore[list-item]
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)
     assert _journal_during_batch(store, _large_batch(1))
+    store._conn.set_trace_callback(None)
+    settings = [s for s in statements if s.startswith(("PRAGMA synchronous", "PRAGMA journal_mode",
+                                                         "BEGIN", "COMMIT"))]
+    # The journal's deletion commits the batch: its folder is synced too (EXTRA).
+    assert settings == ["PRAGMA synchronous=EXTRA", "PRAGMA journal_mode=DELETE", "BEGIN IMMEDIATE",
+                        "COMMIT", "PRAGMA synchronous=FULL", "PRAGMA journal_mode=WAL"]
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert not Path(f"{store.path}-journal").exists()
     assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.close()
@@ -350,6 +359,7 @@ def test_a_large_batch_keeps_the_write_ahead_log_while_another_connection_is_ope
     assert read == [1]
     assert reader.last_position() == 10_011
     assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL, as before
     reader.close()
     store.close()
 

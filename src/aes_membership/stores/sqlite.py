@@ -239,19 +239,25 @@ class SQLiteStore:
         SQLite leaves WAL mode only for a connection that is alone on the file, so no reader
         already connected ever waits for the batch.
         """
+        conn = self._conn
         left = False
         if self._bulk_load:
-            # A setting of speed, not of data: if it cannot be changed (another connection
-            # is open), the batch is written through the log as any other.
+            # If it cannot be changed (another connection is open), the batch is written
+            # through the log as any other. The rollback journal commits by deleting the
+            # journal: EXTRA also syncs the folder, so that a power cut just after the commit
+            # cannot bring the journal back (and with it, the batch's undoing).
             with contextlib.suppress(sqlite3.Error):
-                left = self._conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"
+                conn.execute("PRAGMA synchronous=EXTRA")
+                left = conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"
         try:
             yield
         finally:
-            if left:
-                self._out_of_wal = True  # until the log is back, tried again at each batch
+            if self._bulk_load:
+                self._out_of_wal = left  # until the log is back, tried again at each batch
                 with contextlib.suppress(sqlite3.Error):
-                    self._enter_wal(self._busy_timeout)
+                    conn.execute("PRAGMA synchronous=FULL")
+                    if left:
+                        self._enter_wal(self._busy_timeout)
 
     @contextlib.contextmanager
     def _pragma_for_a_while(self, name: str, value: int, *, then: str | None = None
