@@ -167,8 +167,11 @@ def test_read_only_store_is_reported_not_swallowed(tmp_path: Path) -> None:
         assert reg.ids("state") == {"MLI"}
         with pytest.raises(StoreError, match="read-only"):
             reg.register_state("NER", name="Niger")
+        with pytest.raises(StoreError, match="read-only"):  # a large batch too
+            reg.record(*_large_batch())  # type: ignore[arg-type]
     with pytest.raises(StoreError, match="no such file"):
         Registry.open(tmp_path / "absent.sqlite", read_only=True)
+    assert _journal_mode(path) == "wal"
     with Registry.open(path) as again:
         assert again.ids("state") == {"MLI"} and again.verify().ok
 

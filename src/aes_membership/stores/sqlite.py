@@ -241,7 +241,8 @@ class SQLiteStore:
         """
         conn = self._conn
         left = False
-        if self._bulk_load:
+        bulk = self._bulk_load and not self.read_only
+        if bulk:
             # If it cannot be changed (another connection is open), the batch is written
             # through the log as any other. The rollback journal commits by deleting the
             # journal: EXTRA also syncs the folder, so that a power cut just after the commit
@@ -252,7 +253,7 @@ class SQLiteStore:
         try:
             yield
         finally:
-            if self._bulk_load:
+            if bulk:
                 self._out_of_wal = left  # until the log is back, tried again at each batch
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("PRAGMA synchronous=FULL")
