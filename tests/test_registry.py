@@ -644,6 +644,27 @@ def test_a_large_load_leaves_the_collector_as_it_found_it(monkeypatch: pytest.Mo
         gc.enable()
 
 
+def test_what_a_large_batch_built_goes_to_the_oldest_generation() -> None:
+    """The objects a large batch built skip the young collections, which would walk them for nothing."""
+    import gc
+
+    from aes_membership import StateRegistered
+
+    def oldest() -> set[int]:
+        gc.disable()  # (looking must not make a collection, which would move objects on)
+        try:
+            return {id(o) for o in gc.get_objects(generation=2)}
+        finally:
+            gc.enable()
+
+    reg = Registry()
+    reg.record(*[StateRegistered(state=f"S{n}", name=f"State {n}") for n in range(5_000)])
+    assert {id(reg._timeline), id(reg._timeline.live)} <= oldest()
+    small = Registry()
+    small.record(StateRegistered(state="MLI", name="Mali"))  # a small one is left to them
+    assert id(small._timeline) not in oldest()
+
+
 def test_a_batch_recorded_at_several_instants_keeps_each(registry: Registry) -> None:
     """A batch given an instant per event keeps each, and as_known_at sees the batch in parts."""
     first, second = pendulum.datetime(2020, 1, 1, tz="UTC"), pendulum.datetime(2021, 1, 1, tz="UTC")
