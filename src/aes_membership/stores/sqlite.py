@@ -100,9 +100,10 @@ class SQLiteStore:
     ``bulk_load`` (default ``True``): a batch of 10,000 events or more, written while no
     other connection has the file open, goes through SQLite's rollback journal rather than
     the write-ahead log, which writes every page twice (into the log, then into the file).
-    Connections opened while it is written wait for it (up to their ``busy_timeout``) rather
-    than read the state before it; connections open before it keep the write-ahead log, and
-    with it their reads. ``bulk_load=False`` keeps the write-ahead log for every batch.
+    Connections opened while it is written may have to wait for it (up to their
+    ``busy_timeout``, past which they raise a StoreError) rather than read the state before
+    it; connections open before it keep the write-ahead log, and with it their reads.
+    ``bulk_load=False`` keeps the write-ahead log for every batch.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, codec: Codec | None = None,
