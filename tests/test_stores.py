@@ -406,6 +406,25 @@ def test_a_store_opened_during_a_large_batch_waits_for_all_of_it(tmp_path: Path)
     store.close()
 
 
+def test_a_store_opened_during_a_large_batch_gives_up_after_its_busy_timeout(tmp_path: Path) -> None:
+    """A connection that waits longer than its busy_timeout for a large batch gets a StoreError."""
+    store = SQLiteStore(tmp_path / "late.sqlite")
+    store.append([west_africa_state(0)], expected_position=0)  # type: ignore[list-item]
+    refused: list[str] = []
+
+    def open_too_late() -> None:
+        with pytest.raises(StoreError, match="stayed locked by another process") as caught:
+            SQLiteStore(store.path, busy_timeout=0.2)
+        refused.append(str(caught.value))
+
+    _journal_during_batch(store, _large_batch(1), also=open_too_late)
+    assert len(refused) == 1
+    assert store.last_position() == 10_011
+    with contextlib.closing(SQLiteStore(store.path, busy_timeout=0.2)) as later:
+        assert later.last_position() == 10_011  # once the batch is in, it opens at once
+    store.close()
+
+
 def test_a_crash_during_a_large_batch_leaves_the_store_as_it_was_before_it(tmp_path: Path) -> None:
     """A process killed while writing a large batch into the file leaves the store as it was."""
     path = tmp_path / "crash.sqlite"
