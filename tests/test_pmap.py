@@ -24,6 +24,21 @@ def test_every_version_equals_a_dict_replay(batches: list[list[tuple[bool, objec
 
 
 @given(st.lists(st.tuples(keys, st.integers()), max_size=300))
+def test_writing_to_one_empty_map_leaves_every_other_empty(items: list[tuple[object, int]]) -> None:
+    """Empty maps share one table: what a draft of one writes shows in no other."""
+    first, second = PMap(), PMap()
+    draft = first.evolver()
+    for key, value in items:
+        draft[key] = value
+    draft.set_all([key for key, _ in items], [value + 1 for _, value in items])
+    written = draft.persistent()
+    assert dict(written) == {key: value + 1 for key, value in items}
+    for empty in (first, second, PMap()):
+        assert dict(empty) == {} and len(empty) == 0
+        assert all(key not in empty for key, _ in items)
+
+
+@given(st.lists(st.tuples(keys, st.integers()), max_size=300))
 def test_from_items_equals_a_dict(items: list[tuple[object, int]]) -> None:
     """A map built from items holds what a dict built from them holds, later keys winning."""
     made = from_items(items)

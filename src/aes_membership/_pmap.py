@@ -9,7 +9,7 @@ whole mapping, and never a part that grows with the mapping faster than size / 4
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 __all__ = ["PMap", "PMapEvolver", "from_items", "from_shards"]
 
@@ -22,7 +22,14 @@ _MASK = _WIDTH - 1
 _SLOTS = _WIDTH * _WIDTH - 1  # the bits that pick a row and a dict in it
 
 def _empty() -> tuple[tuple[dict[K, V], ...], ...]:
+    """A table of new empty dicts, for a map built in place (:func:`from_items`)."""
     return tuple(tuple({} for _ in range(_WIDTH)) for _ in range(_WIDTH))
+
+
+# The table of every map made empty. An evolver copies a dict before it first writes to it,
+# and nothing else writes to a map's dicts, so empty maps can share one table: a timeline
+# holds ten maps, and their 40,960 new dicts took 2–3 ms and 2.6 MB for each new registry.
+_EMPTY: Final[tuple[tuple[dict[Any, Any], ...], ...]] = _empty()
 
 
 class PMap(Mapping[K, V], Generic[K, V]):
@@ -32,7 +39,7 @@ class PMap(Mapping[K, V], Generic[K, V]):
 
     def __init__(self, rows: tuple[tuple[dict[K, V], ...], ...] | None = None,
                  length: int = 0) -> None:
-        self._rows: tuple[tuple[dict[K, V], ...], ...] = rows or _empty()
+        self._rows: tuple[tuple[dict[K, V], ...], ...] = rows or _EMPTY
         self._len = length
 
     def _shard(self, key: object) -> dict[K, V]:
