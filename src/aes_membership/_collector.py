@@ -9,7 +9,7 @@ from collections.abc import Iterator
 __all__ = ["collector_paused"]
 
 # Objects made with the collector paused, past which they are promoted: a batch of 10,000
-# events makes about 47,000, whose first young collection took 5–7 ms (5% of its append).
+# events makes about 47,000, whose first young collection took 5–9 ms (5–8% of its append).
 _MANY_OBJECTS = 10_000
 
 
