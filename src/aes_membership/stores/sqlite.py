@@ -125,7 +125,7 @@ class SQLiteStore:
         self._may_create = create
         try:
             self._conn = self._connect(busy_timeout)
-            self._prepare()
+            self._prepare(deadline=time.monotonic() + busy_timeout)
         except sqlite3.DatabaseError as error:
             with contextlib.suppress(Exception):
                 self._conn.close()
@@ -149,7 +149,7 @@ class SQLiteStore:
                                    timeout=busy_timeout)
         return conn
 
-    def _prepare(self) -> None:
+    def _prepare(self, deadline: float) -> None:
         conn = self._conn
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if tables and "aes_meta" not in tables:
@@ -163,7 +163,9 @@ class SQLiteStore:
         else:
             if not tables and not self._may_create:  # an empty file
                 raise StoreError(f"{str(self.path)!r} holds no store (and create=False)")
-            self._enter_wal(self._busy_timeout)
+            # One wait for another connection's large batch, whether it holds the reads
+            # above or the change of journal below.
+            self._enter_wal(max(0.0, deadline - time.monotonic()))
             conn.execute("PRAGMA synchronous=FULL")
             if not tables:
                 conn.execute("BEGIN IMMEDIATE")
