@@ -73,6 +73,8 @@ CREATE TABLE IF NOT EXISTS aes_checkpoints (
 """
 _PART = 1 << 26  # checkpoint bytes per row: SQLite caps a value at 1e9 bytes
 _MAPPED = 1 << 40  # bytes of the file SQLite may map while it reads a checkpoint: all of it
+# The file's setting for every commit but a large batch's through the rollback journal.
+_SYNCHRONOUS = "PRAGMA synchronous=FULL"
 _LARGE_BATCH = 10_000  # events in a batch from which SQLite gets a large page cache
 _ID_CHUNK = 500  # SQLite's limit on bound parameters is 32766 but small IN lists plan better
 
@@ -166,7 +168,7 @@ class SQLiteStore:
             # One wait for another connection's large batch, whether it holds the reads
             # above or the change of journal below.
             self._enter_wal(max(0.0, deadline - time.monotonic()))
-            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute(_SYNCHRONOUS)
             if not tables:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -259,7 +261,7 @@ class SQLiteStore:
             if bulk:
                 self._out_of_wal = left  # until the log is back, tried again at each batch
                 with contextlib.suppress(sqlite3.Error):
-                    conn.execute("PRAGMA synchronous=FULL")
+                    conn.execute(_SYNCHRONOUS)
                     if left:
                         self._enter_wal(self._busy_timeout)
 
