@@ -793,23 +793,30 @@ class _BlocIndexCache:
         self._stale = stale
         self._built: dict[str, BlocIndex] = {}
 
-    def get(self, timeline: Timeline, bloc: str) -> BlocIndex:
+    def built(self, bloc: str) -> BlocIndex | None:
+        """The index of ``bloc`` if this timeline, or one it derives from, has built it."""
         index = self._built.get(bloc)
-        if index is None:
+        if index is None and bloc not in self._stale:
             parent = self._parent
-            while parent is not None and bloc not in self._stale:
+            while parent is not None:
                 index = parent._built.get(bloc)
                 if index is not None or bloc in parent._stale:
                     break
                 parent = parent._parent
-            if index is None:
-                memberships = timeline.memberships
-                with collector_paused():
-                    index = BlocIndex(
-                        ((state, memberships[(state, bloc)])
-                         for state in timeline.bloc_states.get(bloc) or ()),
-                        self._pairs,
-                    )
+            if index is not None:
+                self._built[bloc] = index
+        return index
+
+    def get(self, timeline: Timeline, bloc: str) -> BlocIndex:
+        index = self.built(bloc)
+        if index is None:
+            memberships = timeline.memberships
+            with collector_paused():
+                index = BlocIndex(
+                    ((state, memberships[(state, bloc)])
+                     for state in timeline.bloc_states.get(bloc) or ()),
+                    self._pairs,
+                )
             self._built[bloc] = index
         return index
 

@@ -1,0 +1,134 @@
+"""A snapshot's answers, however it reaches them: from a pair's line or from kept members."""
+
+from __future__ import annotations
+
+import pendulum
+import pytest
+
+from aes_membership import (
+    BlocFounded,
+    Registry,
+    StateJoined,
+    StateRegistered,
+    StateSuspended,
+    StateWithdrew,
+    UnknownIdError,
+)
+from aes_membership.timeline import BlocIndex
+
+STATES = [f"S{n:02d}" for n in range(10)]
+ON = pendulum.Date(2000, 1, 1)
+
+
+@pytest.fixture
+def registry() -> Registry:
+    """Ten states, six of them members of B on 2000-01-01 (one suspended), one withdrawn,
+    three never joined."""
+    reg = Registry()
+    reg.record(BlocFounded(bloc="B", name="B", on="1990-01-01"),
+               BlocFounded(bloc="C", name="C", on="1990-01-01"),
+               *(StateRegistered(state=s, name=s) for s in STATES))
+    reg.record(*(StateJoined(state=s, bloc="B", on="1995-01-01") for s in STATES[:7]),
+               StateSuspended(state="S01", bloc="B", on="1998-01-01"),
+               StateWithdrew(state="S06", bloc="B", on="1999-01-01"))
+    return reg
+
+
+def members_of_b(state: str) -> bool:
+    return state in STATES[:6]
+
+
+@pytest.fixture
+def codes_on_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The days each bloc index has been asked for its members on, in order."""
+    calls: list[int] = []
+    codes_on = BlocIndex.codes_on
+
+    def counted(self: BlocIndex, day: int) -> dict[str, int]:
+        calls.append(day)
+        return codes_on(self, day)
+
+    monkeypatch.setattr(BlocIndex, "codes_on", counted)
+    return calls
+
+
+def test_many_questions_about_a_bloc_give_the_answers_of_its_lines(registry: Registry) -> None:
+    """Asked about every state of a bloc over and over, a snapshot gives the same answers
+    before and after it keeps the bloc's members."""
+    snap = registry.snapshot(ON)
+    for _ in range(20):
+        assert [snap.is_member(s, "B") for s in STATES] == [members_of_b(s) for s in STATES]
+
+
+def test_a_built_index_gives_kept_members_after_sixteen_questions(
+        registry: Registry, codes_on_calls: list[int]) -> None:
+    """Once the bloc's member index is built, a snapshot reads the bloc's members on its date
+    once, at its sixteenth question about the bloc, and never again."""
+    registry.snapshot("1980-01-01").members("B")  # builds the index
+    codes_on_calls.clear()
+    snap = registry.snapshot(ON)
+    for _ in range(15):
+        snap.is_member("S00", "B")
+    assert codes_on_calls == []
+    assert snap.is_member("S09", "B") is False  # the sixteenth
+    assert codes_on_calls == [ON.toordinal()]
+    for state in STATES * 10:
+        assert snap.is_member(state, "B") is members_of_b(state)
+    assert codes_on_calls == [ON.toordinal()]
+
+
+def test_an_unbuilt_index_is_built_after_four_questions_per_state_with_a_line(
+        registry: Registry) -> None:
+    """Where no snapshot has built the bloc's member index, one is built only once the bloc
+    has been asked about four times per state with a line in it (seven here), then kept for
+    the timeline's other snapshots."""
+    snap = registry.snapshot(ON)
+    indexes = registry._timeline.bloc_indexes
+    for _ in range(4 * 7 - 1):
+        snap.is_member("S03", "B")
+    assert indexes.built("B") is None
+    assert snap.is_member("S03", "B") is True
+    built = indexes.built("B")
+    assert built is not None
+    registry.snapshot("1980-01-01").members("B")
+    assert indexes.built("B") is built
+
+
+def test_members_are_kept_for_is_member(registry: Registry, codes_on_calls: list[int]) -> None:
+    """After ``members``, ``is_member`` answers from the members it read, without reading the
+    index again, and ``suspended`` reads them too."""
+    snap = registry.snapshot(ON)
+    assert snap.members("B") == set(STATES[:6])
+    assert [snap.is_member(s, "B") for s in STATES] == [members_of_b(s) for s in STATES]
+    assert snap.suspended("B") == {"S01"}
+    assert codes_on_calls == [ON.toordinal()]
+
+
+def test_unknown_ids_are_refused_from_kept_members(registry: Registry) -> None:
+    """A state or bloc never registered is refused with suggestions, kept members or not."""
+    snap = registry.snapshot(ON)
+    snap.members("B")
+    with pytest.raises(UnknownIdError, match="S1"):
+        snap.is_member("S1", "B")
+    with pytest.raises(UnknownIdError, match="BB"):
+        snap.is_member("S00", "BB")
+    assert snap.is_member("S00", "C") is False  # a known bloc without lines
+    for _ in range(20):
+        assert snap.is_member("S00", "C") is False
+    with pytest.raises(UnknownIdError):
+        snap.is_member("S1", "C")
+
+
+def test_kept_members_are_those_of_the_snapshots_own_timeline(registry: Registry) -> None:
+    """A snapshot that keeps a bloc's members answers as before after later events are
+    recorded; a new snapshot sees them."""
+    snap = registry.snapshot(ON)
+    snap.members("B")
+    registry.record(StateJoined(state="S08", bloc="B", on="1996-01-01"),
+                    StateWithdrew(state="S00", bloc="B", on="1997-01-01"))
+    assert snap.is_member("S08", "B") is False
+    assert snap.is_member("S00", "B") is True
+    again = registry.snapshot(ON)
+    again.members("B")
+    assert again.is_member("S08", "B") is True
+    assert again.is_member("S00", "B") is False
