@@ -17,7 +17,8 @@ def test_quick_benchmark_runs() -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "| `snap.is_member(state, bloc)` |" in done.stdout
+    assert "| `snap.is_member(state, bloc)`, a snapshot's first questions" in done.stdout
+    assert "| `snap.is_member`, a snapshot that has answered 16 questions per bloc" in done.stdout
     assert "Machine:" in done.stdout
     assert "| cold open to the first answer, from the checkpoint" in done.stdout
     if importlib.util.find_spec("eventsourcing") is not None:

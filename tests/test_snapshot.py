@@ -60,31 +60,32 @@ def test_many_questions_about_a_bloc_give_the_answers_of_its_lines(registry: Reg
         assert [snap.is_member(s, "B") for s in STATES] == [members_of_b(s) for s in STATES]
 
 
-def test_a_built_index_gives_kept_members_after_sixteen_questions(
+def test_a_built_index_gives_kept_members_after_sixteen_questions_per_bloc(
         registry: Registry, codes_on_calls: list[int]) -> None:
-    """Once the bloc's member index is built, a snapshot reads the bloc's members on its date
-    once, at its sixteenth question about the bloc, and never again."""
+    """Once the bloc's member index is built, a snapshot answers 16 questions per bloc with
+    lines (one here) from the lines, then reads the members of a bloc it is asked about
+    once, and answers from them."""
     registry.snapshot("1980-01-01").members("B")  # builds the index
     codes_on_calls.clear()
     snap = registry.snapshot(ON)
-    for _ in range(15):
+    for _ in range(16):
         snap.is_member("S00", "B")
     assert codes_on_calls == []
-    assert snap.is_member("S09", "B") is False  # the sixteenth
+    assert snap.is_member("S09", "B") is False  # the seventeenth
     assert codes_on_calls == [ON.toordinal()]
     for state in STATES * 10:
         assert snap.is_member(state, "B") is members_of_b(state)
     assert codes_on_calls == [ON.toordinal()]
 
 
-def test_an_unbuilt_index_is_built_after_four_questions_per_state_with_a_line(
+def test_an_unbuilt_index_is_built_after_four_questions_per_membership_line(
         registry: Registry) -> None:
-    """Where no snapshot has built the bloc's member index, one is built only once the bloc
-    has been asked about four times per state with a line in it (seven here), then kept for
-    the timeline's other snapshots."""
+    """Where no snapshot has built the bloc's member index, a snapshot answers four questions
+    per membership line of its timeline (seven lines here) from the lines, then builds the
+    index, kept for the timeline's other snapshots."""
     snap = registry.snapshot(ON)
     indexes = registry._timeline.bloc_indexes
-    for _ in range(4 * 7 - 1):
+    for _ in range(4 * 7):
         snap.is_member("S03", "B")
     assert indexes.built("B") is None
     assert snap.is_member("S03", "B") is True
@@ -104,19 +105,23 @@ def test_members_are_kept_for_is_member(registry: Registry, codes_on_calls: list
     assert codes_on_calls == [ON.toordinal()]
 
 
-def test_unknown_ids_are_refused_from_kept_members(registry: Registry) -> None:
-    """A state or bloc never registered is refused with suggestions, kept members or not."""
+@pytest.mark.parametrize("questions", [0, 40], ids=["from lines", "keeping members"])
+def test_unknown_ids_are_refused_alike_on_either_path(registry: Registry, questions: int) -> None:
+    """A state or bloc never registered is refused with the same error, naming the state
+    first, whether the snapshot answers from lines or keeps members."""
     snap = registry.snapshot(ON)
+    for _ in range(questions):
+        snap.is_member("S00", "B")
     snap.members("B")
-    with pytest.raises(UnknownIdError, match="S1"):
-        snap.is_member("S1", "B")
-    with pytest.raises(UnknownIdError, match="BB"):
-        snap.is_member("S00", "BB")
+    errors = []
+    for state, bloc in [("S1", "B"), ("S00", "BB"), ("S1", "BB"), ("S1", "C")]:
+        with pytest.raises(UnknownIdError) as raised:
+            snap.is_member(state, bloc)
+        errors.append((raised.value.kind, raised.value.value, raised.value.suggestions))
+    assert [e[:2] for e in errors] == [
+        ("state", "S1"), ("bloc", "BB"), ("state", "S1"), ("state", "S1")]
+    assert errors[1][2] == ("B",)
     assert snap.is_member("S00", "C") is False  # a known bloc without lines
-    for _ in range(20):
-        assert snap.is_member("S00", "C") is False
-    with pytest.raises(UnknownIdError):
-        snap.is_member("S1", "C")
 
 
 def test_kept_members_are_those_of_the_snapshots_own_timeline(registry: Registry) -> None:

@@ -27,10 +27,11 @@ from .truth import Truth
 
 __all__ = ["Basis", "Membership", "Snapshot", "SnapshotDiff"]
 
-# Questions about one bloc a snapshot answers from the pairs' lines before it keeps the bloc's
-# members on its date: computing them from a built member index costs about five questions.
+# Questions per bloc of its timeline a snapshot answers from the pairs' lines before it keeps
+# the members of the blocs it is asked about: computing one bloc's from its member index
+# costs about five questions, and a bloc asked about once is not worth it.
 _KEEP_AFTER: Final = 16
-# Building a bloc's member index costs about this many questions per state with a line in it
+# Building a bloc's member index costs about this many questions per membership line in it
 # (3.8 µs per line against 0.9 µs per question, at a million events).
 _INDEX_COST: Final = 4
 
@@ -106,12 +107,16 @@ class Snapshot:
         default=attrs.Factory(lambda self: self.timeline.known("bloc"), takes_self=True),
     )
     # Each bloc's members on this date (state -> code), kept once computed: by members() or
-    # suspended(), or by is_member once the bloc has been asked about often enough.
+    # suspended(), and by is_member once the snapshot has answered enough questions.
     _kept: dict[str, dict[str, int]] = attrs.field(init=False, eq=False, repr=False, factory=dict)
-    # How many more questions about a bloc is_member answers from its lines before keeping it.
-    _until_kept: dict[str, int] = attrs.field(init=False, eq=False, repr=False, factory=dict)
-    # Blocs whose wait was lengthened because their member index was not built yet.
-    _waited: set[str] = attrs.field(init=False, eq=False, repr=False, factory=set)
+    # [questions is_member answers from lines before it keeps members, 1 once it may build a
+    # bloc's member index for that]: a list, as the snapshot is frozen and this is hot.
+    _keeping: list[int] = attrs.field(
+        init=False, eq=False, repr=False,
+        default=attrs.Factory(
+            lambda self: [_KEEP_AFTER * max(1, len(self.timeline.bloc_states)), 0],
+            takes_self=True),
+    )
 
     @property
     def on(self) -> pendulum.Date:
@@ -130,46 +135,50 @@ class Snapshot:
     def is_member(self, state: str, bloc: str) -> bool:
         """Whether ``state`` belongs to ``bloc`` on this date (suspended members included).
 
-        The first questions about a bloc are answered from the pair's own line. After 16 of
-        them, or a call to :meth:`members` or :meth:`suspended`, the snapshot keeps the bloc's
-        members on its date and answers from them: a look-up in a small dict, as quick in a
-        long history as in a short one. Keeping them reads the bloc's member index; where the
-        timeline has not built it yet, the snapshot waits until the bloc has been asked about
-        as often as building it costs (four questions per state with a line in the bloc),
-        then builds it, kept for every later snapshot of the timeline too.
+        A snapshot answers its first questions from the pair's own line. Once it has
+        answered 16 per bloc of its timeline, it keeps the members on its date of each bloc
+        it is then asked about, and answers from them: a look-up in a small dict, as quick
+        in a long history as in a short one. Keeping a bloc's members reads its member
+        index; if that is not built yet, the snapshot first answers as many more questions
+        from lines as building every index would cost (four per membership line), then
+        builds those it needs, kept for every later snapshot of the timeline too.
         """
-        kept = self._kept.get(bloc)
-        if kept is not None:
-            if state in kept:
-                return True
-            if state not in self._states:
-                self._line(state, bloc)  # an unknown id raises, with suggestions
-            return False
+        keeping = self._keeping
+        if keeping[0] > 0:
+            keeping[0] -= 1
+        else:
+            kept = self._kept.get(bloc)
+            if kept is None:
+                kept = self._keep(bloc)
+            if kept is not None:
+                if state in kept:
+                    return True
+                if state not in self._states:
+                    self._line(state, bloc)  # an unknown id raises, with suggestions
+                return False
         lines = self._lines_by_state.get(state)
         line = lines.get(bloc) if lines is not None else None
-        if line is None and (state not in self._states or bloc not in self._blocs):
-            self._line(state, bloc)  # unknown ids raise, with suggestions
-        until_kept = self._until_kept
-        left = until_kept.get(bloc, _KEEP_AFTER) - 1
-        if left > 0:
-            until_kept[bloc] = left
-        else:
-            kept = self._keep(bloc)
-            if kept is not None:
-                return state in kept
         if line is None:
+            if state not in self._states or bloc not in self._blocs:
+                self._line(state, bloc)  # unknown ids raise, with suggestions
             return False
         index = bisect.bisect_right(line.points, self._day)
         return index > 0 and line.codes[index - 1] > 0
 
     def _keep(self, bloc: str) -> dict[str, int] | None:
-        """The bloc's members on this date, now kept; or ``None`` to wait longer for them."""
+        """The bloc's members on this date, now kept; ``None`` to answer from lines for now."""
+        if bloc not in self._blocs:
+            return None  # the line path refuses it, with suggestions
         timeline = self.timeline
-        if bloc not in self._waited and timeline.bloc_indexes.built(bloc) is None:
-            self._waited.add(bloc)
-            wait = _INDEX_COST * len(timeline.bloc_states.get(bloc) or ()) - _KEEP_AFTER
-            if wait > 0:
-                self._until_kept[bloc] = wait
+        keeping = self._keeping
+        if (not keeping[1] and bloc in timeline.bloc_states
+                and timeline.bloc_indexes.built(bloc) is None):
+            keeping[1] = 1
+            # Answered from lines so far: this question and those before it.
+            asked = _KEEP_AFTER * max(1, len(timeline.bloc_states)) + 1
+            wait = _INDEX_COST * len(timeline.memberships) - asked
+            if wait >= 0:
+                keeping[0] = wait
                 return None
         return self._codes(bloc)
 
