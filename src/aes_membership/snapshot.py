@@ -1,8 +1,10 @@
 """A snapshot: the answers for one valid date, as known at one point of the log.
 
 Snapshots are immutable: the timeline they read is never changed by later recording, so a
-snapshot kept in a notebook keeps giving the same answers. Its :attr:`Snapshot.basis` says
-exactly which question it answers, so the question can be asked again later.
+snapshot kept in a notebook keeps giving the same answers. What a snapshot keeps to answer
+faster (a bloc's members on its date) is read from that timeline, and changes no answer.
+Its :attr:`Snapshot.basis` says exactly which question it answers, so the question can be
+asked again later.
 """
 
 from __future__ import annotations
