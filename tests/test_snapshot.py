@@ -137,3 +137,35 @@ def test_kept_members_are_those_of_the_snapshots_own_timeline(registry: Registry
     again.members("B")
     assert again.is_member("S08", "B") is True
     assert again.is_member("S00", "B") is False
+
+
+def test_threads_sharing_a_snapshot_get_its_answers(registry: Registry) -> None:
+    """Threads asking one snapshot many questions at once, while it starts keeping members,
+    all get the answers of the pairs' lines."""
+    import sys
+    import threading
+
+    snap = registry.snapshot(ON)
+    wrong: list[tuple[str, str]] = []
+    start = threading.Barrier(4)
+
+    def ask() -> None:
+        start.wait()
+        for _ in range(300):
+            for state in STATES:
+                for bloc in ("B", "C"):
+                    if snap.is_member(state, bloc) is not (bloc == "B" and members_of_b(state)):
+                        wrong.append((state, bloc))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=ask) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert wrong == []
+    assert set(snap._kept) == {"B", "C"}
