@@ -200,34 +200,28 @@ def synthetic(size: int, seed: int, repeat: int, peer: bool, folder: Path,
     for key in ("is_member", "is_member_lined", "is_member_kept", "is_member_kept_lined"):
         baseline.setdefault(key, statistics.median(ours_q[key]))
     baseline.setdefault("with_line", ours_q["with_line"])
-    table.add("`snap.is_member(state, bloc)`, a snapshot's first questions about a bloc "
-              "(from the pair's line)", Table.cell(ours_q["is_member"], "µs", 1e6),
-              Table.cell(peer_is, "µs", 1e6), _ratio(ours_q["is_member"], peer_is),
-              "≤ 1 µs at 1M")
-    table.add("the same, for pairs that all have a line",
-              Table.cell(ours_q["is_member_lined"], "µs", 1e6))
-    table.add("`snap.is_member`, a snapshot that has answered 16 questions per bloc "
-              "(from the bloc's kept members; member indexes built)",
-              Table.cell(ours_q["is_member_kept"], "µs", 1e6),
-              Table.cell(peer_is, "µs", 1e6), _ratio(ours_q["is_member_kept"], peer_is),
-              "≤ 1 µs at 1M")
-    table.add("the same, for pairs that all have a line",
-              Table.cell(ours_q["is_member_kept_lined"], "µs", 1e6))
+    # The same question two ways: from the pairs' lines, and from a bloc's kept members.
+    ways = (
+        ("is_member", "first questions", "`snap.is_member(state, bloc)`, a snapshot's first "
+         "questions about a bloc (from the pair's line)"),
+        ("is_member_kept", "kept members", "`snap.is_member`, a snapshot that has answered 16 "
+         "questions per bloc (from the bloc's kept members; member indexes built)"),
+    )
+    for key, _, figure in ways:
+        table.add(figure, Table.cell(ours_q[key], "µs", 1e6), Table.cell(peer_is, "µs", 1e6),
+                  _ratio(ours_q[key], peer_is), "≤ 1 µs at 1M")
+        table.add("the same, for pairs that all have a line",
+                  Table.cell(ours_q[f"{key}_lined"], "µs", 1e6))
     table.add("the first of those passes over the 10,000 pairs (from lines until 16 per "
               "bloc, then keeps each bloc's members as it is asked about)",
               Table.cell(ours_q["is_member_kept"][:1], "µs", 1e6))
-    growth_rows = (
-        ("first questions", "is_member", "is_member_lined"),
-        ("kept members", "is_member_kept", "is_member_kept_lined"),
-    )
-    for label, random_key, lined_key in growth_rows:
-        growth = statistics.median(ours_q[random_key]) / baseline[random_key]
-        table.add(f"point-in-time query cost vs the smallest size, {label}, random pairs "
-                  f"({ours_q['with_line']:.0%} with a line here, {baseline['with_line']:.0%} "
-                  f"there)", f"{growth:.2f}×", "—", "—", "within 2× (1M vs 10k)")
-        growth = statistics.median(ours_q[lined_key]) / baseline[lined_key]
-        table.add(f"point-in-time query cost vs the smallest size, {label}, pairs that all "
-                  f"have a line", f"{growth:.2f}×", "—", "—", "within 2× (1M vs 10k)")
+    for key, label, _ in ways:
+        for pairs, named in ((key, f"random pairs ({ours_q['with_line']:.0%} with a line "
+                                   f"here, {baseline['with_line']:.0%} there)"),
+                             (f"{key}_lined", "pairs that all have a line")):
+            growth = statistics.median(ours_q[pairs]) / baseline[pairs]
+            table.add(f"point-in-time query cost vs the smallest size, {label}, {named}",
+                      f"{growth:.2f}×", "—", "—", "within 2× (1M vs 10k)")
     count = ours_q["members_count"]
     table.add(f"`snap.members(bloc)` ({count} members)",
               Table.cell(ours_q["members"], "µs", 1e6),
