@@ -165,7 +165,10 @@ def assert_matches(reg: Registry, events: list[Event], query: int, **known: Any)
         assert snap.members(bloc) == {s for s in STATES if status.get((s, bloc), (False,))[0]}
     for state in STATES:  # now from the members the snapshot kept
         for bloc in BLOCS:
-            assert snap.is_member(state, bloc) == status.get((state, bloc), (False,))[0]
+            member, suspended = status.get((state, bloc), (False, False))
+            assert snap.is_member(state, bloc) == member, (state, bloc)
+            assert snap.is_suspended(state, bloc) == suspended, (state, bloc)
+            assert (snap.kind(state, bloc) is not None) == member, (state, bloc)
     assert snap.holder("P") == holder
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from aes_membership import (
     BlocFounded,
+    KindChanged,
     Registry,
     StateJoined,
     StateRegistered,
@@ -122,6 +123,25 @@ def test_unknown_ids_are_refused_alike_on_either_path(registry: Registry, questi
         ("state", "S1"), ("bloc", "BB"), ("state", "S1"), ("state", "S1")]
     assert errors[1][2] == ("B",)
     assert snap.is_member("S00", "C") is False  # a known bloc without lines
+
+
+def test_kind_and_suspension_read_kept_members_as_lines(registry: Registry) -> None:
+    """``kind`` and ``is_suspended`` answer alike before and after the snapshot keeps the
+    bloc's members, and refuse an unknown state alike."""
+    registry.record(KindChanged(state="S02", bloc="B", kind="associate", on="1996-01-01"))
+    snap = registry.snapshot(ON)
+
+    def answers() -> list[tuple[str | None, bool]]:
+        return [(snap.kind(state, "B"), snap.is_suspended(state, "B")) for state in STATES]
+
+    from_lines = answers()
+    snap.members("B")
+    assert answers() == from_lines
+    assert from_lines[:3] == [("full", False), ("full", True), ("associate", False)]
+    assert from_lines[6:] == [(None, False)] * 4
+    for ask in (snap.kind, snap.is_suspended):
+        with pytest.raises(UnknownIdError, match="unknown state 'S1'"):
+            ask("S1", "B")
 
 
 def test_kept_members_are_those_of_the_snapshots_own_timeline(registry: Registry) -> None:

@@ -184,15 +184,21 @@ class Snapshot:
                 return None
         return self._codes(bloc)
 
+    def _code(self, state: str, bloc: str) -> int:
+        """The pair's membership code on this date (0 for none), from kept members if any."""
+        kept = self._kept.get(bloc)
+        if kept is not None and state in self._states:
+            return kept.get(state, 0)
+        line = self._line(state, bloc)  # unknown ids raise, with suggestions
+        return line.code_on(self._day) if line is not None else 0
+
     def is_suspended(self, state: str, bloc: str) -> bool:
         """Whether ``state`` is a suspended member of ``bloc`` on this date."""
-        line = self._line(state, bloc)
-        return line is not None and bool(line.code_on(self._day) & SUSPENDED)
+        return bool(self._code(state, bloc) & SUSPENDED)
 
     def kind(self, state: str, bloc: str) -> str | None:
         """The kind of membership (full, associate, observer), or ``None`` if not a member."""
-        line = self._line(state, bloc)
-        code = line.code_on(self._day) if line is not None else 0
+        code = self._code(state, bloc)
         return CODE_KINDS[code & ~SUSPENDED] if code else None
 
     def _codes(self, bloc: str) -> dict[str, int]:
