@@ -38,6 +38,11 @@ _KEEP_AFTER: Final = 16
 _INDEX_COST: Final = 4
 
 
+def _answered_before_keeping(timeline: Timeline) -> int:
+    """Questions a snapshot of ``timeline`` answers from lines before it keeps members."""
+    return _KEEP_AFTER * max(1, len(timeline.bloc_states))
+
+
 @attrs.frozen
 class Basis:
     """What a snapshot answers: valid date ``on``, seeing the log up to ``position``.
@@ -116,7 +121,7 @@ class Snapshot:
     _keeping: list[int] = attrs.field(
         init=False, eq=False, repr=False,
         default=attrs.Factory(
-            lambda self: [_KEEP_AFTER * max(1, len(self.timeline.bloc_states)), 0],
+            lambda self: [_answered_before_keeping(self.timeline), 0],
             takes_self=True),
     )
 
@@ -177,7 +182,7 @@ class Snapshot:
                 and timeline.bloc_indexes.built(bloc) is None):
             keeping[1] = 1
             # Answered from lines so far: this question and those before it.
-            asked = _KEEP_AFTER * max(1, len(timeline.bloc_states)) + 1
+            asked = _answered_before_keeping(timeline) + 1
             wait = _INDEX_COST * len(timeline.memberships) - asked
             if wait >= 0:
                 keeping[0] = wait
