@@ -27,6 +27,7 @@ from aes_membership import (
     Registry,
     StoreError,
     TamperWarning,
+    _pmap,
 )
 from aes_membership import _checkpoint as checkpoints
 from aes_membership._eventlog import EventLog
@@ -251,6 +252,29 @@ def test_a_checkpoint_shares_what_a_replay_shares(kept: Backend) -> None:
         codes = [line.codes for (state, _), line in reg._timeline.memberships.items()
                  if state != "XYZ"]  # lines the checkpoint holds
         assert len(codes) > len(set(codes)) == len({id(steps) for steps in codes})
+
+
+def test_a_live_map_with_split_places_is_read_back_as_it_was(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live map's split places (as a long history's are) come back split, with the same
+    items, and the restored registry records and retracts as a replay does."""
+    monkeypatch.setattr(_pmap, "SPLIT_AT", 0)  # every place an event is put in is split
+    reg = Registry()
+    west_africa(reg)
+    layout = reg._timeline.live.layout()
+    assert 0 < layout.count(1) < len(layout)  # split places beside whole, empty ones
+    restored = Registry.__new__(Registry)
+    restored._start(reg.store, restored=checkpoints.loads(checkpoints.dumps(checkpoints.RegistryState(
+        reg.position, reg._events, reg._stamps, reg._instants, reg._not_live, reg._timeline))))
+    assert restored._timeline.live.layout() == layout
+    assert state_of(restored) == state_of(reg)
+    restored.register_state("XYZ", name="Testland")
+    joined = restored.join("XYZ", "ECOWAS", on="2026-02-01")
+    restored.retract(joined.id, reason="entered by mistake")
+    replayed = Registry.__new__(Registry)
+    replayed._start(reg.store)
+    assert state_of(restored) == state_of(replayed)
+    assert answers(restored) == answers(replayed)
 
 
 def test_a_checkpoint_whose_event_columns_do_not_fit_is_ignored(

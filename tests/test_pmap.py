@@ -2,25 +2,49 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aes_membership._pmap import PMap, from_items, from_shards
+from aes_membership import _pmap
+from aes_membership._pmap import SPLIT_AT, PMap, from_items, from_shards
 from conftest import replay_into_maps
 
-keys = st.one_of(st.integers(-10**6, 10**6), st.text(max_size=4))
+# Keys n × 1024 fall in 4 places of the table and 16 parts of each: dicts that share a
+# place, split or not, are written to in one batch.
+keys = st.one_of(st.integers(-10**6, 10**6), st.text(max_size=4),
+                 st.integers(-255, 255).map(lambda n: n << 10))
 operations = st.lists(st.tuples(st.booleans(), keys, st.integers()), max_size=200)
+# Maps of a few hundred keys split no place at the library's threshold: with 0, every place
+# written to is split, and with 1, places with one key stay whole beside split ones.
+thresholds = pytest.mark.parametrize("split_at", [SPLIT_AT, 0, 1])
 
 
+@contextlib.contextmanager
+def splitting_at(keys: int) -> Iterator[None]:
+    """Places split past ``keys`` keys within the block."""
+    before, _pmap.SPLIT_AT = _pmap.SPLIT_AT, keys
+    try:
+        yield
+    finally:
+        _pmap.SPLIT_AT = before
+
+
+@thresholds
 @settings(max_examples=200, deadline=None)
 @given(st.lists(operations, min_size=1, max_size=4))
-def test_every_version_equals_a_dict_replay(batches: list[list[tuple[bool, object, int]]]) -> None:
+def test_every_version_equals_a_dict_replay(split_at: int,
+                                            batches: list[list[tuple[bool, object, int]]]) -> None:
     """Each batch of sets and deletes gives a map equal to a dict, and earlier maps stay put."""
     # Checked once all batches are in: a later batch that changed an earlier map shows here.
-    for pmap, plain in replay_into_maps(PMap(), batches):
+    with splitting_at(split_at):
+        versions = replay_into_maps(PMap(), batches)
+    for pmap, plain in versions:
         assert dict(pmap) == plain and len(pmap) == len(plain)
-        assert all(pmap.get(k) == v and k in pmap for k, v in plain.items())
+        assert all(pmap.get(k) == v and k in pmap and pmap[k] == v for k, v in plain.items())
 
 
 @given(st.lists(st.tuples(keys, st.integers()), max_size=300))
@@ -38,49 +62,93 @@ def test_writing_to_one_empty_map_leaves_every_other_empty(items: list[tuple[obj
         assert all(key not in empty for key, _ in items)
 
 
+@thresholds
 @given(st.lists(st.tuples(keys, st.integers()), max_size=300))
-def test_from_items_equals_a_dict(items: list[tuple[object, int]]) -> None:
+def test_from_items_equals_a_dict(split_at: int, items: list[tuple[object, int]]) -> None:
     """A map built from items holds what a dict built from them holds, later keys winning."""
-    made = from_items(items)
+    with splitting_at(split_at):
+        made = from_items(items)
     assert dict(made) == dict(items) and len(made) == len(dict(items))
+    assert all(made[k] == v for k, v in dict(items).items())
 
 
+@thresholds
 @given(st.dictionaries(st.integers(), st.integers(), max_size=300))
-def test_from_shards_rebuilds_the_map_its_shards_came_from(plain: dict[int, int]) -> None:
-    """A map rebuilt from another's shards holds the same items and finds every key."""
-    made = from_shards([dict(shard) for shard in from_items(plain.items()).shards()])
+def test_from_shards_rebuilds_the_map_its_shards_came_from(split_at: int,
+                                                           plain: dict[int, int]) -> None:
+    """A map rebuilt from another's shards and layout holds the same items, finds every key,
+    and splits the same places."""
+    with splitting_at(split_at):
+        original = from_items(plain.items())
+    made = from_shards([dict(shard) for shard in original.shards()], original.layout())
     assert dict(made) == plain and len(made) == len(plain)
     assert all(made[k] == v for k, v in plain.items())
+    assert made.layout() == original.layout()
 
 
+@thresholds
 @given(st.dictionaries(keys, st.integers(), max_size=200), st.lists(keys, max_size=200))
-def test_present_lists_the_keys_held_in_their_order(plain: dict[object, int],
+def test_present_lists_the_keys_held_in_their_order(split_at: int, plain: dict[object, int],
                                                     asked: list[object]) -> None:
     """present() gives the asked keys the map holds, in the order asked, repeats kept."""
-    assert from_items(plain.items()).present(asked) == [k for k in asked if k in plain]
+    with splitting_at(split_at):
+        made = from_items(plain.items())
+    assert made.present(asked) == [k for k in asked if k in plain]
 
 
 def test_from_shards_names_a_wrong_count() -> None:
     """A list that is not one dict per place of the table is refused, saying how many came."""
     with pytest.raises(ValueError, match="expected 4096 dicts, got 3"):
         from_shards([{}, {}, {}])
+    with pytest.raises(ValueError, match="expected 4111 dicts, got 4096"):
+        from_shards([{} for _ in range(4096)], bytes([1]) + bytes(4095))
 
 
+def test_from_shards_names_a_layout_of_the_wrong_size() -> None:
+    """A layout that is not one flag per place of the table is refused, saying how long it was."""
+    with pytest.raises(ValueError, match="expected 4096 places, got 2"):
+        from_shards([{} for _ in range(4096)], b"\0\0")
+
+
+def test_a_place_is_split_once_it_holds_more_than_the_threshold() -> None:
+    """A place whose dict grows past SPLIT_AT keys becomes 16 dicts; the map before keeps its
+    one dict, and a later write copies only the part it writes to."""
+    # Keys 4096 apart share a place; bits 12–15 of their hashes (the part) differ.
+    keys = [4096 * n for n in range(SPLIT_AT + 1)]
+    draft = PMap[int, int]().evolver()
+    draft.set_all(keys[:-1], keys[:-1])
+    whole = draft.persistent()
+    assert whole.layout()[0] == 0
+    draft[keys[-1]] = 1
+    split = draft.persistent()
+    assert split.layout() == bytes([1]) + bytes(4095)
+    assert dict(whole) == {k: k for k in keys[:-1]} and len(whole) == SPLIT_AT
+    assert dict(split) == {**{k: k for k in keys[:-1]}, keys[-1]: 1} and len(split) == SPLIT_AT + 1
+    draft[0] = -1
+    written = draft.persistent()
+    before, after = split._rows[0][0], written._rows[0][0]
+    assert isinstance(before, tuple) and isinstance(after, tuple)
+    assert [a is b for a, b in zip(before, after, strict=True)] == [False] + [True] * 15
+    assert written[0] == -1 and split[0] == 0
+
+
+@thresholds
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(keys, st.integers(), max_size=200),
        st.lists(st.tuples(keys, st.integers()), max_size=20),
        st.lists(st.tuples(keys, st.integers()), max_size=300))
-def test_set_all_equals_setting_each_pair_in_order(plain: dict[object, int],
+def test_set_all_equals_setting_each_pair_in_order(split_at: int, plain: dict[object, int],
                                                     before: list[tuple[object, int]],
                                                     pairs: list[tuple[object, int]]) -> None:
     """set_all() leaves the same map as a set per pair, later keys winning, the original kept,
     also on a draft already written to."""
-    original = from_items(plain.items())
-    draft = original.evolver()
-    for key, value in before:
-        draft[key] = value
-    draft.set_all([k for k, _ in pairs], [v for _, v in pairs])
-    made = draft.persistent()
+    with splitting_at(split_at):
+        original = from_items(plain.items())
+        draft = original.evolver()
+        for key, value in before:
+            draft[key] = value
+        draft.set_all([k for k, _ in pairs], [v for _, v in pairs])
+        made = draft.persistent()
     expected = {**plain, **dict(before), **dict(pairs)}
     assert dict(made) == expected and len(made) == len(expected)
     assert all(made[k] == v for k, v in expected.items())

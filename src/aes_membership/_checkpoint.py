@@ -58,9 +58,10 @@ from .timeline import Timeline
 __all__ = ["CheckpointUnusable", "RegistryState", "dumps", "loads"]
 
 _MAGIC: Final = b"aes_membership checkpoint\n"
-# 6: maps written as columns name the map they build; 5: membership lines by state, then
-# bloc; 4: places counted from the days; 3: events as columns; 2: live map by ints
-_FORMAT: Final = 6
+# 7: the live map's split places; 6: maps written as columns name the map they build; 5:
+# membership lines by state, then bloc; 4: places counted from the days; 3: events as
+# columns; 2: live map by ints
+_FORMAT: Final = 7
 _VALUE_CLASSES: Final = (
     _timeline.MembershipLine, _timeline.PostLine, PartialDate,  # spells are not kept: derived
 )
@@ -352,20 +353,22 @@ _SEQ: Final = operator.itemgetter(2)
 _EVENT: Final = operator.itemgetter(3)
 
 
-def _live(entries: Iterable[_timeline.Entry], sizes: Sequence[int]
+def _live(entries: Iterable[_timeline.Entry], sizes: Sequence[int], layout: bytes
           ) -> PMap[int, _timeline.Entry]:
-    """The live-event map: its shards hold the first entries, ``sizes[n]`` in shard ``n``.
+    """The live-event map: its shards hold the first entries, ``sizes[n]`` in shard ``n``,
+    placed as ``layout`` says (which places are split).
 
-    Each shard's keys are its entries' event ids, found in C rather than a Python loop; the
-    events were built in this order, so the walk goes through memory in order.
+    Each shard's keys are its entries' event ids, and each shard is made, in C rather than
+    a Python loop (a long history's live map has 65,536 shards); the events were built in
+    this order, so the walk goes through memory in order.
     """
     held, values = tee(entries)
     keys = map(_ID_INT, map(_EVENT, held))
-    shards = [dict(zip(islice(keys, size), islice(values, size), strict=True))
-              for size in sizes]
+    shards = list(map(dict, map(zip, map(islice, repeat(keys), sizes),
+                                map(islice, repeat(values), sizes))))
     if sum(map(len, shards)) != sum(sizes):
         raise ValueError("the live map's shards do not fit the entries written")
-    return from_shards(shards)
+    return from_shards(shards, layout)
 
 
 def _days(entries: Iterable[_timeline.Entry]) -> list[int]:
@@ -407,7 +410,7 @@ def dumps(state: RegistryState) -> bytes:
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.dispatch_table = _REDUCERS
     pickler.dump((*_columns(written), days, state.position, len(entries),
-                  [len(shard) for shard in live_shards]))
+                  [len(shard) for shard in live_shards], timeline.live.layout()))
     # Arrays of a number per event, then per entry, as they are: read as views of the
     # checkpoint's bytes, they need no copy. The entries are made from them in C.
     for values in (
@@ -453,7 +456,8 @@ def loads(data: bytes) -> RegistryState:
     try:
         stream = io.BytesIO(data)  # shares the bytes, where a view of them would be copied
         stream.seek(head + 64)
-        ids, classes, columns, days, position, entry_count, live_sizes = _Unpickler(stream).load()
+        (ids, classes, columns, days, position, entry_count, live_sizes,
+         live_layout) = _Unpickler(stream).load()
         written = _events(ids, classes, columns)
         del ids, columns  # freed now, their room is taken by what is read next
         view, start = memoryview(data), stream.tell()
@@ -482,7 +486,7 @@ def loads(data: bytes) -> RegistryState:
         if stream.tell() != len(data):
             raise ValueError(f"{len(data) - stream.tell()} bytes follow its last part")
         del unpickler
-        live = _live(entries, live_sizes)
+        live = _live(entries, live_sizes, live_layout)
         del entries, table, days, place  # what is copied out next takes their room
         # The events stay in the written order: the log looks each position up through
         # ``order`` (see EventLog), copied out of the checkpoint's bytes.
