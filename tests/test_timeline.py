@@ -18,6 +18,7 @@ from aes_membership import (
     StateReinstated,
     StateSuspended,
     StateWithdrew,
+    UnknownIdError,
 )
 from aes_membership.dates import PartialDate
 from aes_membership.timeline import Timeline, shared_day
@@ -134,3 +135,27 @@ def test_a_validated_batch_that_gives_an_id_again_is_refused() -> None:
     with pytest.raises(InvariantError, match="or is recorded already"):
         recorded.apply([niger, mali], 2)
     recorded.apply([niger, mali], 2, validate=False)  # does not raise
+
+
+@pytest.mark.parametrize("known_first", [False, True])
+def test_a_batch_is_checked_against_the_ids_that_exist_whether_or_not_they_were_worked_out(
+        known_first: bool) -> None:
+    """Ids a snapshot worked out (known) answer for subjects a batch leaves alone; one the
+    batch registers or retracts is looked at again; an unknown id is refused either way."""
+    founded = BlocFounded(bloc="AES", name="Alliance of Sahel States", on="2023-09-16")
+    registered = StateRegistered(state="MLI", name="Mali")
+    base = Timeline().apply([founded, registered], 1)
+    if known_first:
+        assert base.known("state") == {"MLI"} and base.known("bloc") == {"AES"}
+    joined = base.apply([StateJoined(state="MLI", bloc="AES", on="2023-09-16")], 3)
+    assert joined.memberships[("MLI", "AES")].code_on(founded.effective.toordinal()) > 0
+    with pytest.raises(UnknownIdError, match="unknown state 'NER'"):
+        base.apply([StateJoined(state="NER", bloc="AES", on="2023-09-16")], 3)
+    with pytest.raises(UnknownIdError, match="unknown bloc 'G5'"):
+        base.apply([StateJoined(state="MLI", bloc="G5", on="2023-09-16")], 3)
+    niger = StateRegistered(state="NER", name="Niger")
+    both = base.apply([niger, StateJoined(state="NER", bloc="AES", on="2023-09-16")], 3)
+    assert ("NER", "AES") in both.memberships
+    with pytest.raises(UnknownIdError, match="unknown state 'MLI'"):
+        base.apply([EventRetracted(target=registered.id, reason="a test"),
+                    StateJoined(state="MLI", bloc="AES", on="2023-09-16")], 3)

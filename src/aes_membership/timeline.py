@@ -1193,10 +1193,18 @@ class _Draft:
         return self.subjects.get(key) or ()
 
     def _exists(self, kind: str, subject: str) -> bool:
-        creator = _CREATORS[kind]
         key = (kind, subject)
-        items = self.subject_work.get(key)
-        for entry in items if items is not None else self.subjects.get(key) or ():
+        items: Sequence[Entry] | None = self.subject_work.get(key)
+        if items is None:
+            # A subject the batch left alone exists as it did in the base: the ids the base
+            # has worked out (for a snapshot) answer without reading the subject map, most
+            # of whose rows are out of the caches in a long history.
+            known = self.base.known_ids.get(kind)
+            if known is not None:
+                return subject in known
+            items = self.subjects.get(key) or ()
+        creator = _CREATORS[kind]
+        for entry in items:  # noqa: SIM110 - a plain loop is faster here
             if isinstance(entry[3], creator):
                 return True
         return False
