@@ -358,9 +358,9 @@ def _live(entries: Iterable[_timeline.Entry], sizes: Sequence[int], layout: byte
     """The live-event map: its shards hold the first entries, ``sizes[n]`` in shard ``n``,
     placed as ``layout`` says (which places are split).
 
-    Each shard's keys are its entries' event ids, and each shard is made, in C rather than
-    a Python loop (a long history's live map has 65,536 shards); the events were built in
-    this order, so the walk goes through memory in order.
+    Each shard's keys (its entries' event ids) are found, and each shard is made, in C
+    rather than in a Python loop (a long history's live map has 65,536 shards); the events
+    were built in this order, so the walk goes through memory in order.
     """
     held, values = tee(entries)
     keys = map(_ID_INT, map(_EVENT, held))
