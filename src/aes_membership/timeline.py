@@ -672,6 +672,15 @@ def _derive_post(
     )
 
 
+def _created(kind: str, entries: Iterable[Entry]) -> bool:
+    """Whether a subject of ``kind`` with these lifecycle ``entries`` has been created."""
+    creator = _CREATORS[kind]
+    for entry in entries:  # noqa: SIM110 - a plain loop is faster here
+        if isinstance(entry[3], creator):
+            return True
+    return False
+
+
 def _check_subject(kind: str, subject: str, entries: tuple[Entry, ...], strict: bool) -> None:
     """One creation, at most one end, renames between them."""
     if not strict:
@@ -887,11 +896,7 @@ class Timeline:
         return found
 
     def exists(self, kind: str, subject: str) -> bool:
-        creator = _CREATORS[kind]
-        for entry in self.subjects.get((kind, subject)) or ():  # noqa: SIM110 - a plain loop is faster here
-            if isinstance(entry[3], creator):
-                return True
-        return False
+        return _created(kind, self.subjects.get((kind, subject)) or ())
 
     def known(self, kind: str) -> frozenset[str]:
         """The ids of ``kind`` whose creation stands (computed once per timeline)."""
@@ -1203,11 +1208,7 @@ class _Draft:
             if known is not None:
                 return subject in known
             items = self.subjects.get(key) or ()
-        creator = _CREATORS[kind]
-        for entry in items:  # noqa: SIM110 - a plain loop is faster here
-            if isinstance(entry[3], creator):
-                return True
-        return False
+        return _created(kind, items)
 
     def _lines_refer_to_known_ids(self, found: set[tuple[str, str]]) -> bool:
         """Whether the state and bloc of every line this batch added to exist (and are
