@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -34,6 +36,16 @@ def postgres_dsn() -> str:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail("CI=true but AES_MEMBERSHIP_TEST_DSN is not set: PostgreSQL tests must run")
     pytest.skip("no PostgreSQL server: set AES_MEMBERSHIP_TEST_DSN to run these tests")
+
+
+@contextlib.contextmanager
+def splitting_at(module: ModuleType, size: int) -> Iterator[None]:
+    """Within the block, ``module``'s persistent maps split a dict past ``size`` items."""
+    before, module.SPLIT_AT = module.SPLIT_AT, size  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        module.SPLIT_AT = before  # type: ignore[attr-defined]
 
 
 def replay_into_maps(empty: Any, batches: list[list[tuple[bool, Any, int]]],

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aes_membership import _pmap
 from aes_membership._pmap import SPLIT_AT, PMap, from_items, from_shards
-from conftest import replay_into_maps
+from conftest import replay_into_maps, splitting_at
 
 # Keys n × 1024 fall in 4 places of the table and 16 parts of each: dicts that share a
 # place, split or not, are written to in one batch.
@@ -23,15 +20,6 @@ operations = st.lists(st.tuples(st.booleans(), keys, st.integers()), max_size=20
 thresholds = pytest.mark.parametrize("split_at", [SPLIT_AT, 0, 1])
 
 
-@contextlib.contextmanager
-def splitting_at(keys: int) -> Iterator[None]:
-    """Places split past ``keys`` keys within the block."""
-    before, _pmap.SPLIT_AT = _pmap.SPLIT_AT, keys
-    try:
-        yield
-    finally:
-        _pmap.SPLIT_AT = before
-
 
 @thresholds
 @settings(max_examples=200, deadline=None)
@@ -40,7 +28,7 @@ def test_every_version_equals_a_dict_replay(split_at: int,
                                             batches: list[list[tuple[bool, object, int]]]) -> None:
     """Each batch of sets and deletes gives a map equal to a dict, and earlier maps stay put."""
     # Checked once all batches are in: a later batch that changed an earlier map shows here.
-    with splitting_at(split_at):
+    with splitting_at(_pmap, split_at):
         versions = replay_into_maps(PMap(), batches)
     for pmap, plain in versions:
         assert dict(pmap) == plain and len(pmap) == len(plain)
@@ -66,7 +54,7 @@ def test_writing_to_one_empty_map_leaves_every_other_empty(items: list[tuple[obj
 @given(st.lists(st.tuples(keys, st.integers()), max_size=300))
 def test_from_items_equals_a_dict(split_at: int, items: list[tuple[object, int]]) -> None:
     """A map built from items holds what a dict built from them holds, later keys winning."""
-    with splitting_at(split_at):
+    with splitting_at(_pmap, split_at):
         made = from_items(items)
     assert dict(made) == dict(items) and len(made) == len(dict(items))
     assert all(made[k] == v for k, v in dict(items).items())
@@ -78,7 +66,7 @@ def test_from_shards_rebuilds_the_map_its_shards_came_from(split_at: int,
                                                            plain: dict[int, int]) -> None:
     """A map rebuilt from another's shards and layout holds the same items, finds every key,
     and splits the same places."""
-    with splitting_at(split_at):
+    with splitting_at(_pmap, split_at):
         original = from_items(plain.items())
     made = from_shards([dict(shard) for shard in original.shards()], original.layout())
     assert dict(made) == plain and len(made) == len(plain)
@@ -91,7 +79,7 @@ def test_from_shards_rebuilds_the_map_its_shards_came_from(split_at: int,
 def test_present_lists_the_keys_held_in_their_order(split_at: int, plain: dict[object, int],
                                                     asked: list[object]) -> None:
     """present() gives the asked keys the map holds, in the order asked, repeats kept."""
-    with splitting_at(split_at):
+    with splitting_at(_pmap, split_at):
         made = from_items(plain.items())
     assert made.present(asked) == [k for k in asked if k in plain]
 
@@ -142,7 +130,7 @@ def test_set_all_equals_setting_each_pair_in_order(split_at: int, plain: dict[ob
                                                     pairs: list[tuple[object, int]]) -> None:
     """set_all() leaves the same map as a set per pair, later keys winning, the original kept,
     also on a draft already written to."""
-    with splitting_at(split_at):
+    with splitting_at(_pmap, split_at):
         original = from_items(plain.items())
         draft = original.evolver()
         for key, value in before:

@@ -17,11 +17,14 @@ from aes_membership import (
     Registry,
     StateJoined,
     StateRegistered,
+    StateSuspended,
     Tenure,
     Truth,
     UnknownIdError,
+    _pairmap,
 )
 from aes_membership.datasets import west_africa
+from conftest import splitting_at
 
 
 def sahel(reg: Registry) -> Registry:
@@ -673,3 +676,31 @@ def test_a_batch_recorded_at_several_instants_keeps_each(registry: Registry) -> 
     assert [registry.recorded_at(p) for p in (1, 2, 3)] == [first, first, second]
     assert registry.ids("state", as_known_at="2020-06-01T00:00Z") == {"MLI", "NER"}
     assert registry.ids("state", as_known_at="2021-06-01T00:00Z") == {"MLI", "NER", "BFA"}
+
+
+@pytest.mark.parametrize("rows_split_at", [_pairmap.SPLIT_AT, 0])
+def test_a_creation_a_membership_still_names_cannot_be_retracted(rows_split_at: int) -> None:
+    """Retracting a state's registration or a bloc's founding that a membership names is
+    refused, naming the subject and the membership; once that is retracted, it may go."""
+    with splitting_at(_pairmap, rows_split_at):  # 0: every state's row of lines is split
+        reg = Registry()
+        mali = reg.register_state("MLI", name="Mali")
+        niger = reg.register_state("NER", name="Niger")
+        aes = reg.found("AES", name="AES", on="2023-09-16")
+        joined = reg.join("MLI", "AES", on="2023-09-16")
+        before = reg.position
+        with pytest.raises(InvariantError, match="would leave state 'MLI' unknown") as caught:
+            reg.retract(mali.id, reason="registered by mistake")
+        assert caught.value.conflicting == joined
+        with pytest.raises(InvariantError, match="would leave bloc 'AES' unknown") as caught:
+            reg.retract(aes.id, reason="founded by mistake")
+        assert caught.value.conflicting == joined
+        # A batch that both names the state and retracts its registration names an unknown id.
+        with pytest.raises(UnknownIdError):
+            reg.record(StateSuspended(state="MLI", bloc="AES", on="2024-01-01"),
+                       EventRetracted(target=mali.id, reason="registered by mistake"))
+        assert reg.position == before
+        reg.retract(niger.id, reason="nothing names it")
+        reg.retract(joined.id, reason="joined by mistake")
+        reg.retract(mali.id, reason="registered by mistake")
+        assert reg.ids("state") == frozenset() and reg.ids("bloc") == {"AES"}

@@ -17,6 +17,7 @@ from typing import Any, Final
 import attrs
 import pendulum
 
+from ._pairmap import PARTS, Row
 from .timeline import (
     CODE_KINDS,
     SUBJECT_KINDS,
@@ -28,6 +29,8 @@ from .timeline import (
 from .truth import Truth
 
 __all__ = ["Basis", "Membership", "Snapshot", "SnapshotDiff"]
+
+_PART_MASK: Final = PARTS - 1  # which dict of a split row holds a bloc's line
 
 # Questions per bloc of its timeline a snapshot answers from the pairs' lines before it keeps
 # the members of the blocs it is asked about: computing one bloc's from its member index
@@ -99,8 +102,9 @@ class Snapshot:
         init=False, eq=False, repr=False,
         default=attrs.Factory(lambda self: self.basis.on.toordinal(), takes_self=True),
     )
-    # The membership lines by state, then bloc: is_member reads them without a method call.
-    _lines_by_state: Mapping[str, Mapping[str, MembershipLine]] = attrs.field(
+    # The membership lines by state, then bloc (a long row split in PARTS dicts by the
+    # bloc's hash): is_member reads them without a method call.
+    _lines_by_state: Mapping[str, Row[str, MembershipLine]] = attrs.field(
         init=False, eq=False, repr=False,
         default=attrs.Factory(lambda self: self.timeline.memberships.rows, takes_self=True),
     )
@@ -164,7 +168,12 @@ class Snapshot:
                     self._line(state, bloc)  # an unknown id raises, with suggestions
                 return False
         lines = self._lines_by_state.get(state)
-        line = lines.get(bloc) if lines is not None else None
+        if lines is None:
+            line = None
+        elif lines.__class__ is dict:
+            line = lines.get(bloc)
+        else:
+            line = lines[hash(bloc) & _PART_MASK].get(bloc)  # type: ignore[index, union-attr]  # (split)
         if line is None:
             if state not in self._states or bloc not in self._blocs:
                 self._line(state, bloc)  # unknown ids raise, with suggestions
@@ -235,11 +244,8 @@ class Snapshot:
         """The blocs ``state`` belongs to on this date."""
         self.timeline.require("state", state)
         day = self._day
-        memberships = self.timeline.memberships
         return frozenset(
-            bloc
-            for bloc in self.timeline.state_blocs.get(state) or ()
-            if memberships[(state, bloc)].code_on(day)
+            bloc for bloc, line in self.timeline.memberships.row_items(state) if line.code_on(day)
         )
 
     def blocs(self) -> frozenset[str]:

@@ -273,8 +273,10 @@ def _entries_naming(
     line: Callable[[str, str], Sequence[Entry]],
     post: Callable[[str], Sequence[Entry]],
     grown: Callable[[str, str], Iterable[str]],
+    blocs_of: Callable[[str], Iterable[str]],
 ) -> list[Entry]:
-    """The live entries whose events name ``subject``, sorted, from the subject indexes."""
+    """The live entries whose events name ``subject``, sorted, from the subject indexes
+    (``blocs_of``: the blocs a state has a membership line with)."""
     found: dict[int, Entry] = {}
 
     def take(entries: Iterable[Entry], keep: Callable[[Event], bool] | None = None) -> None:
@@ -284,7 +286,7 @@ def _entries_naming(
 
     for kind in SUBJECT_KINDS:
         take(lifecycle(kind, subject))
-    for bloc in grown("state_blocs", subject):
+    for bloc in blocs_of(subject):
         take(line(subject, bloc))
     for state in grown("bloc_states", subject):
         take(line(state, subject))
@@ -837,8 +839,8 @@ class Timeline:
     subjects: PMap[tuple[str, str], tuple[Entry, ...]] = attrs.field(factory=PMap)
     memberships: PairMap[str, str, MembershipLine] = attrs.field(factory=PairMap)
     posts: PMap[str, PostLine] = attrs.field(factory=PMap)
+    # (A state's blocs are the keys of its row of memberships.)
     bloc_states: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
-    state_blocs: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     bloc_posts: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     person_posts: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     state_posts: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
@@ -974,7 +976,10 @@ class Timeline:
             index: PMap[str, frozenset[str]] = getattr(self, name)
             return index.get(key) or ()
 
-        entries = _entries_naming(subject, self.lifecycle, line, post, grown)
+        def blocs_of(state: str) -> Iterable[str]:
+            return (bloc for bloc, _ in self.memberships.row_items(state))
+
+        entries = _entries_naming(subject, self.lifecycle, line, post, grown, blocs_of)
         return tuple(e[3] for e in entries)
 
 
@@ -987,7 +992,6 @@ class _Draft:
         self.memberships = base.memberships.evolver()
         self.posts = base.posts.evolver()
         self.bloc_states = base.bloc_states.evolver()
-        self.state_blocs = base.state_blocs.evolver()
         self.bloc_posts = base.bloc_posts.evolver()
         self.person_posts = base.person_posts.evolver()
         self.state_posts = base.state_posts.evolver()
@@ -1102,7 +1106,6 @@ class _Draft:
         if key not in self.lines_indexed:
             self.lines_indexed.add(key)
             self._grow("bloc_states", bloc, state)
-            self._grow("state_blocs", state, bloc)
         return items
 
     def _add_other(self, event: Event, seq: int, *, validate: bool) -> None:
@@ -1305,7 +1308,12 @@ class _Draft:
             index: PMapEvolver[str, frozenset[str]] = getattr(self, name)
             return index.get(key) or ()
 
-        return _entries_naming(subject, self._lifecycle, line, post, grown)
+        def blocs_of(state: str) -> Iterable[str]:
+            # The base's lines: a line this batch starts names a state the batch must not
+            # retract, which the check of the ids its events name has refused already.
+            return (bloc for bloc, _ in self.memberships.row_items(state))
+
+        return _entries_naming(subject, self._lifecycle, line, post, grown, blocs_of)
 
     def _raise(self, violation: _Violation, key: Any, events: Sequence[Event]) -> None:
         batch_ids = {e.id for e in events}
@@ -1382,7 +1390,6 @@ class _Draft:
             memberships=self.memberships.persistent(),
             posts=self.posts.persistent(),
             bloc_states=self.bloc_states.persistent(),
-            state_blocs=self.state_blocs.persistent(),
             bloc_posts=self.bloc_posts.persistent(),
             person_posts=self.person_posts.persistent(),
             state_posts=self.state_posts.persistent(),
