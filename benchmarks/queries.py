@@ -38,7 +38,7 @@ def ours(job: dict[str, Any]) -> dict[str, Any]:
     """is_member, members, all memberships, and retroactive inserts on the library's side."""
     import pendulum
 
-    from aes_membership import Registry, StateJoined, StateRegistered
+    from aes_membership import MembershipError, Registry, StateJoined, StateRegistered
     from aes_membership._collector import collector_paused
 
     reg = Registry.open(job["path"], on_tamper="skip")
@@ -118,6 +118,32 @@ def ours(job: dict[str, Any]) -> dict[str, Any]:
         reg.record(joined)  # validate + index + one durable SQLite transaction
         stored.append(time.perf_counter() - start)
     found["insert"], found["insert_stored"] = in_memory, stored
+    # The same by states with a history (a line with three blocs in four at 1M), each joining
+    # a bloc it has no line with, the day after the later of the two's beginnings (a pair
+    # whose bloc was gone by then is passed over).
+    timeline = reg._timeline
+    began = {state: getattr(entries[0][3], "on", None)
+             for (kind, state), entries in timeline.subjects.items() if kind == "state"}
+    historied = sorted({state for state, _ in with_lines})
+    known_joins: list[StateJoined] = []
+    while len(known_joins) < 30:
+        state, bloc = rnd.choice(historied), rnd.choice(job["blocs"])
+        if (state, bloc) in lines or any(j.state == state for j in known_joins):
+            continue
+        founded = pendulum.Date.fromisoformat(job["founded"][bloc])
+        joined = StateJoined(state=state, bloc=bloc, on=max(founded, began[state] or founded).add(days=1))
+        try:
+            timeline.apply([joined], reg.position + 1)
+        except MembershipError:
+            continue
+        known_joins.append(joined)
+    known = []
+    for n, joined in enumerate(known_joins):
+        start = time.perf_counter()
+        with collector_paused():
+            timeline = timeline.apply([joined], reg.position + 1 + n)
+        known.append(time.perf_counter() - start)
+    found["insert_known"] = known
     reg.close()
     return found
 
