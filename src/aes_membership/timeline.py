@@ -1011,7 +1011,7 @@ class _Draft:
         self.retracted_now: set[int] = set()  # ids of the events this batch retracts
         # lines this batch added an event to, whose state and bloc are indexed by now
         self.lines_indexed: set[tuple[str, str]] = set()
-        # sets that grow during the batch, frozen once in finish()
+        # what the batch adds to each set that grows, joined to it once in finish()
         self.growing: dict[tuple[str, str], set[str]] = {}
         # first event of the batch that touched each key: the one an error is pinned on
         self.touched: dict[Any, Event] = {}
@@ -1051,14 +1051,14 @@ class _Draft:
             bisect.insort(items, entry)
 
     def _grow(self, name: str, key: str, value: str) -> None:
-        grown = self.growing.get((name, key))
-        if grown is None:
+        added = self.growing.get((name, key))
+        if added is None:
             target: PMapEvolver[str, frozenset[str]] = getattr(self, name)
-            existing = target.get(key) or frozenset()
-            if value in existing:
+            existing = target.get(key)
+            if existing is not None and value in existing:
                 return
-            grown = self.growing[(name, key)] = set(existing)
-        grown.add(value)
+            added = self.growing[(name, key)] = set()
+        added.add(value)
 
     def add_all(self, numbered: Iterable[tuple[int, Event]], *, validate: bool) -> None:
         """Add each (sequence, event) pair, in order.
@@ -1336,9 +1336,11 @@ class _Draft:
             self._refuse_repeated_id(events)
         strict = validate
         new = _BatchIds(events) if validate and ambiguous == "reject" else None
-        for (name, key), grown in self.growing.items():
+        for (name, key), added in self.growing.items():
             target: PMapEvolver[str, frozenset[str]] = getattr(self, name)
-            target[key] = frozenset(grown)
+            existing = target.get(key)
+            # One copy of a set that may be long (a bloc's states), not two.
+            target[key] = existing.union(added) if existing is not None else frozenset(added)
         self.growing.clear()
         if validate:
             self._check_references(events)
