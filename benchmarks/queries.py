@@ -126,9 +126,11 @@ def ours(job: dict[str, Any]) -> dict[str, Any]:
              for (kind, state), entries in timeline.subjects.items() if kind == "state"}
     historied = sorted({state for state, _ in with_lines})
     known_joins: list[StateJoined] = []
-    while len(known_joins) < 30:
+    for _ in range(100_000):  # (a small world may have fewer than 30 such pairs)
+        if len(known_joins) == 30:
+            break
         state, bloc = rnd.choice(historied), rnd.choice(job["blocs"])
-        if (state, bloc) in lines or any(j.state == state for j in known_joins):
+        if (state, bloc) in lines or any((j.state, j.bloc) == (state, bloc) for j in known_joins):
             continue
         founded = pendulum.Date.fromisoformat(job["founded"][bloc])
         joined = StateJoined(state=state, bloc=bloc, on=max(founded, began[state] or founded).add(days=1))
