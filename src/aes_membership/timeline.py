@@ -273,10 +273,10 @@ def _entries_naming(
     line: Callable[[str, str], Sequence[Entry]],
     post: Callable[[str], Sequence[Entry]],
     grown: Callable[[str, str], Iterable[str]],
-    blocs_of: Callable[[str], Iterable[str]],
+    state_lines: Callable[[str], Iterable[tuple[str, MembershipLine]]],
 ) -> list[Entry]:
     """The live entries whose events name ``subject``, sorted, from the subject indexes
-    (``blocs_of``: the blocs a state has a membership line with)."""
+    (``state_lines``: a state's row of membership lines, by bloc)."""
     found: dict[int, Entry] = {}
 
     def take(entries: Iterable[Entry], keep: Callable[[Event], bool] | None = None) -> None:
@@ -286,7 +286,7 @@ def _entries_naming(
 
     for kind in SUBJECT_KINDS:
         take(lifecycle(kind, subject))
-    for bloc in blocs_of(subject):
+    for bloc, _ in state_lines(subject):
         take(line(subject, bloc))
     for state in grown("bloc_states", subject):
         take(line(state, subject))
@@ -976,10 +976,8 @@ class Timeline:
             index: PMap[str, frozenset[str]] = getattr(self, name)
             return index.get(key) or ()
 
-        def blocs_of(state: str) -> Iterable[str]:
-            return (bloc for bloc, _ in self.memberships.row_items(state))
-
-        entries = _entries_naming(subject, self.lifecycle, line, post, grown, blocs_of)
+        entries = _entries_naming(
+            subject, self.lifecycle, line, post, grown, self.memberships.row_items)
         return tuple(e[3] for e in entries)
 
 
@@ -1308,12 +1306,11 @@ class _Draft:
             index: PMapEvolver[str, frozenset[str]] = getattr(self, name)
             return index.get(key) or ()
 
-        def blocs_of(state: str) -> Iterable[str]:
-            # The base's lines: a line this batch starts names a state the batch must not
-            # retract, which the check of the ids its events name has refused already.
-            return (bloc for bloc, _ in self.memberships.row_items(state))
-
-        return _entries_naming(subject, self._lifecycle, line, post, grown, blocs_of)
+        # A state's row as the base has it (lines are put in the map once derived): a line
+        # this batch starts names a state the batch must not retract, which the check of the
+        # ids its events name has refused already.
+        return _entries_naming(
+            subject, self._lifecycle, line, post, grown, self.memberships.row_items)
 
     def _raise(self, violation: _Violation, key: Any, events: Sequence[Event]) -> None:
         batch_ids = {e.id for e in events}
