@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aes_membership import _pairmap
-from aes_membership._pairmap import PARTS, SPLIT_AT, PairMap, pairs_from_items
+from aes_membership._pairmap import PART_MASK, PARTS, SPLIT_AT, PairMap, pairs_from_items
 from conftest import replay_into_maps, splitting_at
 
 # Second items n × 16 all fall in the first part of a split row: parts shared by several
@@ -26,7 +26,7 @@ thresholds = pytest.mark.parametrize("split_at", [SPLIT_AT, 0, 1])
 
 def found_in_row(row: Any, second: object) -> Any:
     """What a hot path finds in a row of :attr:`PairMap.rows`, as documented there."""
-    part = row if isinstance(row, dict) else row[hash(second) & (PARTS - 1)]
+    part = row if isinstance(row, dict) else row[hash(second) & PART_MASK]
     return part.get(second)
 
 
@@ -103,7 +103,7 @@ def test_a_row_is_split_once_it_holds_more_than_the_threshold() -> None:
     split = draft.persistent()
     row = split.rows["a"]
     assert isinstance(row, tuple) and len(row) == PARTS
-    assert all(second & (PARTS - 1) == part for part, held in enumerate(row) for second in held)
+    assert all(second & PART_MASK == part for part, held in enumerate(row) for second in held)
     assert dict(whole) == {("other", 0): "o", **{("a", s): s for s in range(SPLIT_AT)}}
     assert len(split) == SPLIT_AT + 2 and split[("a", SPLIT_AT)] == SPLIT_AT
     draft[("a", 1)] = -1

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Generic, TypeAlias, TypeVar
 
-__all__ = ["PARTS", "SPLIT_AT", "PairMap", "PairMapEvolver", "pairs_from_items"]
+__all__ = ["PARTS", "PART_MASK", "SPLIT_AT", "PairMap", "PairMapEvolver", "pairs_from_items"]
 
 A = TypeVar("A", bound=Hashable)
 B = TypeVar("B", bound=Hashable)
@@ -26,9 +26,9 @@ V = TypeVar("V")
 
 # Lines past which a row is split (when a draft that wrote to it is made persistent).
 SPLIT_AT = 128
-# The dicts of a split row; a second item's part is ``hash(second) & (PARTS - 1)``.
+# The dicts of a split row; a second item's part is ``hash(second) & PART_MASK``.
 PARTS = 16
-_PART_MASK = PARTS - 1
+PART_MASK = PARTS - 1
 
 # A row: one dict, or the PARTS dicts of a split row.
 Row: TypeAlias = "dict[B, V] | tuple[dict[B, V], ...]"
@@ -40,7 +40,7 @@ def _split(row: dict[B, V]) -> tuple[dict[B, V], ...]:
     """The PARTS dicts of a split row holding ``row``'s items."""
     parts: tuple[dict[B, V], ...] = tuple({} for _ in range(PARTS))
     for second, value in row.items():
-        parts[hash(second) & _PART_MASK][second] = value
+        parts[hash(second) & PART_MASK][second] = value
     return parts
 
 
@@ -48,7 +48,7 @@ def _part(row: Row[B, V] | list[dict[B, V]], second: B) -> dict[B, V]:
     """The dict of ``row`` that holds ``second`` if anything does."""
     if row.__class__ is dict:
         return row
-    return row[hash(second) & _PART_MASK]  # type: ignore[index, return-value]  # (a split row)
+    return row[hash(second) & PART_MASK]  # type: ignore[index, return-value]  # (a split row)
 
 
 def _row_items(row: Row[B, V] | list[dict[B, V]]) -> Iterator[tuple[B, V]]:
@@ -73,7 +73,7 @@ class PairMap(Mapping[tuple[A, B], V], Generic[A, B, V]):
     def rows(self) -> Mapping[A, Row[B, V]]:
         """The rows by first item, read-only, for the hottest look-ups: a row is a dict by
         second item, or (when split) a tuple of :data:`PARTS` dicts, the one holding
-        ``second`` being ``row[hash(second) & (PARTS - 1)]``."""
+        ``second`` being ``row[hash(second) & PART_MASK]``."""
         return self._rows
 
     def __getitem__(self, key: tuple[A, B]) -> V:
@@ -82,7 +82,7 @@ class PairMap(Mapping[tuple[A, B], V], Generic[A, B, V]):
         row = self._rows[first]
         if row.__class__ is dict:
             return row[second]
-        return row[hash(second) & _PART_MASK][second]  # type: ignore[index]  # (split)
+        return row[hash(second) & PART_MASK][second]  # type: ignore[index]  # (split)
 
     def get(self, key: tuple[A, B], default: V | None = None) -> V | None:  # type: ignore[override]
         first, second = key
@@ -91,7 +91,7 @@ class PairMap(Mapping[tuple[A, B], V], Generic[A, B, V]):
             return default
         if row.__class__ is dict:
             return row.get(second, default)
-        return row[hash(second) & _PART_MASK].get(second, default)  # type: ignore[index, union-attr]  # (split)
+        return row[hash(second) & PART_MASK].get(second, default)  # type: ignore[index, union-attr]  # (split)
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, tuple) or len(key) != 2:
@@ -184,7 +184,7 @@ class PairMapEvolver(Generic[A, B, V]):
             rows[first] = self._owned[first] = row
         if isinstance(row, dict):
             return row
-        part = hash(second) & _PART_MASK
+        part = hash(second) & PART_MASK
         if (first, part) not in self._parts:
             self._parts.add((first, part))
             row[part] = dict(row[part])

@@ -17,7 +17,7 @@ from typing import Any, Final
 import attrs
 import pendulum
 
-from ._pairmap import PARTS, Row
+from ._pairmap import PART_MASK, Row
 from .timeline import (
     CODE_KINDS,
     SUBJECT_KINDS,
@@ -29,8 +29,6 @@ from .timeline import (
 from .truth import Truth
 
 __all__ = ["Basis", "Membership", "Snapshot", "SnapshotDiff"]
-
-_PART_MASK: Final = PARTS - 1  # which dict of a split row holds a bloc's line
 
 # Questions per bloc of its timeline a snapshot answers from the pairs' lines before it keeps
 # the members of the blocs it is asked about: computing one bloc's from its member index
@@ -173,7 +171,7 @@ class Snapshot:
         elif lines.__class__ is dict:
             line = lines.get(bloc)
         else:
-            line = lines[hash(bloc) & _PART_MASK].get(bloc)  # type: ignore[index, union-attr]  # (split)
+            line = lines[hash(bloc) & PART_MASK].get(bloc)  # type: ignore[index, union-attr]  # (split)
         if line is None:
             if state not in self._states or bloc not in self._blocs:
                 self._line(state, bloc)  # unknown ids raise, with suggestions
