@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from aes_membership import _pmap
@@ -125,19 +125,22 @@ def test_a_place_is_split_once_it_holds_more_than_the_threshold() -> None:
 @given(st.dictionaries(keys, st.integers(), max_size=200),
        st.lists(st.tuples(keys, st.integers()), max_size=20),
        st.lists(st.tuples(keys, st.integers()), max_size=300))
+@example(plain={1: 1}, before=[], pairs=[(1, 2)])  # one pair, a key already there
+@example(plain={1: 1}, before=[(2, 2)], pairs=[(3, 3)])  # one pair, a new key
 def test_set_all_equals_setting_each_pair_in_order(split_at: int, plain: dict[object, int],
                                                     before: list[tuple[object, int]],
                                                     pairs: list[tuple[object, int]]) -> None:
     """set_all() leaves the same map as a set per pair, later keys winning, the original kept,
-    also on a draft already written to."""
+    also on a draft already written to, and counts the keys it added."""
     with splitting_at(_pmap, split_at):
         original = from_items(plain.items())
         draft = original.evolver()
         for key, value in before:
             draft[key] = value
-        draft.set_all([k for k, _ in pairs], [v for _, v in pairs])
+        added = draft.set_all([k for k, _ in pairs], [v for _, v in pairs])
         made = draft.persistent()
     expected = {**plain, **dict(before), **dict(pairs)}
+    assert added == len(expected) - len({**plain, **dict(before)})
     assert dict(made) == expected and len(made) == len(expected)
     assert all(made[k] == v for k, v in expected.items())
     assert dict(original) == plain and len(original) == len(plain)

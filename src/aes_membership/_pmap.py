@@ -251,6 +251,10 @@ class PMapEvolver(Generic[K, V]):
         one call rather than a call per key; returns how many of the keys were new."""
         if len(keys) != len(values):
             raise ValueError(f"set_all: {len(keys)} keys for {len(values)} values")
+        if len(keys) == 1:  # (a batch of one: the bookkeeping below would cost more than the write)
+            size = self._len
+            self[keys[0]] = values[0]
+            return self._len - size
         copied = self._copied
         # The size of each dict before this call, by identity (an unsplit place's dict is
         # under several bits): the keys added are counted once, at the end, not per write.

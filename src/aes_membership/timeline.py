@@ -1398,17 +1398,22 @@ class _Draft:
             event_count=self.count,
             bloc_indexes=_BlocIndexCache(
                 self.base.bloc_indexes,
-                frozenset(bloc for _, bloc in self.line_work) | frozenset(self.dirty_blocs),
+                frozenset({bloc for _, bloc in self.line_work}.union(self.dirty_blocs)),
             ),
         )
         # Which ids of a kind exist changes only with that kind's subjects: the sets the base
         # worked out are carried over, this batch's subjects looked at again, so that the
         # first snapshot after a batch does not test every id (a millisecond at 1M).
-        for kind, found in self.base.known_ids.items():
-            changed = {subject for of_kind, subject in self.subject_work if of_kind == kind}
-            if changed:
-                found = (found - changed) | {s for s in changed if made.exists(kind, s)}
-            made.known_ids[kind] = found
+        made.known_ids.update(self.base.known_ids)
+        if self.subject_work:  # (a batch of memberships changes no subject)
+            changed: dict[str, set[str]] = {}
+            for kind, subject in self.subject_work:
+                changed.setdefault(kind, set()).add(subject)
+            for kind, subjects in changed.items():
+                found = made.known_ids.get(kind)
+                if found is not None:
+                    made.known_ids[kind] = (found - subjects) | {
+                        s for s in subjects if made.exists(kind, s)}
         return made
 
 
