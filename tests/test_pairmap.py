@@ -43,6 +43,8 @@ def test_every_version_equals_a_heldreplay(
             assert evolver[key] == expected[key]
         assert dict(evolver.row_items(key[0])) == {
             second: v for (first, second), v in expected.items() if first == key[0]}
+        assert sorted(evolver.column(key[1])) == sorted(
+            (first, v) for (first, second), v in expected.items() if second == key[1])
 
     # Checked once all batches are in: a later batch that changed an earlier map shows here.
     with splitting_at(_pairmap, split_at):
@@ -55,6 +57,9 @@ def test_every_version_equals_a_heldreplay(
         for first in "abcde":
             assert dict(pmap.row_items(first)) == {
                 second: v for (one, second), v in plain.items() if one == first}
+        for second in {second for _, second in plain} | {"absent"}:
+            assert sorted(pmap.column(second)) == sorted(
+                (first, v) for (first, one), v in plain.items() if one == second)
 
 
 @thresholds

@@ -343,6 +343,17 @@ def test_multi_seat_posts(registry: Registry) -> None:
         registry.appoint("AES/commission", "ibrahim-traore", on="2024-03-01")
 
 
+def test_certain_and_possible_members_bound_the_members_of_a_partial_date(registry: Registry) -> None:
+    """A join on an exact date is certain, one known to the year only possible, inside it."""
+    sahel(registry)
+    registry.register_state("CPV", name="Cape Verde")
+    registry.join("CPV", "ECOWAS", on="1977")
+    snap = registry.snapshot("1977-03-01")
+    assert snap.members_certain("ECOWAS") == {"MLI", "NER", "BFA"}
+    assert snap.members_possible("ECOWAS") == {"MLI", "NER", "BFA", "CPV"}
+    assert snap.members_certain("AES") == snap.members_possible("AES") == frozenset()
+
+
 def test_partial_dates_and_three_valued_answers(registry: Registry) -> None:
     """A join known only to the year is UNKNOWN inside that year and YES after it."""
     registry.register_state("CPV", name="Cape Verde")
@@ -583,6 +594,18 @@ def test_the_last_impact_is_that_of_the_last_call(registry: Registry) -> None:
     registry.withdraw("SEN", "ECOWAS", on="2000-01-01")
     registry.record()
     assert not registry.last_impact
+
+
+def test_a_bloc_dissolved_changes_the_answers_of_its_members_from_then_on(registry: Registry) -> None:
+    """Dissolving a bloc changes the membership answers of the states still in it, from the
+    dissolution on, and of no state that had left."""
+    sahel(registry)
+    registry.withdraw("MLI", "ECOWAS", on="2025-01-29")
+    registry.dissolve("ECOWAS", on="2025-06-01")
+    changes = {change.subject: (change.start, change.end) for change in registry.last_impact.changes}
+    dissolved = (pendulum.Date(2025, 6, 1), None)
+    assert changes == {("membership", "NER", "ECOWAS"): dissolved,
+                       ("membership", "BFA", "ECOWAS"): dissolved}
 
 
 def test_the_last_impact_when_another_writer_stored_part_of_the_batch_first() -> None:

@@ -62,7 +62,7 @@ _MAGIC: Final = b"aes_membership checkpoint\n"
 # split places; 6: maps written as columns name the map they build; 5:
 # membership lines by state, then bloc; 4: places counted from the days; 3: events as
 # columns; 2: live map by ints
-_FORMAT: Final = 8
+_FORMAT: Final = 9
 _VALUE_CLASSES: Final = (
     _timeline.MembershipLine, _timeline.PostLine, PartialDate,  # spells are not kept: derived
 )

@@ -3,7 +3,9 @@
 The timeline keeps its membership lines here, keyed by (state, bloc): a point question then
 takes two look-ups on strings whose hashes are cached, with no key tuple built, hashed or
 compared, and it touches one row per state rather than a dict spread over the whole history.
-The rows' keys are also the timeline's index of the blocs each state has a line with.
+The rows' keys are also the timeline's index of the blocs each state has a line with, and a
+bloc's lines are found by a look-up in each row (:meth:`PairMap.column`): states are a few
+hundred, and an index by bloc would be one more map to copy at every insert of a new line.
 
 An update copies the outer dict (one reference per state) and the row it touches. A row is
 one dict (bloc -> line) until it holds more than :data:`SPLIT_AT` lines; then it is 16
@@ -49,6 +51,16 @@ def _part(row: Row[B, V] | list[dict[B, V]], second: B) -> dict[B, V]:
     if row.__class__ is dict:
         return row
     return row[hash(second) & PART_MASK]  # type: ignore[index, return-value]  # (a split row)
+
+
+def _column(rows: Mapping[A, Row[B, V] | list[dict[B, V]]], second: B) -> list[tuple[A, V]]:
+    part = hash(second) & PART_MASK
+    found: list[tuple[A, V]] = []
+    for first, row in rows.items():
+        held: dict[B, V] = row if row.__class__ is dict else row[part]  # type: ignore[assignment, index]  # (split)
+        if second in held:
+            found.append((first, held[second]))
+    return found
 
 
 def _row_items(row: Row[B, V] | list[dict[B, V]]) -> Iterator[tuple[B, V]]:
@@ -112,6 +124,11 @@ class PairMap(Mapping[tuple[A, B], V], Generic[A, B, V]):
         row = self._rows.get(first)
         return _row_items(row) if row is not None else iter(())
 
+    def column(self, second: B) -> list[tuple[A, V]]:
+        """The ``(first, value)`` items whose second item is ``second``, in row order: a
+        look-up in every row (a bloc's lines are looked for among the states' rows)."""
+        return _column(self._rows, second)
+
     def evolver(self) -> PairMapEvolver[A, B, V]:
         """A mutable draft; ``persistent()`` turns it into a new PairMap."""
         return PairMapEvolver(self)
@@ -166,6 +183,11 @@ class PairMapEvolver(Generic[A, B, V]):
         """The ``(second, value)`` items under ``first`` as this draft has them."""
         row = self._read().get(first)
         return _row_items(row) if row is not None else iter(())
+
+    def column(self, second: B) -> list[tuple[A, V]]:
+        """The ``(first, value)`` items whose second item is ``second``, as this draft has
+        them."""
+        return _column(self._read(), second)
 
     def _own(self, first: A, second: B) -> dict[B, V]:
         """The dict to write ``(first, second)`` to, copied from the base's if not yet."""

@@ -84,7 +84,7 @@ def _subjects(timeline: Timeline, event: Event) -> set[tuple[str, ...]]:
         subjects.add(("post", refs["post"]))
     if "bloc" in refs and "state" not in refs and "post" not in refs:
         bloc = refs["bloc"]
-        for state in timeline.bloc_states.get(bloc) or ():
+        for state, _ in timeline.memberships.column(bloc):
             subjects.add(("membership", state, bloc))
         for post in timeline.bloc_posts.get(bloc) or ():
             subjects.add(("post", post))

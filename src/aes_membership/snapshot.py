@@ -41,7 +41,7 @@ _INDEX_COST: Final = 4
 
 def _answered_before_keeping(timeline: Timeline) -> int:
     """Questions a snapshot of ``timeline`` answers from lines before it keeps members."""
-    return _KEEP_AFTER * max(1, len(timeline.bloc_states))
+    return _KEEP_AFTER * max(1, len(timeline.lined_blocs))
 
 
 @attrs.frozen
@@ -185,7 +185,7 @@ class Snapshot:
             return None  # the line path refuses it, with suggestions
         timeline = self.timeline
         keeping = self._keeping
-        if (not keeping[1] and bloc in timeline.bloc_states
+        if (not keeping[1] and bloc in timeline.lined_blocs
                 and timeline.bloc_indexes.built(bloc) is None):
             keeping[1] = 1
             # Answered from lines so far: this question and those before it.
@@ -218,7 +218,7 @@ class Snapshot:
         codes = self._kept.get(bloc)
         if codes is None:
             timeline = self.timeline
-            if bloc in timeline.bloc_states:
+            if bloc in timeline.lined_blocs:
                 codes = timeline.bloc_index(bloc).codes_on(self._day)
             else:
                 timeline.require("bloc", bloc)
@@ -260,7 +260,7 @@ class Snapshot:
         day = self._day
         timeline = self.timeline
         found = []
-        for bloc in sorted(timeline.bloc_states):
+        for bloc in sorted(timeline.lined_blocs):
             codes = timeline.bloc_index(bloc).codes_on(day)
             for state in sorted(codes):
                 code = codes[state]
@@ -295,7 +295,7 @@ class Snapshot:
         """Members for sure on this date, whatever day each partial date stands for."""
         self.timeline.require("bloc", bloc)
         return frozenset(
-            s for s in self.timeline.bloc_states.get(bloc) or () if self.truth_member(s, bloc).certain
+            s for s, _ in self.timeline.memberships.column(bloc) if self.truth_member(s, bloc).certain
         )
 
     def members_possible(self, bloc: str) -> frozenset[str]:
@@ -303,7 +303,7 @@ class Snapshot:
         self.timeline.require("bloc", bloc)
         return frozenset(
             s
-            for s in self.timeline.bloc_states.get(bloc) or ()
+            for s, _ in self.timeline.memberships.column(bloc)
             if self.truth_member(s, bloc).possible
         )
 

@@ -274,9 +274,11 @@ def _entries_naming(
     post: Callable[[str], Sequence[Entry]],
     grown: Callable[[str, str], Iterable[str]],
     state_lines: Callable[[str], Iterable[tuple[str, MembershipLine]]],
+    bloc_lines: Callable[[str], Iterable[tuple[str, MembershipLine]]],
 ) -> list[Entry]:
     """The live entries whose events name ``subject``, sorted, from the subject indexes
-    (``state_lines``: a state's row of membership lines, by bloc)."""
+    (``state_lines``: a state's row of membership lines, by bloc; ``bloc_lines``: a bloc's
+    lines, by state)."""
     found: dict[int, Entry] = {}
 
     def take(entries: Iterable[Entry], keep: Callable[[Event], bool] | None = None) -> None:
@@ -288,7 +290,7 @@ def _entries_naming(
         take(lifecycle(kind, subject))
     for bloc, _ in state_lines(subject):
         take(line(subject, bloc))
-    for state in grown("bloc_states", subject):
+    for state, _ in bloc_lines(subject):
         take(line(state, subject))
     for owned in grown("state_posts", subject):
         take(lifecycle("post", owned), lambda e: getattr(e, "state", None) == subject)
@@ -821,13 +823,8 @@ class _BlocIndexCache:
     def get(self, timeline: Timeline, bloc: str) -> BlocIndex:
         index = self.built(bloc)
         if index is None:
-            memberships = timeline.memberships
             with collector_paused():
-                index = BlocIndex(
-                    ((state, memberships[(state, bloc)])
-                     for state in timeline.bloc_states.get(bloc) or ()),
-                    self._pairs,
-                )
+                index = BlocIndex(timeline.memberships.column(bloc), self._pairs)
             self._built[bloc] = index
         return index
 
@@ -839,8 +836,9 @@ class Timeline:
     subjects: PMap[tuple[str, str], tuple[Entry, ...]] = attrs.field(factory=PMap)
     memberships: PairMap[str, str, MembershipLine] = attrs.field(factory=PairMap)
     posts: PMap[str, PostLine] = attrs.field(factory=PMap)
-    # (A state's blocs are the keys of its row of memberships.)
-    bloc_states: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
+    # The blocs some state has a line with (each True). A state's blocs are the keys of its
+    # row of memberships, a bloc's states the rows that have it (memberships.column).
+    lined_blocs: PMap[str, bool] = attrs.field(factory=PMap)
     bloc_posts: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     person_posts: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     state_posts: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
@@ -976,8 +974,8 @@ class Timeline:
             index: PMap[str, frozenset[str]] = getattr(self, name)
             return index.get(key) or ()
 
-        entries = _entries_naming(
-            subject, self.lifecycle, line, post, grown, self.memberships.row_items)
+        entries = _entries_naming(subject, self.lifecycle, line, post, grown,
+                                  self.memberships.row_items, self.memberships.column)
         return tuple(e[3] for e in entries)
 
 
@@ -989,7 +987,7 @@ class _Draft:
         self.subjects: PMapEvolver[tuple[str, str], tuple[Entry, ...]] = base.subjects.evolver()
         self.memberships = base.memberships.evolver()
         self.posts = base.posts.evolver()
-        self.bloc_states = base.bloc_states.evolver()
+        self.lined_blocs = base.lined_blocs.evolver()
         self.bloc_posts = base.bloc_posts.evolver()
         self.person_posts = base.person_posts.evolver()
         self.state_posts = base.state_posts.evolver()
@@ -1007,8 +1005,9 @@ class _Draft:
         self.subject_work: dict[tuple[str, str], list[Entry]] = {}
         self.dirty_blocs: set[str] = set()
         self.retracted_now: set[int] = set()  # ids of the events this batch retracts
-        # lines this batch added an event to, whose state and bloc are indexed by now
-        self.lines_indexed: set[tuple[str, str]] = set()
+        # lines the batch's loop reached: their states and blocs are checked, and their blocs
+        # noted among the lined ones, in finish()
+        self.lines_reached: set[tuple[str, str]] = set()
         # what the batch adds to each set that grows, joined to it once in finish()
         self.growing: dict[tuple[str, str], set[str]] = {}
         # first event of the batch that touched each key: the one an error is pinned on
@@ -1096,14 +1095,12 @@ class _Draft:
         """The batch's working list for a membership line it reaches for the first time.
 
         A line already there was reached before by this batch, or by a retraction of one of
-        its events: either way its state and bloc are indexed (the indexes only grow).
+        its events, which makes it a line of the base, whose bloc is lined already.
         """
         items = self._list(self.line_work, key, self.memberships)
         state, bloc = key
         self._touch(("line", state, bloc), event)
-        if key not in self.lines_indexed:
-            self.lines_indexed.add(key)
-            self._grow("bloc_states", bloc, state)
+        self.lines_reached.add(key)
         return items
 
     def _add_other(self, event: Event, seq: int, *, validate: bool) -> None:
@@ -1214,7 +1211,7 @@ class _Draft:
     def _lines_refer_to_known_ids(self, found: set[tuple[str, str]]) -> bool:
         """Whether the state and bloc of every line this batch added to exist (and those not
         answered from the base's known ids are added to ``found``)."""
-        lines = self.lines_indexed  # (a few hundred states and blocs between them)
+        lines = self.lines_reached  # (a few hundred states and blocs between them)
         for kind, named in (("state", {state for state, _ in lines}),
                             ("bloc", {bloc for _, bloc in lines})):
             # A batch that creates or ends no subject leaves their ids as the base has them:
@@ -1316,8 +1313,8 @@ class _Draft:
         # A state's row as the base has it (lines are put in the map once derived): a line
         # this batch starts names a state the batch must not retract, which the check of the
         # ids its events name has refused already.
-        return _entries_naming(
-            subject, self._lifecycle, line, post, grown, self.memberships.row_items)
+        return _entries_naming(subject, self._lifecycle, line, post, grown,
+                               self.memberships.row_items, self.memberships.column)
 
     def _raise(self, violation: _Violation, key: Any, events: Sequence[Event]) -> None:
         batch_ids = {e.id for e in events}
@@ -1346,6 +1343,10 @@ class _Draft:
             # One copy of a set that may be long (a bloc's states), not two.
             target[key] = existing.union(added) if existing is not None else frozenset(added)
         self.growing.clear()
+        lined = self.lined_blocs
+        for bloc in {bloc for _, bloc in self.lines_reached}:
+            if bloc not in lined:
+                lined[bloc] = True
         if validate:
             self._check_references(events)
         for subject_key, items in self.subject_work.items():
@@ -1362,7 +1363,8 @@ class _Draft:
         line_work = self.line_work
         for bloc in self.dirty_blocs:
             moved = self.touched[("bloc-lifetime", bloc)]
-            for state in self.bloc_states.get(bloc) or ():
+            # (The base's lines of the bloc: those the batch started are in line_work.)
+            for state, _ in self.memberships.column(bloc):
                 if (state, bloc) not in line_work:  # (a line the batch added to is there)
                     self._list(line_work, (state, bloc), self.memberships)
                     self.touched.setdefault(("line", state, bloc), moved)
@@ -1395,7 +1397,7 @@ class _Draft:
             subjects=self.subjects.persistent(),
             memberships=self.memberships.persistent(),
             posts=self.posts.persistent(),
-            bloc_states=self.bloc_states.persistent(),
+            lined_blocs=self.lined_blocs.persistent(),
             bloc_posts=self.bloc_posts.persistent(),
             person_posts=self.person_posts.persistent(),
             state_posts=self.state_posts.persistent(),
