@@ -33,7 +33,7 @@ def found_in_row(row: Any, second: object) -> Any:
 @thresholds
 @settings(max_examples=200, deadline=None)
 @given(st.lists(operations, min_size=1, max_size=4))
-def test_every_version_equals_a_heldreplay(
+def test_every_version_equals_a_dict_replay(
         split_at: int, batches: list[list[tuple[bool, tuple[str, object], int]]]) -> None:
     """Each batch of sets gives a map equal to a dict, and earlier maps stay put."""
     def agrees(evolver: Any, key: tuple[str, object],
@@ -75,7 +75,7 @@ def test_from_items_equals_a_dict(split_at: int, items: list[tuple[tuple[str, ob
                for first, row in made.rows.items())
 
 
-def test_absent_keys_are_reported_as_a_heldwould() -> None:
+def test_absent_keys_are_reported_as_a_dict_would() -> None:
     """A missing pair, a missing first item, or a key that is not a pair is simply absent."""
     for split_at in (SPLIT_AT, 0):
         with splitting_at(_pairmap, split_at):
