@@ -58,10 +58,10 @@ from .timeline import Timeline
 __all__ = ["CheckpointUnusable", "RegistryState", "dumps", "loads"]
 
 _MAGIC: Final = b"aes_membership checkpoint\n"
-# 8: no index of each state's blocs (the membership rows' keys are it); 7: the live map's
-# split places; 6: maps written as columns name the map they build; 5:
-# membership lines by state, then bloc; 4: places counted from the days; 3: events as
-# columns; 2: live map by ints
+# 9: which blocs have lines, not each bloc's states; 8: no index of each state's blocs (the
+# membership rows' keys are it); 7: the live map's split places; 6: maps written as columns
+# name the map they build; 5: membership lines by state, then bloc; 4: places counted from
+# the days; 3: events as columns; 2: live map by ints
 _FORMAT: Final = 9
 _VALUE_CLASSES: Final = (
     _timeline.MembershipLine, _timeline.PostLine, PartialDate,  # spells are not kept: derived

@@ -1340,7 +1340,7 @@ class _Draft:
         for (name, key), added in self.growing.items():
             target: PMapEvolver[str, frozenset[str]] = getattr(self, name)
             existing = target.get(key)
-            # One copy of a set that may be long (a bloc's states), not two.
+            # One copy of a set that may be long (the ids of a kind), not two.
             target[key] = existing.union(added) if existing is not None else frozenset(added)
         self.growing.clear()
         lined = self.lined_blocs
@@ -1363,9 +1363,9 @@ class _Draft:
         line_work = self.line_work
         for bloc in self.dirty_blocs:
             moved = self.touched[("bloc-lifetime", bloc)]
-            # (The base's lines of the bloc: those the batch started are in line_work.)
+            # The base's lines of the bloc: those the batch reached are in line_work already.
             for state, _ in self.memberships.column(bloc):
-                if (state, bloc) not in line_work:  # (a line the batch added to is there)
+                if (state, bloc) not in line_work:
                     self._list(line_work, (state, bloc), self.memberships)
                     self.touched.setdefault(("line", state, bloc), moved)
             for post in self.bloc_posts.get(bloc) or ():
