@@ -1208,12 +1208,12 @@ class _Draft:
             items = self.subjects.get(key) or ()
         return _created(kind, items)
 
-    def _lines_refer_to_known_ids(self, found: set[tuple[str, str]]) -> bool:
-        """Whether the state and bloc of every line this batch added to exist (and those not
-        answered from the base's known ids are added to ``found``)."""
-        lines = self.lines_reached  # (a few hundred states and blocs between them)
-        for kind, named in (("state", {state for state, _ in lines}),
-                            ("bloc", {bloc for _, bloc in lines})):
+    def _lines_refer_to_known_ids(self, found: set[tuple[str, str]], blocs: set[str]) -> bool:
+        """Whether the state and bloc of every line this batch added to exist (``blocs``:
+        theirs; those not answered from the base's known ids are added to ``found``)."""
+        # (a few hundred states and blocs between them)
+        for kind, named in (("state", {state for state, _ in self.lines_reached}),
+                            ("bloc", blocs)):
             # A batch that creates or ends no subject leaves their ids as the base has them:
             # where it has worked them out, one subset test in C answers for all.
             known = None if self.subject_work else self.base.known_ids.get(kind)
@@ -1229,7 +1229,7 @@ class _Draft:
                     found.add(reference)
         return True
 
-    def _check_references(self, events: Sequence[Event]) -> None:
+    def _check_references(self, events: Sequence[Event], blocs_reached: set[str]) -> None:
         found: set[tuple[str, str]] = set()  # a batch names the same few ids again and again
         # … and the same few combinations: a membership line's events all name its pair
         seen: set[tuple[type[Event], Any]] = set()
@@ -1240,7 +1240,7 @@ class _Draft:
         # the error names the first unknown id as the batch gives it.
         checked_by_line: frozenset[type[Event]] = (
             _MEMBERSHIP_CLASSES
-            if not retracted_now and self._lines_refer_to_known_ids(found)
+            if not retracted_now and self._lines_refer_to_known_ids(found, blocs_reached)
             else frozenset()
         )
         if checked_by_line:  # the events left to look at, picked out in C
@@ -1343,12 +1343,13 @@ class _Draft:
             # One copy of a set that may be long (the ids of a kind), not two.
             target[key] = existing.union(added) if existing is not None else frozenset(added)
         self.growing.clear()
+        blocs_reached = {bloc for _, bloc in self.lines_reached}
         lined = self.lined_blocs
-        for bloc in {bloc for _, bloc in self.lines_reached}:
+        for bloc in blocs_reached:
             if bloc not in lined:
                 lined[bloc] = True
         if validate:
-            self._check_references(events)
+            self._check_references(events, blocs_reached)
         for subject_key, items in self.subject_work.items():
             value = tuple(items)
             try:
