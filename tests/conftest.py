@@ -49,14 +49,15 @@ def splitting_at(module: ModuleType, size: int) -> Iterator[None]:
 
 
 def replay_into_maps(empty: Any, batches: list[list[tuple[bool, Any, int]]],
-                     check: Any = None) -> list[tuple[Any, dict[Any, int]]]:
+                     check: Any = None, held: dict[Any, int] | None = None
+                     ) -> list[tuple[Any, dict[Any, int]]]:
     """Every version a persistent map goes through, each beside the dict it should equal.
 
     Each batch of (set?, key, value) operations is applied to one evolver that goes on from
     one version to the next, and to a plain dict; ``check(evolver, key, expected)`` runs after
-    each operation.
+    each operation. The map starts empty, or holding ``held``.
     """
-    versions: list[tuple[Any, dict[Any, int]]] = [(empty, {})]
+    versions: list[tuple[Any, dict[Any, int]]] = [(empty, dict(held or {}))]
     evolver = empty.evolver()
     for batch in batches:
         expected = dict(versions[-1][1])

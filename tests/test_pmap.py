@@ -146,6 +146,38 @@ def test_set_all_equals_setting_each_pair_in_order(split_at: int, plain: dict[ob
     assert dict(original) == plain and len(original) == len(plain)
 
 
+@thresholds
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(keys, st.integers()), min_size=2, max_size=300),
+       operations, st.lists(operations, max_size=3))
+def test_a_batch_into_an_empty_map_then_more_writes_equals_a_dict_replay(
+        split_at: int, pairs: list[tuple[object, int]], more: list[tuple[bool, object, int]],
+        batches: list[list[tuple[bool, object, int]]]) -> None:
+    """A first set_all() into an empty map, then sets and deletes on that draft and the
+    versions after it, gives what a dict would, and leaves every other empty map empty."""
+    with splitting_at(_pmap, split_at):
+        draft = PMap[object, int]().evolver()
+        added = draft.set_all([k for k, _ in pairs], [v for _, v in pairs])
+        expected = dict(pairs)
+        assert added == len(expected)
+        for is_set, key, value in more:  # on the same draft, before it is made persistent
+            if is_set:
+                draft[key] = expected[key] = value
+            elif key in expected:
+                del draft[key], expected[key]
+        filled = draft.persistent()
+        versions = replay_into_maps(filled, batches, held=expected)
+        # A second map filled the same way, after the first's later writes: nothing shared.
+        second = PMap[object, int]().evolver()
+        second.set_all([k for k, _ in pairs], [-1 for _ in pairs])
+        other = second.persistent()
+    for pmap, plain in versions:
+        assert dict(pmap) == plain and len(pmap) == len(plain)
+        assert all(pmap.get(k) == v and k in pmap and pmap[k] == v for k, v in plain.items())
+    assert dict(other) == {k: -1 for k, _ in pairs}
+    assert dict(PMap()) == {} and len(PMap()) == 0
+
+
 def test_set_all_refuses_keys_and_values_of_different_lengths() -> None:
     """Keys and values that do not pair up are refused, and nothing is written."""
     draft = PMap[int, int]().evolver()

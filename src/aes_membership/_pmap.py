@@ -55,6 +55,8 @@ def _empty() -> tuple[tuple[dict[K, V], ...], ...]:
 # and nothing else writes to a map's dicts, so empty maps can share one table: a timeline
 # holds ten maps, and their 40,960 new dicts took 2–3 ms and 2.6 MB for each new registry.
 _EMPTY: Final[tuple[tuple[dict[Any, Any], ...], ...]] = _empty()
+# The same holds for the parts of a split place that a batch into an empty map left empty.
+_NO_ITEMS: Final[dict[Any, Any]] = {}
 
 
 def _split(shard: dict[K, V]) -> tuple[dict[K, V], ...]:
@@ -255,6 +257,8 @@ class PMapEvolver(Generic[K, V]):
             size = self._len
             self[keys[0]] = values[0]
             return self._len - size
+        if self._rows is None and not self._len:
+            return self._fill(keys, values)
         copied = self._copied
         # The size of each dict before this call, by identity (an unsplit place's dict is
         # under several bits): the keys added are counted once, at the end, not per write.
@@ -271,6 +275,41 @@ class PMapEvolver(Generic[K, V]):
             shard[key] = value
         added = sum(len(shard) - size for shard, size in sizes.values())
         self._len += added
+        return added
+
+    def _fill(self, keys: Sequence[K], values: Sequence[V]) -> int:
+        """set_all into an empty map not yet written to (a log appended or replayed from
+        its start): each dict is made once, for the keys that go in it, and no place is
+        copied. Writing key by key copied an empty dict per place: 2.1 µs a key against
+        0.6 at 10,000 keys, 1.5 against 0.8 at a million, measured side by side.
+        """
+        splitting = len(keys) > SPLIT_AT * (_SLOTS + 1)
+        bits = _PART_SLOTS if splitting else _SLOTS
+        groups: dict[int, dict[K, V]] = {}
+        for key, value in zip(keys, values, strict=True):
+            code = hash(key) & bits
+            shard = groups.get(code)
+            if shard is None:
+                shard = groups[code] = {}
+            shard[key] = value
+        rows = self._rows = list(self._base._rows)
+        places = self._places
+        for code, shard in groups.items():
+            slot = code & _SLOTS
+            row = rows[slot & _MASK]
+            if isinstance(row, tuple):
+                row = rows[slot & _MASK] = list(row)
+            if splitting:
+                self._copied[code] = shard  # (a part is picked by these bits alone)
+                place = places.get(slot)
+                if place is None:
+                    # Parts not written share one empty dict: a dict is copied before any write.
+                    place = places[slot] = row[slot >> _BITS] = [_NO_ITEMS] * _PARTS
+                assert isinstance(place, list)  # (every place made here is, when splitting)
+                place[code >> _PART_SHIFT] = shard
+            else:
+                places[slot] = row[slot >> _BITS] = shard
+        self._len = added = sum(map(len, groups.values()))
         return added
 
     def __delitem__(self, key: K) -> None:
