@@ -166,8 +166,9 @@ def encode_rows(
         position += 1
         if instant is not stamped:
             stamp, stamped = format_instant(instant), instant
-        # str(event.id), written out: UUID.__str__ is a Python call that does just this.
-        digits = "%032x" % event.id.int  # noqa: UP031 - a third faster than a format spec
+        # str(event.id), written out (UUID.__str__ is a Python call): the hex of its 16 bytes,
+        # a quarter faster than "%032x" % int, then the dashes.
+        digits = event.id.int.to_bytes(16).hex()
         event_id = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
         found = writers.get(type(event))
         if found is None:
