@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aes_membership import DecodeError, FieldError, StateJoined, StateWithdrew, events
+from aes_membership import codec as codec_module
 from aes_membership.codec import Codec, canonical_json, make_converter
 from aes_membership.events import PostCreated, StateRegistered, event_classes
 from aes_membership.stores.base import encode_rows, verify_rows
@@ -186,6 +187,24 @@ def test_fast_path_agrees_with_cattrs_for_every_event_type() -> None:
         stored = json.loads(canonical_json(payload))
         assert fast.decode_stored(type_tag, version, stored) == event
         assert slow.decode(type_tag, version, stored) == event
+
+
+def test_the_default_codec_makes_its_converter_only_for_a_row_it_must_validate(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing and reading current rows makes no converter; a malformed row makes one, once."""
+    made: list[object] = []
+    monkeypatch.setattr(codec_module, "make_converter",
+                        lambda: made.append(make_converter()) or made[-1])
+    codec = Codec()
+    for event in ONE_OF_EACH:
+        type_tag, version, text = codec.encode_text(event)
+        assert codec.decode_stored(type_tag, version, json.loads(text)) == event
+    assert made == []
+    for _ in range(2):
+        with pytest.raises(DecodeError, match="kind"):
+            codec.decode_stored("state-joined", 1, {"id": str(uuid.uuid4()), "state": "MLI",
+                                                    "bloc": "AES", "on": "2024-01-01", "kind": 7})
+    assert len(made) == 1 and codec.converter is made[0]
 
 
 def test_rows_are_the_same_from_the_fast_and_the_cattrs_codec_and_chain() -> None:

@@ -154,8 +154,18 @@ class Codec:
     def __init__(self, converter: cattrs.Converter | None = None) -> None:
         # A converter of the caller's own may encode differently: then cattrs does all the work.
         self._fast = converter is None
-        self.converter = converter or make_converter()
+        # The library's own rows are written and read without a converter; making the default
+        # one takes 30–50 ms, so it is made when first needed (a row it must validate).
+        self._converter = converter
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
+
+    @property
+    def converter(self) -> cattrs.Converter:
+        """The cattrs converter behind the validating decode (and every encode, if it is the
+        caller's own)."""
+        if self._converter is None:
+            self._converter = make_converter()
+        return self._converter
 
     def register_upcaster(self, type_tag: str, from_version: int, upcaster: Upcaster) -> None:
         """Upgrade payloads of ``type_tag`` at ``from_version`` to ``from_version + 1``.
