@@ -377,7 +377,8 @@ def _json_writer(cls: type[Event], plan: tuple[tuple[str, int], ...]) -> RowWrit
         _OPTIONAL_UUID: "('null' if e.{0} is None else '\"' + str(e.{0}) + '\"')",
         _WHEN: "'\"' + e.{0}.isoformat() + '\"'",
         _OPTIONAL_WHEN: "('null' if e.{0} is None else '\"' + e.{0}.isoformat() + '\"')",
-        _MAPPING: "dumps(e.{0})",
+        # Most registrations name no identifiers: their text needs no call of json.dumps.
+        _MAPPING: "('{{}}' if type(v := e.{0}) is dict and not v else dumps(v))",
     }
     kinds = dict(plan)
     if kinds.get("on") == _WHEN:
