@@ -7,6 +7,7 @@ figures pay for the other's heap, nor for the suite's own copy of the events.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import random
@@ -27,6 +28,11 @@ def samples(action: Callable[[], object], repeat: int) -> list[float]:
         action()
         taken.append(time.perf_counter() - start)
     return taken
+
+
+def _ask_all(snap: Any, asked: list[tuple[str, str]]) -> list[bool]:
+    """``snap.is_member`` for each of the ``asked`` pairs."""
+    return [snap.is_member(state, bloc) for state, bloc in asked]
 
 
 def _pairs(job: dict[str, Any]) -> list[tuple[str, str]]:
@@ -79,9 +85,8 @@ def ours(job: dict[str, Any]) -> dict[str, Any]:
     # bloc (in the first two passes), it keeps the members on its date of each bloc it is
     # asked about, and answers from them.
     for name, asked in (("is_member_kept", pairs), ("is_member_kept_lined", lined)):
-        kept = reg.snapshot(job["day"])
         found[name] = [t / len(asked) for t in samples(
-            lambda kept=kept, asked=asked: [kept.is_member(s, b) for s, b in asked], 9)]
+            functools.partial(_ask_all, reg.snapshot(job["day"]), asked), 9)]
     biggest = max(job["blocs"], key=lambda b: len(snap.members(b)))
     found["members_count"] = len(snap.members(biggest))
     # Each on a new snapshot: a snapshot keeps the members it read, and a second call on

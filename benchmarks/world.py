@@ -61,7 +61,7 @@ def synthetic_world(events: int, seed: int) -> list[Event]:
             continue
         state, bloc = rnd.choice(states), rnd.choice(blocs)
         t = founded[bloc]
-        spells = []
+        spells: list[Event] = []
         while len(spells) < 5:
             t += rnd.randint(1, 9000)
             if t >= END:
