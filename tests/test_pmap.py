@@ -178,6 +178,29 @@ def test_a_batch_into_an_empty_map_then_more_writes_equals_a_dict_replay(
     assert dict(PMap()) == {} and len(PMap()) == 0
 
 
+@thresholds
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(keys, st.integers(), min_size=1, max_size=200),
+       st.lists(st.tuples(keys, st.integers()), min_size=2, max_size=300))
+def test_a_batch_into_a_map_emptied_by_deletes_equals_a_dict(
+        split_at: int, plain: dict[object, int], pairs: list[tuple[object, int]]) -> None:
+    """set_all() into a map whose every key was deleted (its places split or not) holds the
+    batch alone, and the maps before it keep what they held."""
+    with splitting_at(_pmap, split_at):
+        full = from_items(plain.items())
+        draft = full.evolver()
+        for key in plain:
+            del draft[key]
+        emptied = draft.persistent()
+        added = draft.set_all([k for k, _ in pairs], [v for _, v in pairs])
+        made = draft.persistent()
+    expected = dict(pairs)
+    assert added == len(expected) and dict(made) == expected and len(made) == len(expected)
+    assert all(made[k] == v for k, v in expected.items())
+    assert dict(emptied) == {} and len(emptied) == 0
+    assert dict(full) == plain and len(full) == len(plain)
+
+
 def test_set_all_refuses_keys_and_values_of_different_lengths() -> None:
     """Keys and values that do not pair up are refused, and nothing is written."""
     draft = PMap[int, int]().evolver()
