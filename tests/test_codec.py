@@ -193,8 +193,12 @@ def test_the_default_codec_makes_its_converter_only_for_a_row_it_must_validate(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Writing and reading current rows makes no converter; a malformed row makes one, once."""
     made: list[object] = []
-    monkeypatch.setattr(codec_module, "make_converter",
-                        lambda: made.append(make_converter()) or made[-1])
+
+    def recorded() -> object:
+        made.append(make_converter())
+        return made[-1]
+
+    monkeypatch.setattr(codec_module, "make_converter", recorded)
     codec = Codec()
     for event in ONE_OF_EACH:
         type_tag, version, text = codec.encode_text(event)

@@ -54,6 +54,7 @@ def _part(row: Row[B, V] | list[dict[B, V]], second: B) -> dict[B, V]:
 
 
 def _column(rows: Mapping[A, Row[B, V] | list[dict[B, V]]], second: B) -> list[tuple[A, V]]:
+    # _part, inlined with the part picked once: a call for each of a few hundred rows.
     part = hash(second) & PART_MASK
     found: list[tuple[A, V]] = []
     for first, row in rows.items():
