@@ -122,12 +122,17 @@ def _peer_opens_in_child(path: Path, blocs: list[str], answer: str, times: int
     return [_timed_in_child(setup, replay) for _ in range(times)]
 
 
+def _remove_store(path: Path) -> None:
+    """Remove the SQLite store at ``path`` and its write-ahead log, if there."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def _appends(events: list[Event], path: Path, peer_path: Path | None, repeat: int
              ) -> tuple[list[float], list[float] | None]:
     """Seconds to append ``events`` to a new SQLite file: ours, and the peer's if asked."""
     def append_ours() -> None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        _remove_store(path)
         with Registry.open(path) as reg:
             reg.record(*events)
 
@@ -147,8 +152,7 @@ def _store_append(events: list[Event], path: Path) -> None:
     """The store's part of an append alone: ``events`` encoded, inserted into a new SQLite
     file and committed, as ``Registry.record`` has the store do once they are validated
     (the collector paused, as there), without the timeline's validation and indexing."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    _remove_store(path)
     store = SQLiteStore(path)
     try:
         with collector_paused():
@@ -175,7 +179,7 @@ def synthetic(size: int, seed: int, repeat: int, peer: bool, folder: Path,
     store_path = folder / f"store-{size}.sqlite"
     store_append = samples(functools.partial(_store_append, events, store_path),
                            1 if size >= 500_000 else repeat)
-    store_path.unlink()  # (370 MB at 1M)
+    _remove_store(store_path)  # (370 MB at 1M)
     table.add("the store's part of it alone (encoding, inserts, commit; no validation or "
               "indexing), against the peer's whole append",
               Table.cell(store_append, "events/s", rate=len(events)), "—",
