@@ -1211,7 +1211,7 @@ class _Draft:
     def _lines_refer_to_known_ids(self, found: set[tuple[str, str]], blocs: set[str]) -> bool:
         """Whether the state and bloc of every line this batch added to exist (``blocs``:
         theirs; those not answered from the base's known ids are added to ``found``)."""
-        # (a few hundred states and blocs between them)
+        # Sets of a few hundred states and blocs between them, made once per batch.
         for kind, named in (("state", {state for state, _ in self.lines_reached}),
                             ("bloc", blocs)):
             # A batch that creates or ends no subject leaves their ids as the base has them:
