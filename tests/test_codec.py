@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pendulum
@@ -209,6 +212,59 @@ def test_the_default_codec_makes_its_converter_only_for_a_row_it_must_validate(
             codec.decode_stored("state-joined", 1, {"id": str(uuid.uuid4()), "state": "MLI",
                                                     "bloc": "AES", "on": "2024-01-01", "kind": 7})
     assert len(made) == 1 and codec.converter is made[0]
+
+
+def _from_threads(first_use: Callable[[], object], count: int = 8) -> list[object]:
+    """What ``first_use`` returns in ``count`` threads that call it at the same moment."""
+    start = threading.Barrier(count)
+    found: list[object] = []
+
+    def run() -> None:
+        start.wait()
+        found.append(first_use())
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return found
+
+
+def test_threads_that_first_ask_for_the_default_codec_at_once_share_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads that make the default codec at the same moment all get the same one."""
+    made = 0
+
+    class SlowCodec(Codec):
+        def __init__(self) -> None:
+            nonlocal made
+            made += 1
+            time.sleep(0.05)  # long enough for every thread to arrive while it is made
+            super().__init__()
+
+    monkeypatch.setattr(codec_module, "_DEFAULT", None)
+    monkeypatch.setattr(codec_module, "Codec", SlowCodec)
+    found = _from_threads(codec_module.default_codec)
+    assert made == 1
+    assert len(found) == 8 and all(codec is found[0] for codec in found)
+
+
+def test_threads_that_first_ask_a_codec_for_its_converter_at_once_share_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads that make a codec's converter at the same moment all get the same one."""
+    made: list[object] = []
+
+    def slow() -> object:
+        time.sleep(0.05)
+        made.append(make_converter())
+        return made[-1]
+
+    monkeypatch.setattr(codec_module, "make_converter", slow)
+    codec = Codec()
+    found = _from_threads(lambda: codec.converter)
+    assert len(made) == 1
+    assert len(found) == 8 and all(converter is made[0] for converter in found)
 
 
 def test_rows_are_the_same_from_the_fast_and_the_cattrs_codec_and_chain() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeAlias
@@ -45,6 +46,8 @@ Upcaster: TypeAlias = Callable[[dict[str, Any]], dict[str, Any]]
 RowWriter: TypeAlias = Callable[[Any, str], tuple[str, str | None]]
 
 _CLASSES: Final = {cls.TYPE: cls for cls in event_classes()}
+# Held while the default codec or a codec's converter is made (each once, on first use).
+_MAKING: Final = threading.RLock()
 
 
 def _strict_str(value: object, _: object) -> str:
@@ -164,7 +167,11 @@ class Codec:
         """The cattrs converter behind the validating decode (and every encode, if it is the
         caller's own)."""
         if self._converter is None:
-            self._converter = make_converter()
+            # Hooks a caller registers on it must not land on a converter another thread
+            # made at the same moment and then lost.
+            with _MAKING:
+                if self._converter is None:
+                    self._converter = make_converter()
         return self._converter
 
     def register_upcaster(self, type_tag: str, from_version: int, upcaster: Upcaster) -> None:
@@ -436,5 +443,9 @@ def default_codec() -> Codec:
     """The shared codec used by the stores (built on first use)."""
     global _DEFAULT
     if _DEFAULT is None:
-        _DEFAULT = Codec()
+        # One codec for every thread: an upcaster registered on it is never lost to a
+        # second one made by a thread that got here at the same moment.
+        with _MAKING:
+            if _DEFAULT is None:
+                _DEFAULT = Codec()
     return _DEFAULT
