@@ -47,7 +47,7 @@ RowWriter: TypeAlias = Callable[[Any, str], tuple[str, str | None]]
 
 _CLASSES: Final = {cls.TYPE: cls for cls in event_classes()}
 # Held while the default codec or a codec's converter is made (each once, on first use).
-_MAKING: Final = threading.RLock()
+_MAKING: Final = threading.Lock()
 
 
 def _strict_str(value: object, _: object) -> str:
