@@ -127,7 +127,7 @@ def ours(job: dict[str, Any]) -> dict[str, Any]:
     # a bloc it has no line with, the day after the later of the two's beginnings (a pair
     # whose bloc was gone by then is passed over).
     timeline = reg._timeline
-    began = {state: getattr(entries[0][3], "on", None)
+    began = {state: getattr(timeline.event_of(entries[0]), "on", None)
              for (kind, state), entries in timeline.subjects.items() if kind == "state"}
     historied = sorted({state for state, _ in with_lines})
     known_joins: list[StateJoined] = []

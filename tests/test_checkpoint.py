@@ -30,10 +30,9 @@ from aes_membership import (
     _pmap,
 )
 from aes_membership import _checkpoint as checkpoints
-from aes_membership._eventlog import EventLog
 from aes_membership.datasets import west_africa
 from aes_membership.stores.sqlite import SQLiteStore
-from aes_membership.timeline import Timeline
+from aes_membership.timeline import Timeline, build
 from conftest import ROOT, Backend
 from test_properties import histories
 
@@ -44,10 +43,10 @@ def state_of(reg: Registry) -> dict[str, Any]:
     """Everything a registry holds, as plain values that compare by content."""
     timeline = reg._timeline
     fields = {f.name: getattr(timeline, f.name) for f in attrs.fields(Timeline)
-              if f.name not in ("bloc_indexes", "known_ids")}
+              if f.name not in ("bloc_indexes", "known_ids", "events")}
     return {
         "timeline": {k: dict(v) if hasattr(v, "items") else v for k, v in fields.items()},
-        "events": list(reg._events),
+        "events": timeline.events.span(0, reg.position),
         "stamps": list(reg._stamps),
         "instants": dict(reg._instants),
         "not_live": dict(reg._not_live),
@@ -232,26 +231,48 @@ def test_a_checkpoint_whose_parts_disagree_is_ignored(kept: Backend) -> None:
         found = reg.store.load_checkpoint()
         assert found is not None
         state = checkpoints.loads(found[1])
+        fewer = state.events.span(0, state.position - 1)
         shorter = checkpoints.RegistryState(
-            state.position - 1, EventLog(state.events[:-1]), state.stamps[:-1], state.instants,
-            state.not_live, state.timeline)
+            state.position - 1, state.events, state.stamps[:-1], state.instants,
+            state.not_live, build(fewer, state.events))
         reg.store.save_checkpoint(found[0], checkpoints.dumps(shorter))
     with pytest.warns(CheckpointWarning, match="covers"):
         kept.open().close()
 
 
 def test_a_checkpoint_shares_what_a_replay_shares(kept: Backend) -> None:
-    """Opened from a checkpoint, entries hold the log's events; equal days and steps are one."""
+    """Opened from a checkpoint, an entry's sequence and position are one int; equal days and
+    steps are one."""
     with kept.open() as reg:
         assert reg.store.load_checkpoint() is not None
-        events = {id(event) for event in reg._events}
         entries = [entry for shard in reg._timeline.live.shards() for entry in shard.values()]
-        assert entries and all(id(entry[3]) in events for entry in entries)
+        assert entries and all(entry[2] is entry[3] for entry in entries)
         days = [day for entry in entries for day in entry[:2]]
         assert len({id(day) for day in days}) == len(set(days))
         codes = [line.codes for (state, _), line in reg._timeline.memberships.items()
                  if state != "XYZ"]  # lines the checkpoint holds
         assert len(codes) > len(set(codes)) == len({id(steps) for steps in codes})
+
+
+def test_a_checkpoint_s_events_are_built_when_first_asked_for(kept: Backend) -> None:
+    """A membership question after opening builds only events that say what exists; one
+    event asked for is built once, and all are built, equal to a replay's, when many are
+    asked for."""
+    with kept.open() as reg, kept.open(checkpoint=False) as replayed:
+        log = reg._timeline.events
+        assert log.unbuilt > 0
+        assert reg.snapshot("2000-01-01").is_member("MLI", "ECOWAS")
+        built = {n for n in range(1, reg.position + 1) if log._built[n] is not None}
+        lifecycles = {entry[3] for entries in reg._timeline.subjects.values() for entry in entries}
+        tail = set(range(reg.store.load_checkpoint()[0] + 1, reg.position + 1))  # replayed
+        assert built - tail and built - tail <= lifecycles
+        assert answers(reg) == answers(replayed)
+        unbuilt = log.unbuilt
+        position = next(n for n in range(1, reg.position + 1) if log._built[n] is None)
+        asked = reg.get(replayed.events()[position - 1].event.id).event
+        assert log.unbuilt == unbuilt - 1 and reg.get(asked.id).event is asked
+        assert reg.events() == replayed.events() and log.unbuilt == 0
+        assert reg.events()[position - 1].event is asked
 
 
 def test_a_live_map_with_split_places_is_read_back_as_it_was(
@@ -265,7 +286,7 @@ def test_a_live_map_with_split_places_is_read_back_as_it_was(
     assert 0 < layout.count(1) < len(layout)  # split places beside whole, empty ones
     restored = Registry.__new__(Registry)
     restored._start(reg.store, restored=checkpoints.loads(checkpoints.dumps(checkpoints.RegistryState(
-        reg.position, reg._events, reg._stamps, reg._instants, reg._not_live, reg._timeline))))
+        reg.position, reg._timeline.events, reg._stamps, reg._instants, reg._not_live, reg._timeline))))
     assert restored._timeline.live.layout() == layout
     assert state_of(restored) == state_of(reg)
     restored.register_state("XYZ", name="Testland")
@@ -304,19 +325,21 @@ def test_a_checkpoint_cut_short_is_ignored(kept: Backend) -> None:
     assert_replayed_instead(kept, match="cannot be read")
 
 
-def test_a_checkpoint_whose_log_order_names_an_event_not_written_is_ignored(
+def test_a_checkpoint_whose_entries_name_an_event_not_written_is_ignored(
         kept: Backend) -> None:
-    """A place in the log's order beyond the events written is refused when reading."""
+    """An entry naming a position beyond the events written is refused when reading."""
     with kept.open() as reg:
         found = reg.store.load_checkpoint()
         assert found is not None
     payload = bytearray(found[1][len(checkpoints._MAGIC) + 64 :])
     stream = io.BytesIO(payload)
-    checkpoints._Unpickler(stream).load()  # the columns; the log's order comes next
-    start = stream.tell()
+    first = checkpoints._Unpickler(stream).load()  # the columns; the arrays come next
+    position, entry_count = first[4], first[5]
+    # Per event its instant and place in its class, per entry its days, then its position.
+    start = stream.tell() + 8 * (2 * position + 2 * entry_count)
     payload[start : start + 8] = (2**40).to_bytes(8, sys.byteorder)
     _replace_checkpoint(kept, _sealed(bytes(payload)))
-    assert_replayed_instead(kept, match="order names more events than were written")
+    assert_replayed_instead(kept, match="entries name events the log does not hold")
 
 
 def test_a_map_of_lines_is_written_as_columns_and_read_back_equal(kept: Backend) -> None:
@@ -409,7 +432,7 @@ def test_any_checkpoint_then_the_rest_equals_one_replay(events: list[Event],
     cut = rnd.randint(1, len(events))
     reg.record(*events[:cut])
     data = checkpoints.dumps(checkpoints.RegistryState(
-        reg.position, reg._events, reg._stamps, reg._instants, reg._not_live, reg._timeline))
+        reg.position, reg._timeline.events, reg._stamps, reg._instants, reg._not_live, reg._timeline))
     if cut < len(events):
         reg.record(*events[cut:])
     if rnd.random() < 0.5 and reg.history("S0"):

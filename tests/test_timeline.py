@@ -64,7 +64,8 @@ def test_an_event_retracted_in_its_own_batch_is_not_live() -> None:
          joined, withdrew, EventRetracted(target=withdrew.id, reason="announced, not done")], 1)
     assert joined.id.int in timeline.live and withdrew.id.int not in timeline.live
     assert withdrew.id.int in timeline.retractions
-    assert [entry[3] for entry in timeline.memberships[("MLI", "AES")].entries] == [joined]
+    assert [timeline.event_of(entry) for entry in timeline.memberships[("MLI", "AES")].entries] == [
+        joined]
     assert timeline.event_count == 3
 
 
@@ -159,3 +160,22 @@ def test_a_batch_is_checked_against_the_ids_that_exist_whether_or_not_they_were_
     with pytest.raises(UnknownIdError, match="unknown state 'MLI'"):
         base.apply([EventRetracted(target=registered.id, reason="a test"),
                     StateJoined(state="MLI", bloc="AES", on="2023-09-16")], 3)
+
+
+def test_timelines_grown_from_one_base_share_its_log_and_keep_their_own_events() -> None:
+    """A batch applied to the log's last timeline extends the log in place, a refused one
+    leaves it as it was, and one applied to an earlier timeline gets a copy: each timeline
+    finds its own events."""
+    founded = BlocFounded(bloc="AES", name="Alliance of Sahel States", on="2023-09-16")
+    base = Timeline().apply([founded, StateRegistered(state="MLI", name="Mali")], 1)
+    with pytest.raises(UnknownIdError):
+        base.apply([StateJoined(state="NER", bloc="AES", on="2023-09-16")], 3)
+    assert len(base.events) == 2
+    mali = StateJoined(state="MLI", bloc="AES", on="2023-09-16")
+    grown = base.apply([mali], 3)
+    assert grown.events is base.events and len(base.events) == 3
+    niger = StateRegistered(state="NER", name="Niger")
+    other = base.apply([niger], 3)
+    assert other.events is not base.events
+    assert grown.history("MLI")[-1] is mali and other.history("NER") == (niger,)
+    assert grown.history("NER") == () and other.history("MLI")[-1] is not mali

@@ -13,17 +13,18 @@ that depend on the process's string hashing (the persistent maps' shards) are wr
 plain items and sharded again on reading; the live-event map, keyed by integers (whose
 hashes do not depend on the process), keeps its shards.
 
-The events are written first, as columns (one list per field of each event class), and built
-back in one pass per class. Written one by one, each event's arguments would be a tuple the
-unpickler keeps until the end: a million short-lived tuples interleaved with the events,
-freed too late for the allocator to give the memory back. Between the two pickles come
-arrays of 8-byte numbers, as they are, read as views of the checkpoint's bytes: per event,
-its place in the written order and the instant it was recorded at; per timeline entry, its
-days (places in the list of days), sequence and event (its place among the events). The
-entries are made from them in C. The second pickle refers to every entry, and to every day
-an entry starts or ends on, by its place in one list of the days then the entries (a
-persistent id, in the words of :mod:`pickle`), so that equal days are one int as after a
-replay. Maps of membership or post lines are written a column per field.
+The events are written first, in log order, as columns (one list per field of each event
+class), and are not built on reading: the log keeps the columns and builds an event when it
+is first asked for (see :class:`~aes_membership._eventlog.EventLog`), or all of them in one
+pass per class when many are. A point question needs none, and building a million costs
+over a second. Between the two pickles come arrays of 8-byte numbers, as they are, read as
+views of the checkpoint's bytes: per event, the instant it was recorded at and its place
+among the events of its class; per timeline entry, its days (places in the list of days)
+and sequence (its event's log position). The entries are made from them in C. The second
+pickle refers to every entry, and to every day an entry starts or ends on, by its place in
+one list of the days then the entries (a persistent id, in the words of :mod:`pickle`), so
+that equal days are one int as after a replay. Maps of membership or post lines are written
+a column per field.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import uuid
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
-from itertools import compress, islice, repeat, tee
+from itertools import compress, count, islice, repeat
 from typing import Any, Final, NamedTuple
 
 import attrs
@@ -58,16 +59,17 @@ from .timeline import Timeline
 __all__ = ["CheckpointUnusable", "RegistryState", "dumps", "loads"]
 
 _MAGIC: Final = b"aes_membership checkpoint\n"
+# 10: events in log order, built on first use, and entries that name them by position;
 # 9: which blocs have lines, not each bloc's states; 8: no index of each state's blocs (the
 # membership rows' keys are it); 7: the live map's split places; 6: maps written as columns
 # name the map they build; 5: membership lines by state, then bloc; 4: places counted from
 # the days; 3: events as columns; 2: live map by ints
-_FORMAT: Final = 9
+_FORMAT: Final = 10
 _VALUE_CLASSES: Final = (
     _timeline.MembershipLine, _timeline.PostLine, PartialDate,  # spells are not kept: derived
 )
 _TIMELINE_FIELDS: Final = tuple(
-    f.name for f in attrs.fields(Timeline) if f.name not in ("bloc_indexes", "known_ids")
+    f.name for f in attrs.fields(Timeline) if f.name not in ("bloc_indexes", "known_ids", "events")
 )
 
 
@@ -335,36 +337,60 @@ def _events(ids: list[int], classes: bytes, columns: Sequence[Sequence[list[Any]
     return list(map(next, map(built.__getitem__, classes)))
 
 
-def _written_order(events: Sequence[Event], live_shards: Iterable[Iterable[_timeline.Entry]]
-                   ) -> list[Event]:
-    """The live entries' events in the live map's order, then the others in log order.
+class _Columns:
+    """The events a checkpoint holds, as :func:`_columns` wrote them, built when asked for."""
 
-    Reading builds them in this order, so the events a walk of the live map reaches are next
-    to each other in memory.
-    """
-    written = [entry[3] for entries in live_shards for entry in entries]
-    seen = set(map(id, written))
-    written += [event for event in events if id(event) not in seen]
-    return written
+    __slots__ = ("_classes", "_columns", "_ids", "_ranks")
+
+    def __init__(self, ids: list[int], classes: bytes, columns: Sequence[Sequence[list[Any]]],
+                 ranks: array[int]) -> None:
+        if len(columns) != len(_EVENT_CLASSES) or not len(classes) == len(ids) == len(ranks):
+            raise ValueError("the event columns do not fit the event classes")
+        for code, (cls, fields) in enumerate(zip(_EVENT_CLASSES, columns, strict=True)):
+            number = classes.count(code)
+            if len(fields) != len(_EVENT_FIELDS[cls]) - 1 or any(
+                    len(column) != number for column in fields):
+                raise ValueError(f"the columns of {cls.__name__} do not fit its events")
+        self._ids, self._classes, self._columns, self._ranks = ids, classes, columns, ranks
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def event(self, index: int) -> Event:
+        code = self._classes[index]
+        cls = _EVENT_CLASSES[code]
+        made: Event = _new(cls)
+        slots = _EVENT_SLOTS[cls]
+        slots[0].__set__(made, _uuid(self._ids[index]))
+        row = self._ranks[index]
+        for slot, column in zip(slots[1:], self._columns[code], strict=True):
+            slot.__set__(made, column[row])
+        return made
+
+    def events(self) -> list[Event]:
+        return _events(self._ids, self._classes, self._columns)
+
+
+def _ranks(classes: bytes) -> array[int]:
+    """Each event's place among the events of its class, in log order."""
+    counters = [count() for _ in _EVENT_CLASSES]
+    return array("Q", map(next, map(counters.__getitem__, classes)))
 
 
 _FIRST_DAY: Final = operator.itemgetter(0)
 _LAST_DAY: Final = operator.itemgetter(1)
 _SEQ: Final = operator.itemgetter(2)
-_EVENT: Final = operator.itemgetter(3)
 
 
-def _live(entries: Iterable[_timeline.Entry], sizes: Sequence[int], layout: bytes
-          ) -> PMap[int, _timeline.Entry]:
+def _live(keys: Iterable[int], entries: Iterable[_timeline.Entry], sizes: Sequence[int],
+          layout: bytes) -> PMap[int, _timeline.Entry]:
     """The live-event map: its shards hold the first entries, ``sizes[n]`` in shard ``n``,
-    placed as ``layout`` says (which places are split).
+    under ``keys`` (their events' ids), placed as ``layout`` says (which places are split).
 
-    Each shard's keys (its entries' event ids) are found, and each shard is made, in C
-    rather than in a Python loop (a long history's live map has 65,536 shards); the events
-    were built in this order, so the walk goes through memory in order.
+    Each shard is made in C rather than in a Python loop (a long history's live map has
+    65,536 shards).
     """
-    held, values = tee(entries)
-    keys = map(_ID_INT, map(_EVENT, held))
+    keys, values = iter(keys), iter(entries)
     shards = list(map(dict, map(zip, map(islice, repeat(keys), sizes),
                                 map(islice, repeat(values), sizes))))
     if sum(map(len, shards)) != sum(sizes):
@@ -381,7 +407,7 @@ def _days(entries: Iterable[_timeline.Entry]) -> list[int]:
     return sorted({day for entry in entries for day in entry[:2]})
 
 
-_ARRAY_TYPES: Final[tuple[Any, ...]] = ("Q", "d", "Q", "Q", "q", "Q")  # see dumps; 8 bytes each
+_ARRAY_TYPES: Final[tuple[Any, ...]] = ("d", "Q", "Q", "Q", "q")  # see dumps; 8 bytes each
 
 
 def _copied(typecode: str, view: memoryview) -> array[Any]:
@@ -394,15 +420,15 @@ def _copied(typecode: str, view: memoryview) -> array[Any]:
 def dumps(state: RegistryState) -> bytes:
     """The checkpoint bytes of ``state``."""
     timeline = state.timeline
+    events = state.events.span(0, state.position)
     live_shards = [list(shard.values()) for shard in timeline.live.shards()]
-    written = _written_order(state.events, live_shards)
-    event_place = {id(event): index for index, event in enumerate(written)}
     # The entries the timeline's maps hold, live ones first in the live map's order.
     entries = [entry for shard in live_shards for entry in shard]
-    entries += [entry for shard in timeline.retractions.shards() for entry in shard.values()
-                if id(entry[3]) in event_place]
+    entries += [entry for shard in timeline.retractions.shards() for entry in shard.values()]
+    if any(not 0 < entry[2] == entry[3] <= state.position for entry in entries):
+        raise ValueError("the timeline's entries name events the log does not hold")
     days = _days(entries)
-    order = array("Q", map(event_place.__getitem__, map(id, state.events)))
+    ids, classes, columns = _columns(events)
     # Reading puts the days and the entries in one list, in that order: the entries'
     # arrays and the second pickle refer to each by its place there.
     day_place = {day: index for index, day in enumerate(days)}
@@ -410,23 +436,22 @@ def dumps(state: RegistryState) -> bytes:
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.dispatch_table = _REDUCERS
-    pickler.dump((*_columns(written), days, state.position, len(entries),
+    pickler.dump((ids, classes, columns, days, state.position, len(entries),
                   [len(shard) for shard in live_shards], timeline.live.layout()))
     # Arrays of a number per event, then per entry, as they are: read as views of the
     # checkpoint's bytes, they need no copy. The entries are made from them in C.
     for values in (
-        order,  # the place of each of the log's events in the written order
-        state.stamps,  # the instant each was recorded at
+        state.stamps,  # the instant each event was recorded at
+        _ranks(classes),  # its place among the events of its class
         array("Q", map(day_place.__getitem__, map(_FIRST_DAY, entries))),
         array("Q", map(day_place.__getitem__, map(_LAST_DAY, entries))),
-        array("q", map(_SEQ, entries)),
-        array("Q", map(event_place.__getitem__, map(id, map(_EVENT, entries)))),
+        array("q", map(_SEQ, entries)),  # (an entry's sequence is its event's position)
     ):
         buffer.write(values)
 
     # The rest is a second pickle, so that reading can let go of the columns (which the
     # first one's memo holds) before it reads on. In it an entry, or an int that is one of
-    # the days, is written as its place. (It holds no event but in an entry.)
+    # the days, is written as its place. (It holds no event.)
     def shared(value: object) -> int | None:
         if type(value) is int:
             return day_place.get(value)
@@ -459,24 +484,29 @@ def loads(data: bytes) -> RegistryState:
         stream.seek(head + 64)
         (ids, classes, columns, days, position, entry_count, live_sizes,
          live_layout) = _Unpickler(stream).load()
-        written = _events(ids, classes, columns)
-        del ids, columns  # freed now, their room is taken by what is read next
         view, start = memoryview(data), stream.tell()
         arrays = []
-        for typecode, count in zip(_ARRAY_TYPES, (position,) * 2 + (entry_count,) * 4,
-                                   strict=True):
-            end = start + 8 * count
+        for typecode, number in zip(_ARRAY_TYPES, (position,) * 2 + (entry_count,) * 3,
+                                    strict=True):
+            end = start + 8 * number
             if end > len(data):
                 raise ValueError(f"its arrays need {end - len(data)} bytes more than it has")
             arrays.append(view[start:end].cast(typecode))
             start = end
-        order, stamps, first_days, last_days, seqs, events_of = arrays
+        stamps, ranks, first_days, last_days, seqs = arrays
+        events = EventLog(_Columns(ids, classes, columns, _copied("Q", ranks)))
+        if len(events) != position:
+            raise ValueError("the event columns do not cover the position")
+        # An entry names its event by position, as its sequence: the same int.
+        positions = seqs.tolist()
+        if positions and not 0 < min(positions) <= max(positions) <= position:
+            raise ValueError("the entries name events the log does not hold")
         # The entries' arrays and the second part refer to a day or an entry by its place
-        # here; the entries' arrays to an event by its place among the events.
+        # here.
         table: list[Any] = days
         place, day_count = table.__getitem__, len(days)
-        table += zip(map(place, first_days), map(place, last_days), seqs,
-                     map(written.__getitem__, events_of), strict=True)
+        table += zip(map(place, first_days), map(place, last_days), positions, positions,
+                     strict=True)
         # The entries are only in the table: a list of their own, freed after the live map
         # is made, would leave a hole in the heap that nothing later fills.
         entries = islice(table, day_count, None)
@@ -487,14 +517,11 @@ def loads(data: bytes) -> RegistryState:
         if stream.tell() != len(data):
             raise ValueError(f"{len(data) - stream.tell()} bytes follow its last part")
         del unpickler
-        live = _live(entries, live_sizes, live_layout)
-        del entries, table, days, place  # what is copied out next takes their room
-        # The events stay in the written order: the log looks each position up through
-        # ``order`` (see EventLog), copied out of the checkpoint's bytes.
-        if position and max(order) >= len(written):
-            raise ValueError("the log's order names more events than were written")
-        events = EventLog(written, _copied("Q", order))
-        timeline = Timeline(live=live, **fields)
+        # The live entries' keys: their events' ids, found by position.
+        keys = map(ids.__getitem__, map(operator.sub, positions, repeat(1)))
+        live = _live(keys, entries, live_sizes, live_layout)
+        del entries, table, days, place, positions  # what is made next takes their room
+        timeline = Timeline(live=live, events=events, **fields)
         restored = _copied("d", stamps)
     except Exception as error:
         raise CheckpointUnusable(f"it cannot be read ({error})", damaged=True) from None

@@ -1,68 +1,137 @@
-"""The registry's events by log position, as a sequence that only grows.
+"""The events of a log by position, shared by the timelines that grow from one another.
 
-Opened from a checkpoint, the events are built in the order the checkpoint wrote them (the
-timeline's, so that building its indexes walks memory in order), not in log order. Putting
-them in log order means touching every event once more, in an order that jumps all over
-memory — 0.2–0.35 s at a million events, spent before the first answer for a list
-that most sessions index a few times. So the log keeps the written order and where each
-position's event sits in it, and looks an event up through that when asked.
+A timeline's entries name their events by log position and look them up here. Opened from
+a checkpoint, the log does not build its events: it keeps the checkpoint's columns and builds
+an event when it is first asked for, then keeps it. Most sessions ask for few — a point
+question reads the lines' steps, never their events — and built all at once, a million
+events cost over a second before the first answer.
+
+The log only grows, and a timeline reads no position after its own last, so the timelines of
+one history share one log. A batch goes at the end of the log before it is applied, and is
+taken away again if it is refused; a batch applied to a timeline that is not the log's last
+(another batch was applied to it before) gets a copy of the log up to that timeline.
 """
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain
-from typing import overload
+import threading
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from .events import Event
 
-__all__ = ["EventLog"]
+__all__ = ["EventLog", "EventSource"]
+
+# Asked for more events than this that are not built yet, the log builds all it has (in
+# columns, a field at a time): one by one, each costs a few times as much.
+_BUILD_ALL_ABOVE = 4096
 
 
-class EventLog(Sequence[Event]):
-    """Events by position (0-based here; log positions start at 1): ``held[order[n]]`` for the
-    first ``len(order)``, then the events added since.
+class EventSource(Protocol):
+    """Events not built yet, by index from 0 (a checkpoint's columns)."""
 
-    Every place in ``order`` must be one of ``held``'s: the checkpoint reader checks that.
-    """
+    def __len__(self) -> int: ...
 
-    __slots__ = ("_held", "_order", "_since")
+    def event(self, index: int) -> Event:
+        """A new event: the one at ``index``."""
 
-    def __init__(self, held: Sequence[Event] = (), order: array[int] | None = None) -> None:
-        # Without an order, the events held are in log order.
-        self._order: array[int] = order if order is not None else array("Q", range(len(held)))
-        self._held = held
-        self._since: list[Event] = []
+    def events(self) -> list[Event]:
+        """Every event, new, in order."""
+
+
+class EventLog:
+    """Events by log position (from 1): built on first use where a ``source`` holds them."""
+
+    __slots__ = ("_built", "_lock", "_source")
+
+    def __init__(self, source: EventSource | None = None) -> None:
+        # Slot 0 is no position: a position indexes the list as it is.
+        self._built: list[Event | None] = [None] * (len(source) + 1 if source else 1)
+        self._source = source if source else None
+        # Two threads building the same event would make two objects of it, and timelines
+        # tell events apart by identity.
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._order) + len(self._since)
+        return len(self._built) - 1
 
-    @overload
-    def __getitem__(self, index: int) -> Event: ...
+    def __repr__(self) -> str:
+        return f"<EventLog events={len(self)} unbuilt={self.unbuilt}>"
 
-    @overload
-    def __getitem__(self, index: slice) -> list[Event]: ...
+    @property
+    def unbuilt(self) -> int:
+        """How many of the events are not built yet."""
+        return self._built.count(None) - 1 if self._source is not None else 0
 
-    def __getitem__(self, index: int | slice) -> Event | list[Event]:
-        held = len(self._order)
-        if isinstance(index, slice):
-            start, stop, step = index.indices(len(self))
-            if step != 1:
-                return [self[n] for n in range(start, stop, step)]
-            found = list(map(self._held.__getitem__, self._order[start:min(stop, held)]))
-            found += self._since[max(start - held, 0) : max(stop - held, 0)]
-            return found
-        at = index + len(self) if index < 0 else index
-        if not 0 <= at < len(self):
-            raise IndexError(f"event log index {index} out of range for {len(self)} events")
-        if at < held:
-            return self._held[self._order[at]]
-        return self._since[at - held]
+    def at(self, position: int) -> Event:
+        """The event at ``position``."""
+        try:
+            event = self._built[position] if position > 0 else None
+        except IndexError:
+            event = None  # (the error is _build's, which names the log's length)
+        return event if event is not None else self._build(position)
 
-    def __iter__(self) -> Iterator[Event]:
-        return chain(map(self._held.__getitem__, self._order), self._since)
+    def getter(self) -> Callable[[int], Event]:
+        """:meth:`at`, as fast as it can be: the list's own look-up once every event is built."""
+        if self._source is None:
+            return self._built.__getitem__  # type: ignore[return-value]  # (none is None)
+        return self.at
+
+    def span(self, after: int, until: int) -> list[Event]:
+        """The events at positions ``after + 1`` to ``until``."""
+        if not 0 <= after <= until <= len(self):
+            raise IndexError(f"positions {after + 1}–{until} are not all among the log's "
+                             f"{len(self)}")
+        found = self._built[after + 1 : until + 1]
+        if self._source is not None:
+            missing = found.count(None)
+            if missing > _BUILD_ALL_ABOVE:
+                self._build_all()
+                found = self._built[after + 1 : until + 1]
+            elif missing:
+                found = [self.at(n) for n in range(after + 1, until + 1)]
+        return found  # type: ignore[return-value]  # (none is None now)
 
     def extend(self, events: Iterable[Event]) -> None:
         """Add ``events`` after the last."""
-        self._since.extend(events)
+        self._built.extend(events)
+
+    def truncate(self, length: int) -> None:
+        """Forget the events after position ``length`` (a batch that was not recorded)."""
+        del self._built[length + 1 :]
+
+    def ready_for(self, position: int) -> EventLog:
+        """A log whose next event goes at ``position``: this one if it ends just before,
+        else a copy of its first ``position - 1`` events."""
+        if position == len(self._built):
+            return self
+        if not 0 < position <= len(self._built):
+            raise ValueError(f"the next event goes at position {len(self._built)}, "
+                             f"not {position}")
+        copy = EventLog()
+        copy._built = self._built[:position]
+        copy._source = self._source  # (what it builds is its own)
+        return copy
+
+    def _build(self, position: int) -> Event:
+        if not 0 < position <= len(self):
+            raise IndexError(f"position {position} is not among the log's {len(self)}")
+        with self._lock:
+            event = self._built[position]
+            if event is None:
+                assert self._source is not None  # (only a source's events are not built)
+                event = self._built[position] = self._source.event(position - 1)
+        return event
+
+    def _build_all(self) -> None:
+        with self._lock:
+            source = self._source
+            if source is None:
+                return
+            built = self._built
+            count = len(source)
+            made = source.events()
+            # Those built already stay as they are: a timeline may hold them.
+            built[1 : count + 1] = [old if old is not None else new
+                                    for old, new in zip(built[1 : count + 1], made, strict=True)]
+            self._source = None

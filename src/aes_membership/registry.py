@@ -31,7 +31,6 @@ import pendulum
 
 from . import _checkpoint
 from ._collector import collector_paused
-from ._eventlog import EventLog
 from .dates import When, parse_day, parse_instant, utc_now
 from .errors import (
     CheckpointWarning,
@@ -143,7 +142,6 @@ class Registry:
         self._ambiguous: Ambiguity = ambiguous
         self._max_retries = max_retries
         self._lock = threading.RLock()
-        self._events = EventLog()
         self._stamps = array("d")  # recorded_at of each position, as POSIX seconds
         self._instants: dict[float, pendulum.DateTime] = {}
         # Positions of logged events that are not live in the current timeline (retractions
@@ -155,7 +153,6 @@ class Registry:
         self._last_impact: Impact | None = Impact()
         self.lost_races = 0  # appends refused because another writer got there first
         if restored is not None:
-            self._events = restored.events
             self._stamps = restored.stamps
             self._instants = restored.instants
             self._not_live = restored.not_live
@@ -209,7 +206,7 @@ class Registry:
         with self._lock:  # copies of the growing parts; the timeline never changes
             position = self.position
             state = _checkpoint.RegistryState(
-                position, EventLog(self._events[:position]), array("d", self._stamps),
+                position, self._timeline.events, array("d", self._stamps),
                 dict(self._instants), dict(self._not_live), self._timeline)
         if not position:
             return 0
@@ -225,7 +222,7 @@ class Registry:
     @property
     def position(self) -> int:
         """The last log position this registry has seen."""
-        return len(self._events)
+        return len(self._stamps)  # one per event
 
     def close(self) -> None:
         """Close the store."""
@@ -266,7 +263,7 @@ class Registry:
         events = list(map(_EVENT, recorded))
         if timeline is None:
             if first == 1 and trusted:
-                timeline = build((r.position, r.event) for r in recorded)
+                timeline = build(events)
             else:
                 timeline = self._timeline.apply(events, first, validate=False)
         instants = list(map(_RECORDED_AT, recorded))
@@ -284,7 +281,6 @@ class Registry:
                     stamp = instant.timestamp()
                     self._instants.setdefault(stamp, instant)
                 stamps.append(stamp)
-        self._events.extend(events)
         # Every event of a batch is live unless the batch retracts it (a timeline keeps even
         # the events a trusted replay finds out of place): without retractions, none to note.
         if any(issubclass(cls, EventRetracted) for cls in set(map(type, events))):
@@ -390,11 +386,17 @@ class Registry:
                     recorded = self._store.append(
                         fresh, expected_position=expected, recorded_at=batch_stamps
                     )
-                except ConcurrencyError:
+                except BaseException as error:
+                    # The batch's events go at the log's end before they are applied: those
+                    # of a batch the store did not take are not the log's.
+                    after.events.truncate(expected)
+                    if not isinstance(error, ConcurrencyError):
+                        raise
                     self.lost_races += 1
                     time.sleep(0.001 * attempt)
                     continue
                 if len(recorded) != len(fresh):  # another writer stored some of them: re-read
+                    after.events.truncate(expected)
                     self.refresh()
                     self._last_change, self._last_impact = (before, self._timeline, fresh), None
                     return list(events)
@@ -437,7 +439,7 @@ class Registry:
                 if ident in recorded:
                     position = self._position_of(event.id)
                     assert position is not None
-                    known[event.id] = self._events[position - 1]
+                    known[event.id] = self._timeline.events.at(position)
         fresh, _ = check_duplicates(events, known)
         return fresh, True
 
@@ -583,7 +585,7 @@ class Registry:
         position = self._position_of(ident)
         if position is None:
             raise UnknownIdError("event", str(ident), ())
-        return self._events[position - 1]
+        return self._timeline.events.at(position)
 
     # -- reading: which point of the log --------------------------------------------------
 
@@ -608,7 +610,8 @@ class Registry:
         if cached is not None:
             self._past.move_to_end(position)
             return cached
-        timeline = build(enumerate(self._events[:position], start=1))
+        log = self._timeline.events
+        timeline = build(log.span(0, position), log)
         self._past[position] = timeline
         if len(self._past) > _CACHE_SIZE:
             self._past.popitem(last=False)
@@ -690,7 +693,8 @@ class Registry:
     def _recorded(self, after: int, until: int) -> list[Recorded]:
         return [
             Recorded(position, self._instants[self._stamps[position - 1]], event)
-            for position, event in enumerate(self._events[after:until], start=after + 1)
+            for position, event in enumerate(self._timeline.events.span(after, until),
+                                             start=after + 1)
         ]
 
     def get(self, event_id: uuid.UUID | str) -> Recorded:

@@ -11,6 +11,10 @@ Point-in-time questions are a binary search in that step function, never a repla
 membership's spells (its periods, kinds and suspensions) come from the same walk, made again
 the first time they are asked for.
 
+An entry names its event by log position; the timeline's :class:`EventLog` (shared by the
+timelines that grow from one another) holds the events, built on first use when they come
+from a checkpoint.
+
 Partial dates. In boolean answers a partial date counts from its first day (``"1977"`` is
 1977-01-01); three-valued answers use the whole span. Two events of one line whose spans nest
 strictly (``"2000"`` around ``2000-06-01``) have no knowable order and are rejected unless the
@@ -22,7 +26,6 @@ from __future__ import annotations
 import bisect
 import functools
 import operator
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from itertools import compress
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
@@ -32,6 +35,7 @@ import pendulum
 
 from ._collector import collector_paused
 from ._days import CHUNK_BITS, CHUNK_MASK, SharedDays
+from ._eventlog import EventLog
 from ._memo import memo
 from ._pairmap import PairMap
 from ._pmap import PMap, PMapEvolver
@@ -80,8 +84,14 @@ __all__ = [
     "entry_for",
 ]
 
-Entry: TypeAlias = tuple[int, int, int, Event]
-"""An event placed in time: (first day, last day, recorded sequence, event)."""
+Entry: TypeAlias = tuple[int, int, int, int]
+"""An event placed in time: (first day, last day, recorded sequence, the event's log position).
+
+The sequence is the position too, but in the merged list a line is walked in, where a bloc's or
+a post's lifetime is put first or last on its day.
+"""
+EventAt: TypeAlias = Callable[[int], Event]
+"""The event at a log position (see :meth:`EventLog.getter`)."""
 
 KIND_CODES: Final = {"full": 1, "associate": 2, "observer": 3}
 CODE_KINDS: Final = {code: kind for kind, code in KIND_CODES.items()}
@@ -90,6 +100,8 @@ _FIRST: Final = -1  # sequence that puts a lifetime's start first on its day
 _LAST: Final = 1 << 62  # … and its end last
 _NO_DATE: Final = 0  # events without an effective date sort before every date
 _INFINITY: Final = 1 << 40
+_POSITION: Final = operator.itemgetter(3)
+_ID_INT: Final = operator.attrgetter("id.int")
 
 Ambiguity = Literal["reject", "allow"]
 
@@ -196,9 +208,9 @@ def entry_for(event: Event, seq: int) -> Entry:
     """Place ``event`` on the timeline with recorded sequence ``seq``."""
     on = event.effective
     if on is None:
-        return (_NO_DATE, _NO_DATE, seq, event)
+        return (_NO_DATE, _NO_DATE, seq, seq)
     lo, hi = _span(on)
-    return (lo, hi, seq, event)
+    return (lo, hi, seq, seq)
 
 
 # What each subject's lifecycle events are, by subject kind.
@@ -275,6 +287,7 @@ def _entries_naming(
     grown: Callable[[str, str], Iterable[str]],
     state_lines: Callable[[str], Iterable[tuple[str, MembershipLine]]],
     bloc_lines: Callable[[str], Iterable[tuple[str, MembershipLine]]],
+    event_at: EventAt,
 ) -> list[Entry]:
     """The live entries whose events name ``subject``, sorted, from the subject indexes
     (``state_lines``: a state's row of membership lines, by bloc; ``bloc_lines``: a bloc's
@@ -283,7 +296,7 @@ def _entries_naming(
 
     def take(entries: Iterable[Entry], keep: Callable[[Event], bool] | None = None) -> None:
         for entry in entries:
-            if keep is None or keep(entry[3]):
+            if keep is None or keep(event_at(entry[3])):
                 found[entry[2]] = entry
 
     for kind in SUBJECT_KINDS:
@@ -313,9 +326,9 @@ class _Violation(Exception):
         self.ambiguous = ambiguous
 
 
-def _remove(entries: list[Entry], event_id: uuid.UUID) -> None:
+def _remove(entries: list[Entry], position: int) -> None:
     for index, entry in enumerate(entries):
-        if entry[3].id == event_id:
+        if entry[3] == position:
             del entries[index]
             return
 
@@ -339,7 +352,7 @@ class _BatchIds:
         return ident in self._ids
 
 
-def _check_ambiguity(merged: Sequence[Entry], is_new: _BatchIds) -> None:
+def _check_ambiguity(merged: Sequence[Entry], is_new: _BatchIds, event_at: EventAt) -> None:
     """Reject strictly nested spans where one of the pair is being recorded now (``is_new``:
     the batch's ids as integers)."""
     for i, first in enumerate(merged):
@@ -349,8 +362,8 @@ def _check_ambiguity(merged: Sequence[Entry], is_new: _BatchIds) -> None:
             if second[0] > first[1]:
                 break
             if first[0] < second[0] and second[1] < first[1]:
-                new = first[3] if first[3].id.int in is_new else second[3]
-                other = second[3] if new is first[3] else first[3]
+                one, two = event_at(first[3]), event_at(second[3])
+                new, other = (one, two) if one.id.int in is_new else (two, one)
                 if new.id.int in is_new:
                     raise _Violation(
                         new,
@@ -364,12 +377,13 @@ def _check_ambiguity(merged: Sequence[Entry], is_new: _BatchIds) -> None:
 def _derive_membership(
     entries: tuple[Entry, ...],
     bloc_lifecycle: tuple[Entry, ...],
+    event_at: EventAt,
     *,
     strict: bool,
     new: _BatchIds | None,
 ) -> MembershipLine:
-    points, codes, _ = _walk_membership(entries, bloc_lifecycle, strict=strict, new=new,
-                                        with_spells=False)
+    points, codes, _ = _walk_membership(entries, bloc_lifecycle, event_at, strict=strict,
+                                        new=new, with_spells=False)
     return MembershipLine(entries, points, _shared_codes(codes))
 
 
@@ -380,10 +394,10 @@ def _shared_codes(codes: tuple[int, ...]) -> tuple[int, ...]:
     return codes
 
 
-def _membership_spells(entries: tuple[Entry, ...], bloc_lifecycle: tuple[Entry, ...]
-                       ) -> tuple[Spell, ...]:
+def _membership_spells(entries: tuple[Entry, ...], bloc_lifecycle: tuple[Entry, ...],
+                       event_at: EventAt) -> tuple[Spell, ...]:
     # The walk that made the line, again: it was checked then, so nothing fails now.
-    return _walk_membership(entries, bloc_lifecycle, strict=False, new=None,
+    return _walk_membership(entries, bloc_lifecycle, event_at, strict=False, new=None,
                             with_spells=True)[2]
 
 
@@ -407,6 +421,7 @@ def _step_of(event: Event) -> int:
 def _walk_membership(
     entries: tuple[Entry, ...],
     bloc_lifecycle: tuple[Entry, ...],
+    event_at: EventAt,
     *,
     strict: bool,
     new: _BatchIds | None,
@@ -415,29 +430,30 @@ def _walk_membership(
     """One line's events in order, checked (``strict``) and folded into its step function,
     and its spells if asked (a spell's kinds and suspensions are gathered only then)."""
     founded = ended = None
+    founding = ending = None
     for lived in bloc_lifecycle:
-        if founded is None and isinstance(lived[3], BlocFounded):
-            founded = lived
-        elif ended is None and isinstance(lived[3], BlocDissolved):
-            ended = lived
+        happened = event_at(lived[3])
+        if founded is None and isinstance(happened, BlocFounded):
+            founded, founding = lived, happened
+        elif ended is None and isinstance(happened, BlocDissolved):
+            ended, ending = lived, happened
     merged: list[Entry] = list(entries)
     if founded is not None:
         merged.append((founded[0], founded[1], _FIRST, founded[3]))
     if ended is not None:
         merged.append((ended[0], ended[1], _LAST, ended[3]))
-    merged.sort()  # sequences are unique: tuples compare on (lo, hi, seq), never the event
+    merged.sort()  # sequences are unique: tuples compare on (lo, hi, seq), never further
     if strict and new is not None:
-        _check_ambiguity(merged, new)
+        _check_ambiguity(merged, new, event_at)
 
     points: list[int] = []
     codes: list[int] = []
     spells: list[Spell] = []
-    founding = founded[3] if founded is not None else None
-    ending = ended[3] if ended is not None else None
     is_founded = founded is None and not strict
     dissolved_by: Event | None = None
     code = 0
     start: Entry | None = None
+    started: Event | None = None  # the event of ``start``
     kind = ""  # the kind of membership now
     kinds: list[tuple[When, str]] = []
     suspensions: list[Period] = []
@@ -449,12 +465,12 @@ def _walk_membership(
             raise _Violation(event, conflicting, reason)
 
     def add_spell(begun: Entry, closing: Entry | None) -> None:
-        start_when = begun[3].effective
+        start_when = event_at(begun[3]).effective
         assert start_when is not None
         spells.append(
             Spell(
                 start=start_when,
-                end=closing[3].effective if closing is not None else None,
+                end=event_at(closing[3]).effective if closing is not None else None,
                 kinds=tuple(kinds),
                 suspensions=tuple(suspensions),
                 start_span=(begun[0], begun[1]),
@@ -462,22 +478,22 @@ def _walk_membership(
             )
         )
 
-    def close(entry: Entry) -> None:
-        nonlocal start, suspended_since
+    def close(entry: Entry, event: Event) -> None:
+        nonlocal start, started, suspended_since
         assert start is not None
         if start[0] == start[1] == entry[0] == entry[1]:
-            fail(entry[3], start[3], "the membership would end on the day it begins")
+            fail(event, started, "the membership would end on the day it begins")
         if with_spells:
             if suspended_since is not None:
-                suspensions.append(Period(suspended_since, entry[3].effective))
+                suspensions.append(Period(suspended_since, event.effective))
             add_spell(start, entry)
         suspended_since = None
-        start = None
+        start = started = None
 
     # Each branch that changes the line sets ``code`` and reaches the step at the end of the
     # loop; one that changes nothing continues.
     for entry in merged:
-        event = entry[3]
+        event = event_at(entry[3])
         if event is founding:
             is_founded = True
             continue
@@ -485,7 +501,7 @@ def _walk_membership(
             dissolved_by = event
             if start is None:
                 continue
-            close(entry)
+            close(entry, event)
             code = 0
         elif not is_founded:
             fail(event, founding, "it falls before the bloc was founded")
@@ -498,10 +514,10 @@ def _walk_membership(
             member: _MembershipEvent = event  # type: ignore[assignment]  # (by its class)
             if what == _JOIN:
                 joined: StateJoined = event  # type: ignore[assignment]  # (by its class)
-                if start is not None:
-                    fail(event, start[3], f"the state is already a member since {start[3].effective}")
+                if started is not None:
+                    fail(event, started, f"the state is already a member since {started.effective}")
                     continue
-                start = entry
+                start, started = entry, event
                 kind = joined.kind
                 if with_spells:
                     kinds = [(joined.on, kind)]
@@ -511,7 +527,7 @@ def _walk_membership(
                 fail(event, last_exit, "the state is not a member of the bloc at that date")
                 continue
             elif what == _WITHDRAW:
-                close(entry)
+                close(entry, event)
                 last_exit = event
                 code = 0
             elif what == _SUSPEND:
@@ -531,7 +547,7 @@ def _walk_membership(
             elif what == _CHANGE_KIND:
                 changed: KindChanged = event  # type: ignore[assignment]  # (by its class)
                 if kind == changed.kind:
-                    fail(event, start[3], f"the state is already a member of kind {changed.kind!r}")
+                    fail(event, started, f"the state is already a member of kind {changed.kind!r}")
                     continue
                 kind = changed.kind
                 if with_spells:
@@ -557,14 +573,23 @@ def _derive_post(
     entries: tuple[Entry, ...],
     post_lifecycle: tuple[Entry, ...],
     bloc_lifecycle: tuple[Entry, ...],
+    event_at: EventAt,
     *,
     strict: bool,
     new: _BatchIds | None,
 ) -> PostLine:
-    created = next((e for e in post_lifecycle if isinstance(e[3], PostCreated)), None)
-    abolished = next((e for e in post_lifecycle if isinstance(e[3], PostAbolished)), None)
-    bloc_founded = next((e for e in bloc_lifecycle if isinstance(e[3], BlocFounded)), None)
-    bloc_ended = next((e for e in bloc_lifecycle if isinstance(e[3], BlocDissolved)), None)
+    def first_of(cls: type[Event], lifecycle: tuple[Entry, ...]) -> tuple[Entry | None, Any]:
+        """The first entry of ``lifecycle`` whose event is a ``cls``, and that event."""
+        for entry in lifecycle:
+            event = event_at(entry[3])
+            if isinstance(event, cls):
+                return entry, event
+        return None, None
+
+    created, creation = first_of(PostCreated, post_lifecycle)
+    abolished, abolition = first_of(PostAbolished, post_lifecycle)
+    bloc_founded, founding = first_of(BlocFounded, bloc_lifecycle)
+    bloc_ended, ending = first_of(BlocDissolved, bloc_lifecycle)
     merged: list[Entry] = list(entries)
     if created is not None:
         merged.append((created[0], created[1], _FIRST, created[3]))
@@ -575,9 +600,9 @@ def _derive_post(
             merged.append((end[0], end[1], _LAST, end[3]))
     merged.sort(key=lambda e: (e[0], e[1], e[2]))
     if strict and new is not None:
-        _check_ambiguity(merged, new)
+        _check_ambiguity(merged, new, event_at)
 
-    seats = created[3].seats if created is not None and isinstance(created[3], PostCreated) else 1
+    seats = creation.seats if creation is not None else 1
     bloc_ok = bloc_founded is not None or not bloc_lifecycle
     is_created = created is None and not strict
     ended_by: Event | None = None
@@ -598,45 +623,45 @@ def _derive_post(
             points.append(at)
             holders.append(current)
 
-    def end_tenure(person: str, entry: Entry) -> None:
+    def end_tenure(person: str, entry: Entry, event: Event) -> None:
         began = sitting.pop(person)
-        began_on = began[3].effective
+        appointment = event_at(began[3])
+        began_on = appointment.effective
         assert began_on is not None
-        same_day = began[0] == began[1] == entry[0] == entry[1] and began[3] is not entry[3]
-        if same_day and not isinstance(entry[3], HolderAppointed):
-            fail(entry[3], began[3], "the tenure would end on the day it begins")
+        same_day = began[0] == began[1] == entry[0] == entry[1] and began[3] != entry[3]
+        if same_day and not isinstance(event, HolderAppointed):
+            fail(event, appointment, "the tenure would end on the day it begins")
         tenures.append(
             (
                 began[2],
-                Tenure(person, began_on, entry[3].effective),
+                Tenure(person, began_on, event.effective),
                 (began[0], began[1]),
                 (entry[0], entry[1]),
             )
         )
 
     for entry in merged:
-        event = entry[3]
-        if bloc_founded is not None and event is bloc_founded[3]:
+        event = event_at(entry[3])
+        if founding is not None and event is founding:
             bloc_ok = True
             continue
-        if created is not None and event is created[3]:
+        if creation is not None and event is creation:
             if not bloc_ok:
                 fail(event, None, "the post is created before its bloc was founded")
             is_created = True
             continue
-        if event is (abolished[3] if abolished else None) or event is (
-            bloc_ended[3] if bloc_ended else None
-        ):
+        if (abolition is not None and event is abolition) or (
+                ending is not None and event is ending):
             if ended_by is None:
-                if created is not None and not is_created:
-                    fail(created[3], event, "the post would be created after it ends")
+                if creation is not None and not is_created:
+                    fail(creation, event, "the post would be created after it ends")
                 for person in sorted(sitting):
-                    end_tenure(person, entry)
+                    end_tenure(person, entry, event)
                 step(entry[0])
                 ended_by = event
             continue
         if not is_created:
-            fail(event, created[3] if created else None, "it falls before the post was created")
+            fail(event, creation, "it falls before the post was created")
             continue
         if ended_by is not None:
             word = "abolished" if isinstance(ended_by, PostAbolished) else "dissolved with its bloc"
@@ -644,14 +669,15 @@ def _derive_post(
             continue
         if isinstance(event, HolderAppointed):
             if event.person in sitting:
-                fail(event, sitting[event.person][3], f"{event.person!r} already holds the post")
+                fail(event, event_at(sitting[event.person][3]),
+                     f"{event.person!r} already holds the post")
                 continue
             if len(sitting) >= seats:
                 if seats == 1:
-                    end_tenure(next(iter(sitting)), entry)
+                    end_tenure(next(iter(sitting)), entry, event)
                 else:
                     latest = max(sitting.values(), key=lambda e: (e[0], e[2]))
-                    fail(event, latest[3], f"all {seats} seats of the post are taken")
+                    fail(event, event_at(latest[3]), f"all {seats} seats of the post are taken")
                     continue
             sitting[event.person] = entry
             step(entry[0])
@@ -659,11 +685,11 @@ def _derive_post(
             if event.person not in sitting:
                 fail(event, None, f"{event.person!r} does not hold the post at that date")
                 continue
-            end_tenure(event.person, entry)
+            end_tenure(event.person, entry, event)
             step(entry[0])
 
     for person, began in sitting.items():
-        began_on = began[3].effective
+        began_on = event_at(began[3]).effective
         assert began_on is not None
         tenures.append((began[2], Tenure(person, began_on, None), (began[0], began[1]), None))
     tenures.sort(key=lambda t: (t[2][0], t[2][1], t[0]))
@@ -676,54 +702,56 @@ def _derive_post(
     )
 
 
-def _created(kind: str, entries: Iterable[Entry]) -> bool:
+def _created(kind: str, entries: Iterable[Entry], event_at: EventAt) -> bool:
     """Whether a subject of ``kind`` with these lifecycle ``entries`` has been created."""
     creator = _CREATORS[kind]
     for entry in entries:  # noqa: SIM110 - a plain loop is faster here
-        if isinstance(entry[3], creator):
+        if isinstance(event_at(entry[3]), creator):
             return True
     return False
 
 
-def _check_subject(kind: str, subject: str, entries: tuple[Entry, ...], strict: bool) -> None:
+def _check_subject(kind: str, subject: str, entries: tuple[Entry, ...], strict: bool,
+                   event_at: EventAt) -> None:
     """One creation, at most one end, renames between them."""
     if not strict:
         return
     creator = _CREATORS[kind]
     ender = _ENDERS.get(kind)
+    events = list(map(event_at, map(_POSITION, entries)))
     created: Entry | None = None
-    ended: Entry | None = None
-    for entry in entries:
-        event = entry[3]
+    creation: Event | None = None
+    for entry, event in zip(entries, events, strict=True):
         if isinstance(event, creator):
-            if created is not None:
+            if creation is not None:
                 raise _Violation(
-                    event, created[3], f"{kind} {subject!r} is already {_CREATED_WORD[kind]}"
+                    event, creation, f"{kind} {subject!r} is already {_CREATED_WORD[kind]}"
                 )
-            created = entry
-    for entry in entries:  # sorted by date
-        event = entry[3]
+            created, creation = entry, event
+    dated = creation is not None and creation.effective is not None
+    ending: Event | None = None
+    for entry, event in zip(entries, events, strict=True):  # sorted by date
         if isinstance(event, creator):
             continue
         if ender is not None and isinstance(event, ender):
-            if ended is not None:
-                raise _Violation(event, ended[3], f"{kind} {subject!r} already ended")
-            if created is not None and created[3].effective is not None and (
+            if ending is not None:
+                raise _Violation(event, ending, f"{kind} {subject!r} already ended")
+            if dated and created is not None and (
                 entry[1] < created[0]
                 or (entry[0] == entry[1] == created[0] == created[1])
             ):
                 raise _Violation(
-                    event, created[3], f"{kind} {subject!r} would end before it begins"
+                    event, creation, f"{kind} {subject!r} would end before it begins"
                 )
-            ended = entry
+            ending = event
             continue
         # a rename
-        if created is not None and created[3].effective is not None and entry[1] < created[0]:
+        if dated and created is not None and entry[1] < created[0]:
             raise _Violation(
-                event, created[3], f"{kind} {subject!r} is renamed before it was {_CREATED_WORD[kind]}"
+                event, creation, f"{kind} {subject!r} is renamed before it was {_CREATED_WORD[kind]}"
             )
-        if ended is not None:
-            raise _Violation(event, ended[3], f"{kind} {subject!r} is renamed after it ended")
+        if ending is not None:
+            raise _Violation(event, ending, f"{kind} {subject!r} is renamed after it ended")
 
 
 _CHECKPOINT = 16  # changes between full copies in a bloc index
@@ -847,6 +875,9 @@ class Timeline:
     retractions: PMap[int, Entry] = attrs.field(factory=PMap)
     ids: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
     event_count: int = 0
+    # The events the entries name, by log position: shared with the timelines this one grows
+    # from and into, so it may hold events after this one's last.
+    events: EventLog = attrs.field(factory=EventLog, eq=False, repr=False)
     bloc_indexes: _BlocIndexCache = attrs.field(factory=_BlocIndexCache, eq=False, repr=False)
     known_ids: dict[str, frozenset[str]] = attrs.field(factory=dict, eq=False, repr=False)
 
@@ -868,15 +899,25 @@ class Timeline:
         or when this refuses a first batch); ``self`` is never changed. Without it (replaying
         a trusted log), events that do not fit are skipped instead.
         """
-        draft = _Draft(self)
-        draft.add_all(enumerate(events, first_seq), validate=validate)
-        return draft.finish(events, validate=validate, ambiguous=ambiguous)
+        log = self.events.ready_for(first_seq)
+        log.extend(events)
+        try:
+            draft = _Draft(self, log)
+            draft.add_all(enumerate(events, first_seq), validate=validate)
+            return draft.finish(events, validate=validate, ambiguous=ambiguous)
+        except BaseException:
+            log.truncate(first_seq - 1)  # the events of a batch that is refused
+            raise
 
     # -- reading --------------------------------------------------------------------------
 
     def bloc_index(self, bloc: str) -> BlocIndex:
         """The members of ``bloc`` on every day (built on first use, then kept)."""
         return self.bloc_indexes.get(self, bloc)
+
+    def event_of(self, entry: Entry) -> Event:
+        """The event ``entry`` (one of this timeline's) names."""
+        return self.events.at(entry[3])
 
     def lifecycle(self, kind: str, subject: str) -> tuple[Entry, ...]:
         return self.subjects.get((kind, subject)) or ()
@@ -890,13 +931,14 @@ class Timeline:
         """The spells of ``line``, a line of ``bloc`` in this timeline, oldest first."""
         found = line.spells_kept
         if found is None:
-            found = _membership_spells(line.entries, self.lifecycle("bloc", bloc))
+            found = _membership_spells(line.entries, self.lifecycle("bloc", bloc),
+                                       self.events.getter())
             # Kept on the immutable line: a change to its events or its bloc makes a new line.
             object.__setattr__(line, "spells_kept", found)
         return found
 
     def exists(self, kind: str, subject: str) -> bool:
-        return _created(kind, self.subjects.get((kind, subject)) or ())
+        return _created(kind, self.subjects.get((kind, subject)) or (), self.events.getter())
 
     def known(self, kind: str) -> frozenset[str]:
         """The ids of ``kind`` whose creation stands (computed once per timeline)."""
@@ -925,13 +967,15 @@ class Timeline:
         created: Entry | None = None
         ended: Entry | None = None
         ender = _ENDERS.get(kind)
+        event_at = self.events.getter()
         for entry in self.lifecycle(kind, subject):
-            if isinstance(entry[3], _CREATORS[kind]):
+            event = event_at(entry[3])
+            if isinstance(event, _CREATORS[kind]):
                 created = entry
-            elif ender is not None and isinstance(entry[3], ender):
+            elif ender is not None and isinstance(event, ender):
                 ended = entry
         if kind == "post" and created is not None:
-            post = created[3]
+            post = event_at(created[3])
             assert isinstance(post, PostCreated)
             if post.bloc is not None:
                 bloc_end = self.lifetime("bloc", post.bloc)[1]
@@ -941,8 +985,9 @@ class Timeline:
 
     def name_on(self, kind: str, subject: str, day: int) -> str | None:
         name: str | None = None
+        event_at = self.events.getter()
         for entry in self.lifecycle(kind, subject):  # stored sorted by date
-            event = entry[3]
+            event = event_at(entry[3])
             text = getattr(event, "name", None) or getattr(event, "title", None)
             if text is None:
                 continue
@@ -974,16 +1019,19 @@ class Timeline:
             index: PMap[str, frozenset[str]] = getattr(self, name)
             return index.get(key) or ()
 
+        event_at = self.events.getter()
         entries = _entries_naming(subject, self.lifecycle, line, post, grown,
-                                  self.memberships.row_items, self.memberships.column)
-        return tuple(e[3] for e in entries)
+                                  self.memberships.row_items, self.memberships.column, event_at)
+        return tuple(map(event_at, map(_POSITION, entries)))
 
 
 class _Draft:
     """Working copy of a timeline while one batch is applied."""
 
-    def __init__(self, base: Timeline) -> None:
+    def __init__(self, base: Timeline, log: EventLog) -> None:
         self.base = base
+        self.log = log  # holds the batch's events already
+        self.event_at = log.getter()
         self.subjects: PMapEvolver[tuple[str, str], tuple[Entry, ...]] = base.subjects.evolver()
         self.memberships = base.memberships.evolver()
         self.posts = base.posts.evolver()
@@ -1040,7 +1088,7 @@ class _Draft:
         work, base = self._targets[kind]
         items = self._list(work, key, base)
         if remove:
-            _remove(items, entry[3].id)
+            _remove(items, entry[3])
         else:
             # Kept sorted as it grows: re-sorting a long history for one insert would make
             # retroactive inserts cost O(history). Sequences are unique, so tuples compare
@@ -1078,10 +1126,10 @@ class _Draft:
             if type(on) is _DATE:  # _span, inlined
                 ordinal = on.toordinal()
                 day = (chunks[ordinal >> CHUNK_BITS] or _DAYS.chunk(ordinal))[ordinal & CHUNK_MASK]
-                entry = (day, day, seq, event)
+                entry = (day, day, seq, seq)
             else:
                 lo, hi = _partial_span(on)
-                entry = (lo, hi, seq, event)
+                entry = (lo, hi, seq, seq)
             pending.append(entry)
             added += 1
             key = (member.state, member.bloc)
@@ -1115,7 +1163,8 @@ class _Draft:
     def _flush_live(self) -> None:
         pending = self.live_pending
         if pending:
-            if self.live.set_all([entry[3].id.int for entry in pending], pending) != len(pending):
+            ids = list(map(_ID_INT, map(self.event_at, map(_POSITION, pending))))
+            if self.live.set_all(ids, pending) != len(pending):
                 self.repeated = True  # an id given twice, or one already live
             pending.clear()
 
@@ -1127,7 +1176,7 @@ class _Draft:
             earlier = seen.get(key)
             if earlier is None:
                 live = self.base.live.get(key)
-                earlier = live[3] if live is not None else None
+                earlier = self.event_at(live[3]) if live is not None else None
             if earlier is not None:
                 raise InvariantError(
                     f"event id {event.id} is given twice, or is recorded already", event=event,
@@ -1144,16 +1193,17 @@ class _Draft:
                 raise InvariantError(
                     f"event {event.target} is already retracted",
                     event=event,
-                    conflicting=self.retractions[event.target.int][3],
+                    conflicting=self.event_at(self.retractions[event.target.int][3]),
                 )
             raise UnknownIdError("event", str(event.target), ())
-        if isinstance(target[3], EventRetracted):  # pragma: no cover - retractions are not live
+        retracted = self.event_at(target[3])
+        if isinstance(retracted, EventRetracted):  # pragma: no cover - retractions are not live
             raise InvariantError("a retraction cannot itself be retracted", event=event)
         del self.live[event.target.int]
         self.retracted_now.add(event.target.int)
         self.count -= 1
-        self.retractions[event.target.int] = (0, 0, seq, event)
-        self._place(target, target[3], event, remove=True)
+        self.retractions[event.target.int] = (0, 0, seq, seq)
+        self._place(target, retracted, event, remove=True)
 
     def _place(self, entry: Entry, event: Event, cause: Event, *, remove: bool) -> None:
         subject_kind = _SUBJECT_EVENTS.get(type(event))
@@ -1206,7 +1256,7 @@ class _Draft:
             if known is not None:
                 return subject in known
             items = self.subjects.get(key) or ()
-        return _created(kind, items)
+        return _created(kind, items, self.event_at)
 
     def _lines_refer_to_known_ids(self, found: set[tuple[str, str]], blocs: set[str]) -> bool:
         """Whether the state and bloc of every line this batch added to exist (``blocs``:
@@ -1276,19 +1326,21 @@ class _Draft:
             removed = self.base.live.get(event.target.int)
             if removed is None:
                 continue
-            removed_kind = _SUBJECT_EVENTS.get(type(removed[3]))
-            if removed_kind is None or not isinstance(removed[3], _CREATORS[removed_kind]):
+            removed_event = self.event_at(removed[3])
+            removed_kind = _SUBJECT_EVENTS.get(type(removed_event))
+            if removed_kind is None or not isinstance(removed_event, _CREATORS[removed_kind]):
                 continue
             kind = removed_kind
-            subject = _subject_id(removed[3], kind)
+            subject = _subject_id(removed_event, kind)
             if self._exists(kind, subject):
                 continue
             for entry in self._entries_naming(subject):
-                if any(k == kind and i == subject for k, i in references(entry[3])):
+                naming = self.event_at(entry[3])
+                if any(k == kind and i == subject for k, i in references(naming)):
                     raise InvariantError(
                         f"retracting it would leave {kind} {subject!r} unknown to a recorded event",
                         event=event,
-                        conflicting=entry[3],
+                        conflicting=naming,
                     )
 
     def _entries_naming(self, subject: str) -> list[Entry]:
@@ -1314,7 +1366,7 @@ class _Draft:
         # this batch starts names a state the batch must not retract, which the check of the
         # ids its events name has refused already.
         return _entries_naming(subject, self._lifecycle, line, post, grown,
-                               self.memberships.row_items, self.memberships.column)
+                               self.memberships.row_items, self.memberships.column, self.event_at)
 
     def _raise(self, violation: _Violation, key: Any, events: Sequence[Event]) -> None:
         batch_ids = {e.id for e in events}
@@ -1353,7 +1405,7 @@ class _Draft:
         for subject_key, items in self.subject_work.items():
             value = tuple(items)
             try:
-                _check_subject(subject_key[0], subject_key[1], value, strict)
+                _check_subject(subject_key[0], subject_key[1], value, strict, self.event_at)
             except _Violation as violation:
                 self._raise(violation, ("subject", *subject_key), events)
             if value:
@@ -1376,21 +1428,22 @@ class _Draft:
             items.sort()  # the batch's loop appends a line's entries in the batch's order
             try:
                 line = _derive_membership(
-                    tuple(items), self._lifecycle("bloc", bloc), strict=strict, new=new
-                )
+                    tuple(items), self._lifecycle("bloc", bloc), self.event_at, strict=strict,
+                    new=new)
             except _Violation as violation:
                 self._raise(violation, ("line", state, bloc), events)
             self.memberships[(state, bloc)] = line
         for post, items in self.post_work.items():
             lifecycle = self._lifecycle("post", post)
-            created = next((e[3] for e in lifecycle if isinstance(e[3], PostCreated)), None)
+            created = next((e for e in map(self.event_at, map(_POSITION, lifecycle))
+                            if isinstance(e, PostCreated)), None)
             bloc_lifecycle: tuple[Entry, ...] = ()
             if isinstance(created, PostCreated) and created.bloc is not None:
                 bloc_lifecycle = self._lifecycle("bloc", created.bloc)
             try:
                 post_line = _derive_post(
-                    tuple(items), lifecycle, bloc_lifecycle, strict=strict, new=new
-                )
+                    tuple(items), lifecycle, bloc_lifecycle, self.event_at, strict=strict,
+                    new=new)
             except _Violation as violation:
                 self._raise(violation, ("post", post), events)
             self.posts[post] = post_line
@@ -1406,6 +1459,7 @@ class _Draft:
             retractions=self.retractions.persistent(),
             ids=self.ids.persistent(),
             event_count=self.count,
+            events=self.log,
             bloc_indexes=_BlocIndexCache(
                 self.base.bloc_indexes,
                 frozenset({bloc for _, bloc in self.line_work}.union(self.dirty_blocs)),
@@ -1427,12 +1481,17 @@ class _Draft:
         return made
 
 
-def build(events: Iterable[tuple[int, Event]]) -> Timeline:
-    """Fold a trusted log of (sequence, event) pairs into a timeline, without validation."""
-    pairs = list(events)
-    if not pairs:
-        return Timeline()
-    timeline = Timeline()
-    draft = _Draft(timeline)
-    draft.add_all(pairs, validate=False)
-    return draft.finish([e for _, e in pairs], validate=False, ambiguous="allow")
+def build(events: Sequence[Event], log: EventLog | None = None) -> Timeline:
+    """Fold the first events of a trusted log into a timeline, without validation.
+
+    ``log``, when given, holds them already at positions 1… (and perhaps more after): the
+    timeline shares it.
+    """
+    if log is None:
+        log = EventLog()
+        log.extend(events)
+    if not events:
+        return Timeline(events=log)
+    draft = _Draft(Timeline(events=log), log)
+    draft.add_all(enumerate(events, 1), validate=False)
+    return draft.finish(events, validate=False, ambiguous="allow")

@@ -87,7 +87,8 @@ def tenure_rows(registry: Registry, *, as_known_at: KnownAt = None) -> list[Tenu
         created, _ = timeline.lifetime("post", post)
         owner = None
         if created is not None:
-            owner = getattr(created[3], "bloc", None) or getattr(created[3], "state", None)
+            creation = timeline.event_of(created)
+            owner = getattr(creation, "bloc", None) or getattr(creation, "state", None)
         for tenure in registry.tenures(post, as_known_at=as_known_at):
             rows.append(TenureRow(post, tenure.person, owner, tenure.start, tenure.end))
     return rows

@@ -423,7 +423,7 @@ def _line(timeline: Timeline, state: str, bloc: str) -> _Line | None:
         if start_hi < end_lo:
             spells.append((start_hi, end_lo))
     for entry in line.entries:
-        event = entry[3]
+        event = timeline.event_of(entry)
         kind = getattr(event, "kind", None)
         if isinstance(event, (StateJoined, KindChanged)) and kind is not None:
             kinds.append((entry[1], kind))
@@ -464,7 +464,7 @@ def _exists(timeline: Timeline, bloc: str, year: int) -> bool:
 
 def _ioname(timeline: Timeline, bloc: str, column: str) -> str:
     created, _ = timeline.lifetime("bloc", bloc)
-    identifiers = getattr(created[3], "identifiers", {}) if created else {}
+    identifiers = getattr(timeline.event_of(created), "identifiers", {}) if created else {}
     return str(identifiers.get("cow_ioname") or column.upper())
 
 
@@ -475,7 +475,7 @@ def _cow_blocs(timeline: Timeline) -> list[tuple[str, str]]:
         created, _ = timeline.lifetime("bloc", bloc)
         if created is None or bloc == SYSTEM_BLOC:
             continue
-        column = getattr(created[3], "identifiers", {}).get("cow")
+        column = getattr(timeline.event_of(created), "identifiers", {}).get("cow")
         if column:
             found.append((column, bloc))
     return sorted(found)
@@ -485,7 +485,8 @@ def _cow_states(timeline: Timeline) -> list[tuple[CowState, str]]:
     found = []
     for state in timeline.ids.get("state") or ():
         created, _ = timeline.lifetime("state", state)
-        code = getattr(created[3], "identifiers", {}).get("cow") if created else None
+        code = (getattr(timeline.event_of(created), "identifiers", {}).get("cow")
+                if created else None)
         if code and code.isdigit() and int(code) in _by_ccode():
             found.append((_by_ccode()[int(code)], state))
     return sorted(found, key=lambda pair: pair[0].ccode)
@@ -505,7 +506,8 @@ def _year_range(timeline: Timeline, years: range | None) -> range:
             raise FieldError("years", years, "a range of years, such as range(1816, 2015)")
         return years
     created, _ = timeline.lifetime("bloc", SYSTEM_BLOC)
-    panel = getattr(created[3], "identifiers", {}).get("cow_panel_years") if created else None
+    panel = (getattr(timeline.event_of(created), "identifiers", {}).get("cow_panel_years")
+             if created else None)
     if not panel:
         raise FieldError("years", None, "a range of years, such as range(1816, 2015), since "
                          "this registry holds no imported COW panel to take them from")

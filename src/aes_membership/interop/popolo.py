@@ -83,7 +83,7 @@ def to_popolo(registry: Registry, *, on: _dt.date | str | None = None,
 
     def created(kind: str, ident: str) -> Any:
         entry = timeline.lifetime(kind, ident)[0]
-        return entry[3] if entry else None
+        return timeline.event_of(entry) if entry else None
 
     memberships: list[dict[str, Any]] = []
     used: dict[str, set[str]] = defaultdict(set)
@@ -149,7 +149,7 @@ def to_popolo(registry: Registry, *, on: _dt.date | str | None = None,
                 org["founding_date"] = date_text(event.on)
                 ended = timeline.lifetime("bloc", ident)[1]
                 if ended is not None:
-                    org["dissolution_date"] = last_day_text(_on(ended[3]))
+                    org["dissolution_date"] = last_day_text(_on(timeline.event_of(ended)))
             organizations.append(org)
     persons = []
     for ident in wanted("person"):
@@ -170,7 +170,7 @@ def to_popolo(registry: Registry, *, on: _dt.date | str | None = None,
             post["start_date"] = date_text(event.on)
         ended = timeline.lifetime("post", ident)[1]
         if ended is not None:
-            post["end_date"] = last_day_text(_on(ended[3]))
+            post["end_date"] = last_day_text(_on(timeline.event_of(ended)))
         posts.append(post)
     return {"persons": persons, "organizations": organizations, "memberships": memberships,
             "posts": posts}
