@@ -31,9 +31,11 @@ class _Source:
         self.one_by_one += 1
         return StateRegistered(**_fields(self.events_made[index]))
 
-    def events(self) -> list[Event]:
+    def fill(self, built: list[Event | None]) -> None:
         self.all_at_once += 1
-        return [StateRegistered(**_fields(event)) for event in self.events_made]
+        for index, event in enumerate(self.events_made):
+            if built[index + 1] is None:
+                built[index + 1] = StateRegistered(**_fields(event))
 
 
 def _fields(event: Event) -> dict[str, object]:
@@ -103,15 +105,17 @@ def test_threads_asking_for_one_event_get_one_object() -> None:
 
 
 def test_a_batch_goes_at_the_end_or_on_a_copy() -> None:
-    """The log is extended in place for the next position, copied for an earlier one, and
-    refuses a gap."""
-    log = EventLog()
-    log.extend(_events(3))
+    """The log is extended in place for the next position, copied for an earlier one (with
+    every event built first), and refuses a gap."""
+    source = _Source(_events(2))
+    log = EventLog(source)
+    log.extend(_events(1, first=2))
     assert log.ready_for(4) is log
     branch = log.ready_for(3)
     branch.extend(_events(1, first=9))
     assert len(log) == 3 and len(branch) == 3 and branch.at(3).state == "S9"  # type: ignore[attr-defined]
-    assert log.at(3).state == "S2"  # type: ignore[attr-defined]
+    assert log.at(3).state == "S2" and source.all_at_once == 1  # type: ignore[attr-defined]
+    assert branch.span(0, 2) == log.span(0, 2) and branch.at(1) is log.at(1)
     with pytest.raises(ValueError, match="the next event goes at position 4, not 6"):
         log.ready_for(6)
     log.truncate(1)

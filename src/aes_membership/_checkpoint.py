@@ -325,18 +325,6 @@ def _build(cls: type[Event], ids: list[int], columns: Sequence[list[Any]]) -> li
     return _made(cls, len(ids), _EVENT_SLOTS[cls], (uids, *columns))
 
 
-def _events(ids: list[int], classes: bytes, columns: Sequence[Sequence[list[Any]]]
-            ) -> list[Event]:
-    """The events :func:`_columns` wrote, built one class at a time, in their written order."""
-    if len(columns) != len(_EVENT_CLASSES) or len(classes) != len(ids):
-        raise ValueError("the event columns do not fit the event classes")
-    built = [iter(_build(cls, list(compress(ids, classes.translate(_SELECT[index]))),
-                         columns[index]))
-             for index, cls in enumerate(_EVENT_CLASSES)]
-    # Each class index picks the next event of that class: the written order, in C.
-    return list(map(next, map(built.__getitem__, classes)))
-
-
 class _Columns:
     """The events a checkpoint holds, as :func:`_columns` wrote them, built when asked for."""
 
@@ -351,7 +339,8 @@ class _Columns:
             if len(fields) != len(_EVENT_FIELDS[cls]) - 1 or any(
                     len(column) != number for column in fields):
                 raise ValueError(f"the columns of {cls.__name__} do not fit its events")
-        self._ids, self._classes, self._columns, self._ranks = ids, classes, columns, ranks
+        self._ids, self._classes, self._ranks = ids, classes, ranks
+        self._columns: list[Sequence[list[Any]] | None] = list(columns)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -363,12 +352,31 @@ class _Columns:
         slots = _EVENT_SLOTS[cls]
         slots[0].__set__(made, _uuid(self._ids[index]))
         row = self._ranks[index]
-        for slot, column in zip(slots[1:], self._columns[code], strict=True):
+        columns = self._columns[code]
+        if columns is None:
+            raise ValueError(f"the events of {cls.__name__} were all built already")
+        for slot, column in zip(slots[1:], columns, strict=True):
             slot.__set__(made, column[row])
         return made
 
-    def events(self) -> list[Event]:
-        return _events(self._ids, self._classes, self._columns)
+    def fill(self, built: list[Event | None]) -> None:
+        """Put every event ``built`` does not hold yet at its place there (index + 1), a class
+        at a time: each class's columns are let go of once its events are made, so that the
+        next class's take their room."""
+        ids, classes = self._ids, self._classes
+        every = range(1, len(ids) + 1)
+        for code, cls in enumerate(_EVENT_CLASSES):
+            columns = self._columns[code]
+            self._columns[code] = None
+            chosen = classes.translate(_SELECT[code])
+            if columns is None or not any(chosen):
+                continue
+            made = _build(cls, list(compress(ids, chosen)), columns)
+            del columns
+            places = list(compress(every, chosen))
+            # Those built already stay as they are: a timeline may hold them.
+            missing = list(map(operator.is_, map(built.__getitem__, places), repeat(None)))
+            _run(map(built.__setitem__, compress(places, missing), compress(made, missing)))
 
 
 def _ranks(classes: bytes) -> array[int]:

@@ -35,8 +35,8 @@ class EventSource(Protocol):
     def event(self, index: int) -> Event:
         """A new event: the one at ``index``."""
 
-    def events(self) -> list[Event]:
-        """Every event, new, in order."""
+    def fill(self, built: list[Event | None]) -> None:
+        """Put every event ``built`` does not hold yet (``None`` there) at index + 1, new."""
 
 
 class EventLog:
@@ -108,9 +108,10 @@ class EventLog:
         if not 0 < position <= len(self._built):
             raise ValueError(f"the next event goes at position {len(self._built)}, "
                              f"not {position}")
+        # A source lets go of what it has built: two logs cannot share one.
+        self._build_all()
         copy = EventLog()
         copy._built = self._built[:position]
-        copy._source = self._source  # (what it builds is its own)
         return copy
 
     def _build(self, position: int) -> Event:
@@ -128,10 +129,5 @@ class EventLog:
             source = self._source
             if source is None:
                 return
-            built = self._built
-            count = len(source)
-            made = source.events()
-            # Those built already stay as they are: a timeline may hold them.
-            built[1 : count + 1] = [old if old is not None else new
-                                    for old, new in zip(built[1 : count + 1], made, strict=True)]
+            source.fill(self._built)  # (those built already stay: a timeline may hold them)
             self._source = None
