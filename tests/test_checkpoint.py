@@ -335,8 +335,9 @@ def test_a_checkpoint_whose_entries_name_an_event_not_written_is_ignored(
     stream = io.BytesIO(payload)
     first = checkpoints._Unpickler(stream).load()  # the columns; the arrays come next
     position, entry_count = first[4], first[5]
-    # Per event its instant and place in its class, per entry its days, then its position.
-    start = stream.tell() + 8 * (2 * position + 2 * entry_count)
+    # Per event its instant, its id's place and its place in its class, per entry its
+    # days, then its position.
+    start = stream.tell() + 8 * (3 * position + 2 * entry_count)
     payload[start : start + 8] = (2**40).to_bytes(8, sys.byteorder)
     _replace_checkpoint(kept, _sealed(bytes(payload)))
     assert_replayed_instead(kept, match="entries name events the log does not hold")

@@ -17,8 +17,10 @@ The events are written first, in log order, as columns (one list per field of ea
 class), and are not built on reading: the log keeps the columns and builds an event when it
 is first asked for (see :class:`~aes_membership._eventlog.EventLog`), or all of them in one
 pass per class when many are. A point question needs none, and building a million costs
-over a second. Between the two pickles come arrays of 8-byte numbers, as they are, read as
-views of the checkpoint's bytes: per event, the instant it was recorded at and its place
+over a second. The ids come in the order of the live map's entries (then the others, in log
+order), so that making the map's keys walks them in the order they were made. Between the
+two pickles come arrays of 8-byte numbers, as they are, read as views of the checkpoint's
+bytes: per event, the instant it was recorded at, where its id was written and its place
 among the events of its class; per timeline entry, its days (places in the list of days)
 and sequence (its event's log position). The entries are made from them in C. The second
 pickle refers to every entry, and to every day an entry starts or ends on, by its place in
@@ -328,18 +330,21 @@ def _build(cls: type[Event], ids: list[int], columns: Sequence[list[Any]]) -> li
 class _Columns:
     """The events a checkpoint holds, as :func:`_columns` wrote them, built when asked for."""
 
-    __slots__ = ("_classes", "_columns", "_ids", "_ranks")
+    __slots__ = ("_classes", "_columns", "_id_places", "_ids", "_ranks")
 
-    def __init__(self, ids: list[int], classes: bytes, columns: Sequence[Sequence[list[Any]]],
-                 ranks: array[int]) -> None:
-        if len(columns) != len(_EVENT_CLASSES) or not len(classes) == len(ids) == len(ranks):
+    def __init__(self, ids: list[int], id_places: array[int], classes: bytes,
+                 columns: Sequence[Sequence[list[Any]]], ranks: array[int]) -> None:
+        if len(columns) != len(_EVENT_CLASSES) or not (
+                len(classes) == len(ids) == len(id_places) == len(ranks)):
             raise ValueError("the event columns do not fit the event classes")
         for code, (cls, fields) in enumerate(zip(_EVENT_CLASSES, columns, strict=True)):
             number = classes.count(code)
             if len(fields) != len(_EVENT_FIELDS[cls]) - 1 or any(
                     len(column) != number for column in fields):
                 raise ValueError(f"the columns of {cls.__name__} do not fit its events")
-        self._ids, self._classes, self._ranks = ids, classes, ranks
+        # The ids are in the order of the live map's entries (see dumps): each event's id
+        # is at its place in ``id_places``.
+        self._ids, self._id_places, self._classes, self._ranks = ids, id_places, classes, ranks
         self._columns: list[Sequence[list[Any]] | None] = list(columns)
 
     def __len__(self) -> int:
@@ -350,7 +355,7 @@ class _Columns:
         cls = _EVENT_CLASSES[code]
         made: Event = _new(cls)
         slots = _EVENT_SLOTS[cls]
-        slots[0].__set__(made, _uuid(self._ids[index]))
+        slots[0].__set__(made, _uuid(self._ids[self._id_places[index]]))
         row = self._ranks[index]
         columns = self._columns[code]
         if columns is None:
@@ -363,7 +368,8 @@ class _Columns:
         """Put every event ``built`` does not hold yet at its place there (index + 1), a class
         at a time: each class's columns are let go of once its events are made, so that the
         next class's take their room."""
-        ids, classes = self._ids, self._classes
+        classes = self._classes
+        ids = list(map(self._ids.__getitem__, self._id_places))  # in log order
         every = range(1, len(ids) + 1)
         for code, cls in enumerate(_EVENT_CLASSES):
             columns = self._columns[code]
@@ -415,7 +421,7 @@ def _days(entries: Iterable[_timeline.Entry]) -> list[int]:
     return sorted({day for entry in entries for day in entry[:2]})
 
 
-_ARRAY_TYPES: Final[tuple[Any, ...]] = ("d", "Q", "Q", "Q", "q")  # see dumps; 8 bytes each
+_ARRAY_TYPES: Final[tuple[Any, ...]] = ("d", "Q", "Q", "Q", "Q", "q")  # see dumps; 8 bytes each
 
 
 def _copied(typecode: str, view: memoryview) -> array[Any]:
@@ -437,6 +443,16 @@ def dumps(state: RegistryState) -> bytes:
         raise ValueError("the timeline's entries name events the log does not hold")
     days = _days(entries)
     ids, classes, columns = _columns(events)
+    # The ids are written in the live map's order, then the others' in log order: reading
+    # makes the live map's keys by walking them as they were made, not all over memory.
+    live = bytearray(len(ids))
+    id_order = [entry[3] - 1 for shard in live_shards for entry in shard]
+    for index in id_order:
+        live[index] = 1
+    id_order += compress(range(len(ids)), map(operator.not_, live))
+    id_places = array("Q", bytes(8 * len(ids)))
+    for place, index in enumerate(id_order):
+        id_places[index] = place
     # Reading puts the days and the entries in one list, in that order: the entries'
     # arrays and the second pickle refer to each by its place there.
     day_place = {day: index for index, day in enumerate(days)}
@@ -444,12 +460,14 @@ def dumps(state: RegistryState) -> bytes:
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.dispatch_table = _REDUCERS
-    pickler.dump((ids, classes, columns, days, state.position, len(entries),
+    pickler.dump((list(map(ids.__getitem__, id_order)), classes, columns, days,
+                  state.position, len(entries),
                   [len(shard) for shard in live_shards], timeline.live.layout()))
     # Arrays of a number per event, then per entry, as they are: read as views of the
     # checkpoint's bytes, they need no copy. The entries are made from them in C.
     for values in (
         state.stamps,  # the instant each event was recorded at
+        id_places,  # where its id was written
         _ranks(classes),  # its place among the events of its class
         array("Q", map(day_place.__getitem__, map(_FIRST_DAY, entries))),
         array("Q", map(day_place.__getitem__, map(_LAST_DAY, entries))),
@@ -494,15 +512,18 @@ def loads(data: bytes) -> RegistryState:
          live_layout) = _Unpickler(stream).load()
         view, start = memoryview(data), stream.tell()
         arrays = []
-        for typecode, number in zip(_ARRAY_TYPES, (position,) * 2 + (entry_count,) * 3,
+        for typecode, number in zip(_ARRAY_TYPES, (position,) * 3 + (entry_count,) * 3,
                                     strict=True):
             end = start + 8 * number
             if end > len(data):
                 raise ValueError(f"its arrays need {end - len(data)} bytes more than it has")
             arrays.append(view[start:end].cast(typecode))
             start = end
-        stamps, ranks, first_days, last_days, seqs = arrays
-        events = EventLog(_Columns(ids, classes, columns, _copied("Q", ranks)))
+        stamps, id_places, ranks, first_days, last_days, seqs = arrays
+        if position and max(id_places) >= len(ids):
+            raise ValueError("the places of the ids name more than were written")
+        events = EventLog(_Columns(ids, _copied("Q", id_places), classes, columns,
+                                   _copied("Q", ranks)))
         if len(events) != position:
             raise ValueError("the event columns do not cover the position")
         # An entry names its event by position, as its sequence: the same int.
@@ -525,9 +546,8 @@ def loads(data: bytes) -> RegistryState:
         if stream.tell() != len(data):
             raise ValueError(f"{len(data) - stream.tell()} bytes follow its last part")
         del unpickler
-        # The live entries' keys: their events' ids, found by position.
-        keys = map(ids.__getitem__, map(operator.sub, positions, repeat(1)))
-        live = _live(keys, entries, live_sizes, live_layout)
+        # The live entries' keys, their events' ids, were written first, in their order.
+        live = _live(ids, entries, live_sizes, live_layout)
         del entries, table, days, place, positions  # what is made next takes their room
         timeline = Timeline(live=live, events=events, **fields)
         restored = _copied("d", stamps)
