@@ -18,6 +18,7 @@ from aes_membership import (
     StateRegistered,
     StateWithdrew,
 )
+from aes_membership._eventlog import EventLog
 from aes_membership.events import Event
 from aes_membership.stores import MemoryStore
 from conftest import Backend
@@ -107,9 +108,19 @@ class _AlwaysBeaten(MemoryStore):
                               recorded_at=recorded_at)
 
 
-def test_a_writer_that_keeps_losing_gives_up_with_both_positions() -> None:
+def test_a_writer_that_keeps_losing_gives_up_with_both_positions(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """After max_retries lost races the writer raises ConcurrencyError naming both positions;
     its event is not stored, and the rivals' events are."""
+    copied: list[bool] = []
+    ready_for = EventLog.ready_for
+
+    def noting_copies(log: EventLog, position: int) -> EventLog:
+        found = ready_for(log, position)
+        copied.append(found is not log)
+        return found
+
+    monkeypatch.setattr(EventLog, "ready_for", noting_copies)
     store = _AlwaysBeaten()
     reg = Registry(store, max_retries=3)
     with pytest.raises(ConcurrencyError) as caught:
@@ -121,3 +132,8 @@ def test_a_writer_that_keeps_losing_gives_up_with_both_positions() -> None:
     assert store.rivals == 3 and reg.lost_races == 3
     reg.refresh()
     assert reg.ids("state") == {"RIVAL1", "RIVAL2", "RIVAL3"}
+    # Each lost batch's events were taken back out of the log before the rivals' came in,
+    # so that theirs went at its end, not on a copy of it.
+    log = reg._timeline.events
+    assert copied and not any(copied) and len(log) == reg.position == 3
+    assert [e.state for e in log.span(0, 3)] == ["RIVAL1", "RIVAL2", "RIVAL3"]  # type: ignore[attr-defined]

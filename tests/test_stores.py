@@ -186,7 +186,8 @@ def test_read_only_store_is_reported_not_swallowed(tmp_path: Path) -> None:
 
 
 def test_full_disk_is_a_clear_error_and_loses_nothing(tmp_path: Path) -> None:
-    """When the disk fills mid-batch, the batch is refused whole and earlier events stay."""
+    """When the disk fills mid-batch, the batch is refused whole, earlier events stay, and
+    the next batch is recorded after them."""
     path = tmp_path / "full.sqlite"
     with Registry.open(path) as reg:
         west_africa(reg)
@@ -195,12 +196,15 @@ def test_full_disk_is_a_clear_error_and_loses_nothing(tmp_path: Path) -> None:
     pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
     store._conn.execute(f"PRAGMA max_page_count = {pages + 2}")  # a disk with two pages left
     reg = Registry(store)
+    log = reg._timeline.events
     with pytest.raises(StoreError, match="full"):
         reg.record(*[west_africa_state(n) for n in range(2000)])
-    assert reg.position == before
+    assert reg.position == before == len(log)  # the refused batch's events are not the log's
+    reg.register_state("NEW", name="Recorded after")
+    assert reg._timeline.events is log and reg.history("NEW")[0].state == "NEW"
     reg.close()
     with Registry.open(path) as again:
-        assert again.position == before and again.verify().ok
+        assert again.position == before + 1 and again.verify().ok
 
 
 def west_africa_state(n: int) -> object:
