@@ -25,6 +25,7 @@ from aes_membership import (
     FieldError,
     MembershipError,
     Registry,
+    StateRegistered,
     StoreError,
     TamperWarning,
     _pmap,
@@ -273,6 +274,25 @@ def test_a_checkpoint_s_events_are_built_when_first_asked_for(kept: Backend) -> 
         assert log.unbuilt == unbuilt - 1 and reg.get(asked.id).event is asked
         assert reg.events() == replayed.events() and log.unbuilt == 0
         assert reg.events()[position - 1].event is asked
+
+
+def test_timelines_branched_from_a_checkpoint_build_their_own_events(
+        kept: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches applied to the timeline a checkpoint gave, or to an earlier one, share the
+    events built before, and each builds the rest, all equal to a replay's, in any order."""
+    monkeypatch.setattr("aes_membership._eventlog._BUILD_ALL_ABOVE", 0)  # all at once
+    with kept.open() as reg, kept.open(checkpoint=False) as replayed:
+        base = reg._timeline
+        known = base.events.at(1)
+        one = base.apply([StateRegistered(state="ONE", name="One")], reg.position + 1)
+        two = base.apply([StateRegistered(state="TWO", name="Two")], reg.position + 1)
+        early = base.events.ready_for(51)  # a copy of the first 50, fewer than the source's
+        assert one.events is base.events and two.events is not base.events
+        expected = [recorded.event for recorded in replayed.events()]
+        assert early.span(0, 50) == expected[:50] and early.unbuilt == 0 and len(early) == 50
+        assert two.events.span(0, reg.position) == expected and two.events.at(1) is known
+        assert one.events.span(0, reg.position) == expected
+        assert one.history("ONE")[0].state == "ONE" and two.history("TWO")[0].state == "TWO"
 
 
 def test_a_live_map_with_split_places_is_read_back_as_it_was(

@@ -31,9 +31,9 @@ class _Source:
         self.one_by_one += 1
         return StateRegistered(**_fields(self.events_made[index]))
 
-    def fill(self, built: list[Event | None]) -> None:
+    def fill(self, built: list[Event | None], *, release: bool) -> None:
         self.all_at_once += 1
-        for index, event in enumerate(self.events_made):
+        for index, event in enumerate(self.events_made[: len(built) - 1]):
             if built[index + 1] is None:
                 built[index + 1] = StateRegistered(**_fields(event))
 
@@ -105,18 +105,33 @@ def test_threads_asking_for_one_event_get_one_object() -> None:
 
 
 def test_a_batch_goes_at_the_end_or_on_a_copy() -> None:
-    """The log is extended in place for the next position, copied for an earlier one (with
-    every event built first), and refuses a gap."""
-    source = _Source(_events(2))
+    """The log is extended in place for the next position, copied for an earlier one, and
+    refuses a gap; a copy shares the events built so far, and builds the others itself."""
+    source = _Source(_events(4))
     log = EventLog(source)
-    log.extend(_events(1, first=2))
-    assert log.ready_for(4) is log
-    branch = log.ready_for(3)
+    log.extend(_events(1, first=4))
+    assert log.ready_for(6) is log
+    first = log.at(1)
+    branch = log.ready_for(4)
     branch.extend(_events(1, first=9))
-    assert len(log) == 3 and len(branch) == 3 and branch.at(3).state == "S9"  # type: ignore[attr-defined]
-    assert log.at(3).state == "S2" and source.all_at_once == 1  # type: ignore[attr-defined]
-    assert branch.span(0, 2) == log.span(0, 2) and branch.at(1) is log.at(1)
-    with pytest.raises(ValueError, match="the next event goes at position 4, not 6"):
-        log.ready_for(6)
+    assert len(log) == 5 and len(branch) == 4
+    assert branch.at(4).state == "S9" and log.at(4).state == "S3"  # type: ignore[attr-defined]
+    assert branch.at(1) is first and branch.at(2) == log.at(2)
+    assert branch.span(0, 3) == log.span(0, 3)
+    with pytest.raises(ValueError, match="the next event goes at position 6, not 8"):
+        log.ready_for(8)
     log.truncate(1)
     assert len(log) == 1
+
+
+def test_copies_build_every_event_from_a_shared_source_without_taking_it_from_the_other(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two logs sharing a source each build all their events at once, in any order."""
+    monkeypatch.setattr("aes_membership._eventlog._BUILD_ALL_ABOVE", 0)
+    in_order = _events(6)
+    source = _Source(in_order)
+    log = EventLog(source)
+    branch = log.ready_for(4)
+    branch.extend(_events(1, first=9))
+    assert branch.span(0, 4)[:3] == in_order[:3] and branch.unbuilt == 0
+    assert log.span(0, 6) == in_order and log.unbuilt == 0

@@ -31,6 +31,7 @@ a column per field.
 
 from __future__ import annotations
 
+import bisect
 import copyreg
 import hashlib
 import importlib.metadata
@@ -364,22 +365,25 @@ class _Columns:
             slot.__set__(made, column[row])
         return made
 
-    def fill(self, built: list[Event | None]) -> None:
+    def fill(self, built: list[Event | None], *, release: bool) -> None:
         """Put every event ``built`` does not hold yet at its place there (index + 1), a class
-        at a time: each class's columns are let go of once its events are made, so that the
-        next class's take their room."""
+        at a time; with ``release``, each class's columns are let go of once its events are
+        made, so that the next class's take their room."""
         classes = self._classes
         ids = list(map(self._ids.__getitem__, self._id_places))  # in log order
         every = range(1, len(ids) + 1)
         for code, cls in enumerate(_EVENT_CLASSES):
             columns = self._columns[code]
-            self._columns[code] = None
+            if release:
+                self._columns[code] = None
             chosen = classes.translate(_SELECT[code])
             if columns is None or not any(chosen):
                 continue
             made = _build(cls, list(compress(ids, chosen)), columns)
             del columns
             places = list(compress(every, chosen))
+            if places[-1] >= len(built):  # a copy of a log, which holds fewer
+                del places[bisect.bisect_left(places, len(built)):]
             # Those built already stay as they are: a timeline may hold them.
             missing = list(map(operator.is_, map(built.__getitem__, places), repeat(None)))
             _run(map(built.__setitem__, compress(places, missing), compress(made, missing)))

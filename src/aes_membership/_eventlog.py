@@ -9,7 +9,8 @@ events cost over a second before the first answer.
 The log only grows, and a timeline reads no position after its own last, so the timelines of
 one history share one log. A batch goes at the end of the log before it is applied, and is
 taken away again if it is refused; a batch applied to a timeline that is not the log's last
-(another batch was applied to it before) gets a copy of the log up to that timeline.
+(another batch was applied to it before) gets a copy of the log up to that timeline, which
+shares the events built so far and the columns of the others.
 """
 
 from __future__ import annotations
@@ -35,19 +36,21 @@ class EventSource(Protocol):
     def event(self, index: int) -> Event:
         """A new event: the one at ``index``."""
 
-    def fill(self, built: list[Event | None]) -> None:
-        """Put every event ``built`` does not hold yet (``None`` there) at index + 1, new."""
+    def fill(self, built: list[Event | None], *, release: bool) -> None:
+        """Put every event ``built`` does not hold yet (``None`` there) at index + 1, new;
+        ``release``: let go of what it was built from as it goes (no other log shares it)."""
 
 
 class EventLog:
     """Events by log position (from 1): built on first use where a ``source`` holds them."""
 
-    __slots__ = ("_built", "_lock", "_source")
+    __slots__ = ("_built", "_lock", "_shared", "_source")
 
     def __init__(self, source: EventSource | None = None) -> None:
         # Slot 0 is no position: a position indexes the list as it is.
         self._built: list[Event | None] = [None] * (len(source) + 1 if source else 1)
         self._source = source if source else None
+        self._shared = False  # whether another log (a copy) builds from the same source
         # Two threads building the same event would make two objects of it, and timelines
         # tell events apart by identity.
         self._lock = threading.Lock()
@@ -108,10 +111,12 @@ class EventLog:
         if not 0 < position <= len(self._built):
             raise ValueError(f"the next event goes at position {len(self._built)}, "
                              f"not {position}")
-        # A source lets go of what it has built: two logs cannot share one.
-        self._build_all()
         copy = EventLog()
         copy._built = self._built[:position]
+        if self._source is not None and position > 1:
+            # Each builds its own events from the source, which neither may then let go of.
+            copy._source = self._source
+            copy._shared = self._shared = True
         return copy
 
     def _build(self, position: int) -> Event:
@@ -129,5 +134,6 @@ class EventLog:
             source = self._source
             if source is None:
                 return
-            source.fill(self._built)  # (those built already stay: a timeline may hold them)
+            # Those built already stay: a timeline may hold them.
+            source.fill(self._built, release=not self._shared)
             self._source = None
