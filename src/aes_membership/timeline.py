@@ -101,7 +101,6 @@ _LAST: Final = 1 << 62  # … and its end last
 _NO_DATE: Final = 0  # events without an effective date sort before every date
 _INFINITY: Final = 1 << 40
 _POSITION: Final = operator.itemgetter(3)
-_ID_INT: Final = operator.attrgetter("id.int")
 
 Ambiguity = Literal["reject", "allow"]
 
@@ -718,10 +717,10 @@ def _check_subject(kind: str, subject: str, entries: tuple[Entry, ...], strict: 
         return
     creator = _CREATORS[kind]
     ender = _ENDERS.get(kind)
-    events = list(map(event_at, map(_POSITION, entries)))
     created: Entry | None = None
     creation: Event | None = None
-    for entry, event in zip(entries, events, strict=True):
+    for entry in entries:  # (most subjects have one or two: no list of their events)
+        event = event_at(entry[3])
         if isinstance(event, creator):
             if creation is not None:
                 raise _Violation(
@@ -730,7 +729,8 @@ def _check_subject(kind: str, subject: str, entries: tuple[Entry, ...], strict: 
             created, creation = entry, event
     dated = creation is not None and creation.effective is not None
     ending: Event | None = None
-    for entry, event in zip(entries, events, strict=True):  # sorted by date
+    for entry in entries:  # sorted by date
+        event = event_at(entry[3])
         if isinstance(event, creator):
             continue
         if ender is not None and isinstance(event, ender):
@@ -1163,7 +1163,8 @@ class _Draft:
     def _flush_live(self) -> None:
         pending = self.live_pending
         if pending:
-            ids = list(map(_ID_INT, map(self.event_at, map(_POSITION, pending))))
+            event_at = self.event_at
+            ids = [event_at(entry[3]).id.int for entry in pending]
             if self.live.set_all(ids, pending) != len(pending):
                 self.repeated = True  # an id given twice, or one already live
             pending.clear()
