@@ -112,11 +112,12 @@ class EventLog:
             raise ValueError(f"the next event goes at position {len(self._built)}, "
                              f"not {position}")
         copy = EventLog()
-        copy._built = self._built[:position]
-        if self._source is not None and position > 1:
-            # Each builds its own events from the source, which neither may then let go of.
-            copy._source = self._source
-            copy._shared = self._shared = True
+        with self._lock:  # (not while all are being built: the source may be let go of)
+            copy._built = self._built[:position]
+            if self._source is not None and position > 1:
+                # Each builds its own events from the source, which neither may then let go of.
+                copy._source = self._source
+                copy._shared = self._shared = True
         return copy
 
     def _build(self, position: int) -> Event:
