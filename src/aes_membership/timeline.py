@@ -1160,11 +1160,17 @@ class _Draft:
         self.live_pending.append(entry)
         self._place(entry, event, event, remove=False)
 
-    def _flush_live(self) -> None:
+    def _flush_live(self, events: Sequence[Event] = ()) -> None:
+        """Write the pending entries into the live map; ``events``: the batch's, at its end."""
         pending = self.live_pending
         if pending:
-            event_at = self.event_at
-            ids = [event_at(entry[3]).id.int for entry in pending]
+            if len(pending) == len(events):
+                # Nothing was flushed before and nothing retracted: the entries are the
+                # batch's events, in order, read where they are rather than by position.
+                ids = [event.id.int for event in events]
+            else:
+                event_at = self.event_at
+                ids = [event_at(entry[3]).id.int for entry in pending]
             if self.live.set_all(ids, pending) != len(pending):
                 self.repeated = True  # an id given twice, or one already live
             pending.clear()
@@ -1385,7 +1391,7 @@ class _Draft:
         ) from None
 
     def finish(self, events: Sequence[Event], *, validate: bool, ambiguous: Ambiguity) -> Timeline:
-        self._flush_live()
+        self._flush_live(events)
         if self.repeated and validate:
             self._refuse_repeated_id(events)
         strict = validate
