@@ -10,6 +10,8 @@ import pickle
 import random
 import subprocess
 import sys
+import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -274,6 +276,47 @@ def test_a_checkpoint_s_events_are_built_when_first_asked_for(kept: Backend) -> 
         assert log.unbuilt == unbuilt - 1 and reg.get(asked.id).event is asked
         assert reg.events() == replayed.events() and log.unbuilt == 0
         assert reg.events()[position - 1].event is asked
+
+
+def test_threads_reading_a_checkpoint_s_events_while_one_records_see_a_replay_s(
+        kept: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Histories and event lists asked for by four threads, while another records and writes
+    a checkpoint, hold the events a replay holds, each event one object in every answer."""
+    made = checkpoints._Columns.event
+
+    def slowly_made(columns: Any, index: int) -> Event:
+        time.sleep(0.0002)  # another thread asks for the same event meanwhile
+        return made(columns, index)
+
+    monkeypatch.setattr(checkpoints._Columns, "event", slowly_made)
+    with kept.open(checkpoint=False) as replayed:
+        expected = {state: replayed.history(state) for state in sorted(replayed.ids("state"))}
+    with kept.open() as reg:
+        start = threading.Barrier(5)
+        seen: list[dict[str, tuple[Event, ...]]] = []
+        listed: list[list[Event]] = []
+
+        def read() -> None:
+            start.wait()
+            seen.append({state: reg.history(state) for state in expected})
+            listed.append([recorded.event for recorded in reg.events()])
+
+        threads = [threading.Thread(target=read) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        reg.register_state("NEW", name="Recorded meanwhile")
+        reg.checkpoint()
+        for thread in threads:
+            thread.join()
+        assert len(seen) == 4 and all(found == expected for found in seen)
+        for state in expected:  # one object per event, whichever thread built it
+            assert all(a is b for found in seen for a, b in zip(found[state], seen[0][state],
+                                                                strict=True))
+        shortest = min(map(len, listed))
+        assert all(a is b for events in listed for a, b in zip(events[:shortest],
+                                                                listed[0][:shortest],
+                                                                strict=True))
 
 
 def test_timelines_branched_from_a_checkpoint_build_their_own_events(
