@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,6 +28,23 @@ def shared_file(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared reference data not present: {'/'.join(parts)}")
     return path
+
+
+def from_threads(first_use: Callable[[], object], count: int = 8) -> list[object]:
+    """What ``first_use`` returns in ``count`` threads that call it at the same moment."""
+    start = threading.Barrier(count)
+    found: list[object] = []
+
+    def run() -> None:
+        start.wait()
+        found.append(first_use())
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return found
 
 
 def postgres_dsn() -> str:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pendulum
@@ -19,6 +17,7 @@ from aes_membership import codec as codec_module
 from aes_membership.codec import Codec, canonical_json, make_converter
 from aes_membership.events import PostCreated, StateRegistered, event_classes
 from aes_membership.stores.base import encode_rows, verify_rows
+from conftest import from_threads
 
 ids = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ-/", min_size=1, max_size=8).filter(
     lambda s: not s.startswith("/")
@@ -214,23 +213,6 @@ def test_the_default_codec_makes_its_converter_only_for_a_row_it_must_validate(
     assert len(made) == 1 and codec.converter is made[0]
 
 
-def _from_threads(first_use: Callable[[], object], count: int = 8) -> list[object]:
-    """What ``first_use`` returns in ``count`` threads that call it at the same moment."""
-    start = threading.Barrier(count)
-    found: list[object] = []
-
-    def run() -> None:
-        start.wait()
-        found.append(first_use())
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return found
-
-
 def test_threads_that_first_ask_for_the_default_codec_at_once_share_one(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Threads that make the default codec at the same moment all get the same one."""
@@ -245,7 +227,7 @@ def test_threads_that_first_ask_for_the_default_codec_at_once_share_one(
 
     monkeypatch.setattr(codec_module, "_DEFAULT", None)
     monkeypatch.setattr(codec_module, "Codec", SlowCodec)
-    found = _from_threads(codec_module.default_codec)
+    found = from_threads(codec_module.default_codec)
     assert made == 1
     assert len(found) == 8 and all(codec is found[0] for codec in found)
 
@@ -262,7 +244,7 @@ def test_threads_that_first_ask_a_codec_for_its_converter_at_once_share_one(
 
     monkeypatch.setattr(codec_module, "make_converter", slow)
     codec = Codec()
-    found = _from_threads(lambda: codec.converter)
+    found = from_threads(lambda: codec.converter)
     assert len(made) == 1
     assert len(found) == 8 and all(converter is made[0] for converter in found)
 

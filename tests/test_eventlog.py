@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from aes_membership import Event, StateRegistered
 from aes_membership._eventlog import EventLog
+from conftest import from_threads
 
 
 def _events(count: int, first: int = 0) -> list[Event]:
@@ -89,18 +88,7 @@ def test_many_events_not_built_are_built_at_once(monkeypatch: pytest.MonkeyPatch
 def test_threads_asking_for_one_event_get_one_object() -> None:
     """Eight threads asking for the same event at once all get the same object."""
     log = EventLog(_Source(_events(3)))
-    start = threading.Barrier(8)
-    found: list[Event] = []
-
-    def ask() -> None:
-        start.wait()
-        found.append(log.at(2))
-
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    found = from_threads(lambda: log.at(2))
     assert len(found) == 8 and all(event is found[0] for event in found)
 
 

@@ -359,8 +359,7 @@ class _Columns:
         slots[0].__set__(made, _uuid(self._ids[self._id_places[index]]))
         row = self._ranks[index]
         columns = self._columns[code]
-        if columns is None:
-            raise ValueError(f"the events of {cls.__name__} were all built already")
+        assert columns is not None  # (let go of only once a log, its only one, built them all)
         for slot, column in zip(slots[1:], columns, strict=True):
             slot.__set__(made, column[row])
         return made

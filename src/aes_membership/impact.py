@@ -100,7 +100,7 @@ def compare(before: Timeline, after: Timeline, events: Iterable[Event]) -> Impac
         if isinstance(event, EventRetracted):
             target = before.live.get(event.target.int)
             if target is not None:
-                subjects |= _subjects(before, before.events.at(target[3]))
+                subjects |= _subjects(before, before.event_of(target))
     changes = []
     for subject in sorted(subjects):
         if subject[0] == "membership":
