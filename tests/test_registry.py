@@ -156,6 +156,27 @@ def test_invariants_reject_with_clear_errors(registry: Registry, command, messag
     assert registry.store.last_position() == before
 
 
+def test_membership_invariants_reject_with_clear_errors(registry: Registry) -> None:
+    """A second suspension, a membership that would end on its first day, and a join after
+    the bloc's dissolution are each refused with a message saying why, and nothing is stored."""
+    sahel(registry)
+    registry.suspend("MLI", "ECOWAS", on="2021-06-01")
+    registry.found("G5", name="G5 Sahel", on="2014-02-16")
+    registry.dissolve("G5", on="2025-01-01")
+    before = registry.position
+    refused = [
+        (lambda: registry.suspend("MLI", "ECOWAS", on="2022-01-10"),
+         "already suspended since 2021-06-01"),
+        (lambda: registry.withdraw("NER", "AES", on="2023-09-16"),
+         "the membership would end on the day it begins"),
+        (lambda: registry.join("BFA", "G5", on="2025-06-01"), "the bloc was dissolved on 2025-01-01"),
+    ]
+    for command, message in refused:
+        with pytest.raises(InvariantError, match=message):
+            command()
+        assert registry.position == registry.store.last_position() == before
+
+
 def test_retroactive_event_naming_the_later_event_it_breaks(registry: Registry) -> None:
     """A retroactive withdrawal that would invalidate a later suspension names that event."""
     sahel(registry)

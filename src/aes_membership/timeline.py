@@ -417,6 +417,9 @@ def _step_of(event: Event) -> int:
     return next((step for cls, step in _STEPS.items() if isinstance(event, cls)), 0)
 
 
+_ENDS_ON_ITS_FIRST_DAY: Final = "the membership would end on the day it begins"
+
+
 def _walk_membership(
     entries: tuple[Entry, ...],
     bloc_lifecycle: tuple[Entry, ...],
@@ -459,38 +462,9 @@ def _walk_membership(
     suspended_since: When | None = None
     last_exit: Event | None = None
 
-    def fail(event: Event, conflicting: Event | None, reason: str) -> None:
-        if strict:
-            raise _Violation(event, conflicting, reason)
-
-    def add_spell(begun: Entry, closing: Entry | None) -> None:
-        start_when = event_at(begun[3]).effective
-        assert start_when is not None
-        spells.append(
-            Spell(
-                start=start_when,
-                end=event_at(closing[3]).effective if closing is not None else None,
-                kinds=tuple(kinds),
-                suspensions=tuple(suspensions),
-                start_span=(begun[0], begun[1]),
-                end_span=(closing[0], closing[1]) if closing is not None else None,
-            )
-        )
-
-    def close(entry: Entry, event: Event) -> None:
-        nonlocal start, started, suspended_since
-        assert start is not None
-        if start[0] == start[1] == entry[0] == entry[1]:
-            fail(event, started, "the membership would end on the day it begins")
-        if with_spells:
-            if suspended_since is not None:
-                suspensions.append(Period(suspended_since, event.effective))
-            add_spell(start, entry)
-        suspended_since = None
-        start = started = None
-
     # Each branch that changes the line sets ``code`` and reaches the step at the end of the
-    # loop; one that changes nothing continues.
+    # loop; one that changes nothing continues (or raises, if ``strict``). No nested
+    # functions: a closure's variables are slower to reach in every turn of the loop.
     for entry in merged:
         event = event_at(entry[3])
         if event is founding:
@@ -500,13 +474,20 @@ def _walk_membership(
             dissolved_by = event
             if start is None:
                 continue
-            close(entry, event)
+            if strict and start[0] == start[1] == entry[0] == entry[1]:
+                raise _Violation(event, started, _ENDS_ON_ITS_FIRST_DAY)
+            if with_spells:
+                _close_spell(start, entry, event, suspended_since, kinds, suspensions, spells,
+                             event_at)
+            start = started = suspended_since = None
             code = 0
         elif not is_founded:
-            fail(event, founding, "it falls before the bloc was founded")
+            if strict:
+                raise _Violation(event, founding, "it falls before the bloc was founded")
             continue
         elif dissolved_by is not None:
-            fail(event, dissolved_by, f"the bloc was dissolved on {dissolved_by.effective}")
+            if strict:
+                raise _Violation(event, dissolved_by, f"the bloc was dissolved on {dissolved_by.effective}")
             continue
         else:
             what = _STEPS.get(type(event)) or _step_of(event)
@@ -514,7 +495,9 @@ def _walk_membership(
             if what == _JOIN:
                 joined: StateJoined = event  # type: ignore[assignment]  # (by its class)
                 if started is not None:
-                    fail(event, started, f"the state is already a member since {started.effective}")
+                    if strict:
+                        raise _Violation(event, started,
+                                         f"the state is already a member since {started.effective}")
                     continue
                 start, started = entry, event
                 kind = joined.kind
@@ -523,21 +506,30 @@ def _walk_membership(
                     suspensions = []
                 code = KIND_CODES[kind]
             elif start is None:
-                fail(event, last_exit, "the state is not a member of the bloc at that date")
+                if strict:
+                    raise _Violation(event, last_exit, "the state is not a member of the bloc at that date")
                 continue
             elif what == _WITHDRAW:
-                close(entry, event)
+                if strict and start[0] == start[1] == entry[0] == entry[1]:
+                    raise _Violation(event, started, _ENDS_ON_ITS_FIRST_DAY)
+                if with_spells:
+                    _close_spell(start, entry, event, suspended_since, kinds, suspensions, spells,
+                                 event_at)
+                start = started = suspended_since = None
                 last_exit = event
                 code = 0
             elif what == _SUSPEND:
                 if suspended_since is not None:
-                    fail(event, None, f"the state is already suspended since {suspended_since}")
+                    if strict:
+                        raise _Violation(event, None,
+                                         f"the state is already suspended since {suspended_since}")
                     continue
                 suspended_since = member.on
                 code |= SUSPENDED
             elif what == _REINSTATE:
                 if suspended_since is None:
-                    fail(event, None, "the state is not suspended at that date")
+                    if strict:
+                        raise _Violation(event, None, "the state is not suspended at that date")
                     continue
                 if with_spells:
                     suspensions.append(Period(suspended_since, member.on))
@@ -546,7 +538,9 @@ def _walk_membership(
             elif what == _CHANGE_KIND:
                 changed: KindChanged = event  # type: ignore[assignment]  # (by its class)
                 if kind == changed.kind:
-                    fail(event, started, f"the state is already a member of kind {changed.kind!r}")
+                    if strict:
+                        raise _Violation(event, started,
+                                         f"the state is already a member of kind {changed.kind!r}")
                     continue
                 kind = changed.kind
                 if with_spells:
@@ -564,8 +558,31 @@ def _walk_membership(
     if start is not None and with_spells:
         if suspended_since is not None:
             suspensions.append(Period(suspended_since, None))
-        add_spell(start, None)
+        spells.append(_spell(start, None, kinds, suspensions, event_at))
     return tuple(points), tuple(codes), tuple(spells)
+
+
+def _close_spell(start: Entry, entry: Entry, event: Event, suspended_since: When | None,
+                 kinds: list[tuple[When, str]], suspensions: list[Period], spells: list[Spell],
+                 event_at: EventAt) -> None:
+    """Add the spell that ``event`` (at ``entry``) ends, its suspension closed too."""
+    if suspended_since is not None:
+        suspensions.append(Period(suspended_since, event.effective))
+    spells.append(_spell(start, entry, kinds, suspensions, event_at))
+
+
+def _spell(begun: Entry, closing: Entry | None, kinds: list[tuple[When, str]],
+           suspensions: list[Period], event_at: EventAt) -> Spell:
+    start_when = event_at(begun[3]).effective
+    assert start_when is not None
+    return Spell(
+        start=start_when,
+        end=event_at(closing[3]).effective if closing is not None else None,
+        kinds=tuple(kinds),
+        suspensions=tuple(suspensions),
+        start_span=(begun[0], begun[1]),
+        end_span=(closing[0], closing[1]) if closing is not None else None,
+    )
 
 
 def _derive_post(
