@@ -177,6 +177,46 @@ def test_membership_invariants_reject_with_clear_errors(registry: Registry) -> N
         assert registry.position == registry.store.last_position() == before
 
 
+def test_post_invariants_reject_with_clear_errors(registry: Registry) -> None:
+    """Appointments and departures that do not fit a post's life, its seats or its bloc's
+    are each refused with a message saying why, and nothing is stored."""
+    sahel(registry)
+    founding = registry.found("LGA", name="Liptako-Gourma Authority", on="1970-12-03")
+    registry.create_post("LGA/director", bloc="LGA", title="Director General", on="1971-01-01")
+    registry.register_person("abdourahamane-tiani", name="Abdourahamane Tiani")
+    registry.create_post("AES/council", bloc="AES", title="Council", seats=2, on="2024-07-06")
+    registry.appoint("AES/council", "assimi-goita", on="2024-07-06")
+    registry.appoint("AES/council", "ibrahim-traore", on="2024-07-06")
+    registry.create_post("AES/envoy", bloc="AES", title="Envoy", on="2024-01-01")
+    registry.abolish_post("AES/envoy", on="2025-01-01")
+    registry.found("G5", name="G5 Sahel", on="2014-02-16")
+    registry.create_post("G5/secretary", bloc="G5", title="Executive Secretary", on="2014-02-16")
+    registry.dissolve("G5", on="2025-01-01")
+    before = registry.position
+    refused = [
+        (lambda: registry.leave("AES/president", "assimi-goita", on="2024-07-06"),
+         "the tenure would end on the day it begins"),
+        (lambda: registry.appoint("AES/council", "abdourahamane-tiani", on="2025-01-01"),
+         "all 2 seats of the post are taken"),
+        (lambda: registry.abolish_post("AES/president", on="2024-01-01"),
+         "post 'AES/president' would end before it begins"),
+        (lambda: registry.create_post("AES/treasurer", bloc="AES", title="Treasurer",
+                                      on="2020-01-01"),
+         "the post is created before its bloc was founded"),
+        (lambda: registry.appoint("AES/envoy", "assimi-goita", on="2025-06-01"),
+         "the post was abolished on 2025-01-01"),
+        (lambda: registry.appoint("G5/secretary", "assimi-goita", on="2025-06-01"),
+         "the post was dissolved with its bloc on 2025-01-01"),
+        # A bloc's founding moved after its posts were created breaks them.
+        (lambda: registry.correct(founding.id, on="1972-01-01", reason="a later date"),
+         "the post is created before its bloc was founded"),
+    ]
+    for command, message in refused:
+        with pytest.raises(InvariantError, match=message):
+            command()
+        assert registry.position == registry.store.last_position() == before
+
+
 def test_retroactive_event_naming_the_later_event_it_breaks(registry: Registry) -> None:
     """A retroactive withdrawal that would invalidate a later suspension names that event."""
     sahel(registry)

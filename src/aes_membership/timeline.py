@@ -585,6 +585,20 @@ def _spell(begun: Entry, closing: Entry | None, kinds: list[tuple[When, str]],
     )
 
 
+def _first_of(cls: type[Event], lifecycle: tuple[Entry, ...], event_at: EventAt
+              ) -> tuple[Entry | None, Any]:
+    """The first entry of ``lifecycle`` whose event is a ``cls``, and that event."""
+    for entry in lifecycle:
+        event = event_at(entry[3])
+        if isinstance(event, cls):
+            return entry, event
+    return None, None
+
+
+_SPAN_AND_SEQ: Final = operator.itemgetter(0, 1, 2)
+_new_tuple: Final = tuple.__new__  # a NamedTuple made without its generated __new__ (Python)
+
+
 def _derive_post(
     entries: tuple[Entry, ...],
     post_lifecycle: tuple[Entry, ...],
@@ -594,18 +608,10 @@ def _derive_post(
     strict: bool,
     new: _BatchIds | None,
 ) -> PostLine:
-    def first_of(cls: type[Event], lifecycle: tuple[Entry, ...]) -> tuple[Entry | None, Any]:
-        """The first entry of ``lifecycle`` whose event is a ``cls``, and that event."""
-        for entry in lifecycle:
-            event = event_at(entry[3])
-            if isinstance(event, cls):
-                return entry, event
-        return None, None
-
-    created, creation = first_of(PostCreated, post_lifecycle)
-    abolished, abolition = first_of(PostAbolished, post_lifecycle)
-    bloc_founded, founding = first_of(BlocFounded, bloc_lifecycle)
-    bloc_ended, ending = first_of(BlocDissolved, bloc_lifecycle)
+    created, creation = _first_of(PostCreated, post_lifecycle, event_at)
+    abolished, abolition = _first_of(PostAbolished, post_lifecycle, event_at)
+    bloc_founded, founding = _first_of(BlocFounded, bloc_lifecycle, event_at)
+    bloc_ended, ending = _first_of(BlocDissolved, bloc_lifecycle, event_at)
     merged: list[Entry] = list(entries)
     if created is not None:
         merged.append((created[0], created[1], _FIRST, created[3]))
@@ -614,101 +620,92 @@ def _derive_post(
     for end in (abolished, bloc_ended):
         if end is not None:
             merged.append((end[0], end[1], _LAST, end[3]))
-    merged.sort(key=lambda e: (e[0], e[1], e[2]))
+    merged.sort(key=_SPAN_AND_SEQ)
     if strict and new is not None:
         _check_ambiguity(merged, new, event_at)
 
     seats = creation.seats if creation is not None else 1
-    bloc_ok = bloc_founded is not None or not bloc_lifecycle
+    bloc_ok = bloc_founded is None  # a bloc's post is created once the bloc is founded
     is_created = created is None and not strict
     ended_by: Event | None = None
     sitting: dict[str, Entry] = {}
     points: list[int] = []
     holders: list[tuple[str, ...]] = []
-    tenures: list[tuple[int, Tenure, tuple[int, int], tuple[int, int] | None]] = []
+    tenures: list[_TenureAt] = []
 
-    def fail(event: Event, conflicting: Event | None, reason: str) -> None:
-        if strict:
-            raise _Violation(event, conflicting, reason)
-
-    def step(at: int) -> None:
-        current = tuple(sorted(sitting))
-        if points and points[-1] == at:
-            holders[-1] = current
-        else:
-            points.append(at)
-            holders.append(current)
-
-    def end_tenure(person: str, entry: Entry, event: Event) -> None:
-        began = sitting.pop(person)
-        appointment = event_at(began[3])
-        began_on = appointment.effective
-        assert began_on is not None
-        same_day = began[0] == began[1] == entry[0] == entry[1] and began[3] != entry[3]
-        if same_day and not isinstance(event, HolderAppointed):
-            fail(event, appointment, "the tenure would end on the day it begins")
-        tenures.append(
-            (
-                began[2],
-                Tenure(person, began_on, event.effective),
-                (began[0], began[1]),
-                (entry[0], entry[1]),
-            )
-        )
-
+    # Each branch that changes the holders reaches the step at the end of the loop; one that
+    # changes nothing continues (or raises, if ``strict``). No nested functions: a closure's
+    # variables are slower to reach in every turn of the loop.
     for entry in merged:
         event = event_at(entry[3])
         if founding is not None and event is founding:
             bloc_ok = True
             continue
         if creation is not None and event is creation:
-            if not bloc_ok:
-                fail(event, None, "the post is created before its bloc was founded")
+            if not bloc_ok and strict:
+                raise _Violation(event, None, "the post is created before its bloc was founded")
             is_created = True
             continue
         if (abolition is not None and event is abolition) or (
                 ending is not None and event is ending):
-            if ended_by is None:
-                if creation is not None and not is_created:
-                    fail(creation, event, "the post would be created after it ends")
-                for person in sorted(sitting):
-                    end_tenure(person, entry, event)
-                step(entry[0])
-                ended_by = event
+            if ended_by is not None:
+                continue
+            if creation is not None and not is_created and strict:
+                raise _Violation(creation, event, "the post would be created after it ends")
+            for person in sorted(sitting):
+                _end_tenure(sitting, person, entry, event, event_at, strict, tenures)
+            ended_by = event
+        elif not is_created:
+            if strict:
+                raise _Violation(event, creation, "it falls before the post was created")
             continue
-        if not is_created:
-            fail(event, creation, "it falls before the post was created")
+        elif ended_by is not None:
+            if strict:
+                word = ("abolished" if isinstance(ended_by, PostAbolished)
+                        else "dissolved with its bloc")
+                raise _Violation(event, ended_by, f"the post was {word} on {ended_by.effective}")
             continue
-        if ended_by is not None:
-            word = "abolished" if isinstance(ended_by, PostAbolished) else "dissolved with its bloc"
-            fail(event, ended_by, f"the post was {word} on {ended_by.effective}")
-            continue
-        if isinstance(event, HolderAppointed):
-            if event.person in sitting:
-                fail(event, event_at(sitting[event.person][3]),
-                     f"{event.person!r} already holds the post")
+        elif isinstance(event, HolderAppointed):
+            person = event.person
+            if person in sitting:
+                if strict:
+                    raise _Violation(event, event_at(sitting[person][3]),
+                                     f"{person!r} already holds the post")
                 continue
             if len(sitting) >= seats:
                 if seats == 1:
-                    end_tenure(next(iter(sitting)), entry, event)
+                    _end_tenure(sitting, next(iter(sitting)), entry, event, event_at, strict,
+                                tenures)
                 else:
-                    latest = max(sitting.values(), key=lambda e: (e[0], e[2]))
-                    fail(event, event_at(latest[3]), f"all {seats} seats of the post are taken")
+                    if strict:
+                        latest = max(sitting.values(), key=lambda e: (e[0], e[2]))
+                        raise _Violation(event, event_at(latest[3]),
+                                         f"all {seats} seats of the post are taken")
                     continue
-            sitting[event.person] = entry
-            step(entry[0])
+            sitting[person] = entry
         elif isinstance(event, HolderLeft):
             if event.person not in sitting:
-                fail(event, None, f"{event.person!r} does not hold the post at that date")
+                if strict:
+                    raise _Violation(event, None,
+                                     f"{event.person!r} does not hold the post at that date")
                 continue
-            end_tenure(event.person, entry, event)
-            step(entry[0])
+            _end_tenure(sitting, event.person, entry, event, event_at, strict, tenures)
+        else:
+            continue
+        at = entry[0]
+        current = tuple(sorted(sitting)) if len(sitting) > 1 else tuple(sitting)
+        if points and points[-1] == at:  # a later change the same day replaces the earlier
+            holders[-1] = current
+        else:
+            points.append(at)
+            holders.append(current)
 
     for person, began in sitting.items():
         began_on = event_at(began[3]).effective
         assert began_on is not None
-        tenures.append((began[2], Tenure(person, began_on, None), (began[0], began[1]), None))
-    tenures.sort(key=lambda t: (t[2][0], t[2][1], t[0]))
+        tenures.append((began[2], _new_tuple(Tenure, (person, began_on, None)),
+                        (began[0], began[1]), None))
+    tenures.sort(key=_tenure_order)
     return PostLine(
         entries,
         tuple(points),
@@ -716,6 +713,29 @@ def _derive_post(
         tuple(t[1] for t in tenures),
         tuple((t[2], t[3]) for t in tenures),
     )
+
+
+# A tenure as it is derived: its appointment's sequence, the tenure, and the spans of the
+# days it began and ended on; tenures are given in the order of those spans.
+_TenureAt: TypeAlias = tuple[int, Tenure, tuple[int, int], tuple[int, int] | None]
+
+
+def _tenure_order(tenure: _TenureAt) -> tuple[int, int, int]:
+    return tenure[2][0], tenure[2][1], tenure[0]
+
+
+def _end_tenure(sitting: dict[str, Entry], person: str, entry: Entry, event: Event,
+                event_at: EventAt, strict: bool, tenures: list[_TenureAt]) -> None:
+    """End ``person``'s tenure at ``entry`` (``event``), and add it to ``tenures``."""
+    began = sitting.pop(person)
+    appointment = event_at(began[3])
+    began_on = appointment.effective
+    assert began_on is not None
+    if (strict and began[0] == began[1] == entry[0] == entry[1] and began[3] != entry[3]
+            and not isinstance(event, HolderAppointed)):
+        raise _Violation(event, appointment, "the tenure would end on the day it begins")
+    tenures.append((began[2], _new_tuple(Tenure, (person, began_on, event.effective)),
+                    (began[0], began[1]), (entry[0], entry[1])))
 
 
 def _created(kind: str, entries: Iterable[Entry], event_at: EventAt) -> bool:
