@@ -217,6 +217,30 @@ def test_post_invariants_reject_with_clear_errors(registry: Registry) -> None:
         assert registry.position == registry.store.last_position() == before
 
 
+def test_lifecycle_invariants_reject_with_clear_errors(registry: Registry) -> None:
+    """A second dissolution, a rename after the end or before the founding, and a
+    dissolution on the day a state joined are each refused with a message saying why."""
+    sahel(registry)
+    registry.found("G5", name="G5 Sahel", on="2014-02-16")
+    registry.dissolve("G5", on="2025-01-01")
+    registry.found("LGA", name="Liptako-Gourma Authority", on="1970-12-03")
+    registry.join("NER", "LGA", on="2024-01-01")
+    before = registry.position
+    refused = [
+        (lambda: registry.dissolve("G5", on="2025-06-01"), "bloc 'G5' already ended"),
+        (lambda: registry.rename("G5", name="G5", on="2025-06-01"),
+         "bloc 'G5' is renamed after it ended"),
+        (lambda: registry.rename("G5", name="G5", on="2010-01-01"),
+         "bloc 'G5' is renamed before it was founded"),
+        (lambda: registry.dissolve("LGA", on="2024-01-01"),
+         "the membership would end on the day it begins"),
+    ]
+    for command, message in refused:
+        with pytest.raises(InvariantError, match=message):
+            command()
+        assert registry.position == registry.store.last_position() == before
+
+
 def test_retroactive_event_naming_the_later_event_it_breaks(registry: Registry) -> None:
     """A retroactive withdrawal that would invalidate a later suspension names that event."""
     sahel(registry)
