@@ -98,6 +98,24 @@ def test_kind_changes(registry: Registry) -> None:
         registry.change_kind("MLI", "AES", kind="observer", on="2025-02-01")
 
 
+def test_an_id_whose_creation_is_retracted_is_unknown_and_not_suggested(
+        registry: Registry) -> None:
+    """An id whose creation was retracted is unknown, says so, and is suggested for no other."""
+    sahel(registry)
+    founding = registry.found("G5", name="G5 Sahel", on="2014-02-16")
+    registry.found("G5S", name="G5 Sahel", on="2014-02-16")
+    registry.retract(founding.id, reason="recorded by mistake")
+    message = r"unknown bloc 'G5' \(the event that made it was retracted\) — did you mean 'G5S'\?"
+    for ask in (lambda: registry.snapshot("2020-01-01").members("G5"),
+                lambda: registry.join("MLI", "G5", on="2020-01-01")):
+        with pytest.raises(UnknownIdError, match=message) as caught:
+            ask()
+        assert caught.value.retracted and caught.value.suggestions == ("G5S",)
+    with pytest.raises(UnknownIdError) as caught:
+        registry.snapshot("2020-01-01").members("g5s")
+    assert not caught.value.retracted and caught.value.suggestions == ("G5S",)
+
+
 def test_names_change_over_time(registry: Registry) -> None:
     """A snapshot knows the name in force on its date."""
     registry.register_state("BFA", name="Upper Volta")

@@ -82,15 +82,21 @@ class DateError(FieldError):
 class UnknownIdError(MembershipError, LookupError):
     """An id does not name anything the registry knows.
 
-    ``kind`` is what was looked for (``"state"``, ``"bloc"``, …), ``value`` the id given and
-    ``suggestions`` the known ids that are spelt most like it.
+    ``kind`` is what was looked for (``"state"``, ``"bloc"``, …), ``value`` the id given,
+    ``suggestions`` the known ids that are spelt most like it, and ``retracted`` whether
+    ``value`` was known once, until the event that made it was retracted.
     """
 
-    def __init__(self, kind: str, value: str, known: Iterable[str] = ()) -> None:
+    def __init__(self, kind: str, value: str, known: Iterable[str] = (), *,
+                 retracted: bool = False) -> None:
         self.kind = kind
         self.value = value
-        self.suggestions: tuple[str, ...] = tuple(_close_matches(value, known))
+        self.retracted = retracted
+        self.suggestions: tuple[str, ...] = tuple(
+            _close_matches(value, (k for k in known if k != value)))
         message = f"unknown {kind} {value!r}"
+        if retracted:
+            message += " (the event that made it was retracted)"
         if self.suggestions:
             quoted = " or ".join(repr(s) for s in self.suggestions)
             message += f" — did you mean {quoted}?"
@@ -100,12 +106,13 @@ class UnknownIdError(MembershipError, LookupError):
         return str(self.args[0])
 
 
-def unknown_id(kind: str, value: object, known: Iterable[str]) -> MembershipError:
+def unknown_id(kind: str, value: object, known: Iterable[str], *,
+               retracted: bool = False) -> MembershipError:
     """The error to raise for ``value``, which names no ``kind`` known: an
     :class:`UnknownIdError` with suggestions, or a :class:`FieldError` if it is not text."""
     if not isinstance(value, str):
         return FieldError(kind, value, "an id (text)")
-    return UnknownIdError(kind, value, known)
+    return UnknownIdError(kind, value, known, retracted=retracted)
 
 
 def check_number(field: str, value: object, *, least: float, whole: bool = False,

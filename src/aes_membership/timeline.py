@@ -996,9 +996,12 @@ class Timeline:
         named ``label``, suggesting close matches among their ids (a :class:`FieldError` if
         ``subject`` is not text)."""
         known: set[str] = set()
+        retracted = False
         for kind in kinds:
-            known |= self.ids.get(kind) or frozenset()
-        return unknown_id(label, subject, known)
+            known |= self.known(kind)  # (ids whose creation was retracted are not suggested)
+            retracted = retracted or (isinstance(subject, str)
+                                      and subject in (self.ids.get(kind) or ()))
+        return unknown_id(label, subject, known, retracted=retracted)
 
     def lifetime(self, kind: str, subject: str) -> tuple[Entry | None, Entry | None]:
         created: Entry | None = None
@@ -1361,7 +1364,9 @@ class _Draft:
                 if kind == own_kind and isinstance(event, _CREATORS[kind]):
                     continue
                 if not self._exists(kind, ident):
-                    raise UnknownIdError(kind, ident, self.ids.get(kind) or ())
+                    ever = self.ids.get(kind) or frozenset()
+                    raise UnknownIdError(kind, ident, {i for i in ever if self._exists(kind, i)},
+                                         retracted=ident in ever)
                 found.add(reference)
         # A retracted creation must leave nothing that still refers to its subject.
         for event in events if retracted_now else ():
