@@ -29,6 +29,7 @@ from aes_membership import (
     StateSuspended,
     StateWithdrew,
     Truth,
+    UnknownIdError,
     _pairmap,
 )
 from aes_membership.dates import span
@@ -489,3 +490,66 @@ def test_ids_known_after_each_batch_equal_a_fresh_scan(
             assert timeline.known(kind) == {i for k, i in standing if k == kind}
             assert timeline.known(kind) == {i for i in timeline.ids.get(kind) or ()
                                             if timeline.exists(kind, i)}
+
+
+def _answers(reg: Registry, days: list[int]) -> dict[tuple[str, ...], list[Any]]:
+    """Each subject's answers on each of ``days`` (offsets from BASE), asked of snapshots."""
+    answers: dict[tuple[str, ...], list[Any]] = {}
+    for offset in days:
+        snap = reg.snapshot(day(offset))
+        for state in STATES:
+            for bloc in BLOCS:
+                try:
+                    answer = (snap.is_member(state, bloc), snap.is_suspended(state, bloc),
+                              snap.kind(state, bloc))
+                except UnknownIdError:
+                    # A bloc whose founding is retracted (only one that no event names can
+                    # be): no membership, as before.
+                    answer = (False, False, None)
+                answers.setdefault(("membership", state, bloc), []).append(answer)
+        try:
+            holder = snap.holder("P")
+        except UnknownIdError:
+            holder = None
+        answers.setdefault(("post", "P"), []).append(holder)
+    return answers
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.data())
+def test_an_impact_names_exactly_the_dates_whose_answers_changed(events: list[Event],
+                                                                  data: st.DataObject) -> None:
+    """A retraction's impact, and a correction's, cover the dates on which an answer changed
+    and no other, as asking snapshots before and after on every date finds."""
+    reg = Registry()
+    reg.record(*events)
+    dated = [e for e in events if e.effective is not None]
+    target = data.draw(st.sampled_from(dated))
+    # The answers are step functions that change only on an event's day: comparing them on
+    # every such day, and on the day before the first, compares them on every date.
+    days = sorted({span(e.effective)[0] - BASE for e in dated} | {-1})
+    before = _answers(reg, days)
+    retracted = data.draw(st.booleans())
+    try:
+        if retracted:
+            reg.retract(target.id, reason="wrong")
+        else:
+            shift = data.draw(st.integers(-150, 150).filter(bool))
+            moved = span(target.effective)[0] - BASE + shift
+            days = sorted(set(days) | {moved})
+            before = _answers(reg, days)
+            reg.correct(target.id, on=day(moved), reason="another date")
+    except MembershipError:
+        return  # the history refuses it: nothing recorded, nothing to compare
+    after = _answers(reg, days)
+    changed = {(subject, offset) for subject, answers in after.items()
+               for offset, old, new in zip(days, before[subject], answers, strict=True)
+               if old != new}
+    covered = set()
+    for change in reg.last_impact.changes:
+        start = change.start.toordinal() - BASE
+        end = change.end.toordinal() - BASE if change.end is not None else days[-1] + 1
+        covered |= {(change.subject, offset) for offset in days if start <= offset < end}
+    assert covered == changed
+    if retracted:  # one event recorded: its impact, asked later, is the call's
+        assert reg.impact(reg.events()[-1].event.id) == reg.last_impact
