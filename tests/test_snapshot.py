@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pendulum
 import pytest
 
 from aes_membership import (
     BlocFounded,
+    FieldError,
     KindChanged,
     Registry,
     StateJoined,
@@ -123,6 +126,36 @@ def test_unknown_ids_are_refused_alike_on_either_path(registry: Registry, questi
         ("state", "S1"), ("bloc", "BB"), ("state", "S1"), ("state", "S1")]
     assert errors[1][2] == ("B",)
     assert snap.is_member("S00", "C") is False  # a known bloc without lines
+
+
+@pytest.mark.parametrize("questions", [0, 40], ids=["from lines", "keeping members"])
+@pytest.mark.parametrize("given", [["S00"], {"B": 1}, 7], ids=["list", "dict", "int"])
+def test_ids_that_are_not_text_are_refused_by_name(registry: Registry, questions: int,
+                                                   given: object) -> None:
+    """An id that is not text, hashable or not, is refused with a FieldError naming the
+    argument and the value, by every question that takes ids, on either path."""
+    registry.register_person("p", name="P")
+    registry.create_post("B/chair", bloc="B", title="Chair", on="1990-01-01")
+    snap = registry.snapshot(ON)
+    for _ in range(questions):
+        snap.is_member("S00", "B")
+    asked: list[tuple[str, Callable[[object], object]]] = [
+        ("state", lambda v: snap.is_member(v, "B")), ("bloc", lambda v: snap.is_member("S00", v)),
+        ("state", lambda v: snap.is_suspended(v, "B")), ("bloc", lambda v: snap.kind("S00", v)),
+        ("bloc", snap.members), ("bloc", snap.suspended), ("state", snap.blocs_of),
+        ("bloc", snap.members_certain), ("bloc", snap.members_possible),
+        ("state", lambda v: snap.truth_member(v, "B")), ("post", snap.holders),
+        ("post", snap.holder), ("person", lambda v: snap.truth_holds("B/chair", v)),
+        ("person", snap.posts_of), ("bloc", snap.posts), ("id", snap.name),
+        ("state", lambda v: registry.periods(v, "B")),
+        ("bloc", lambda v: registry.suspensions("S00", v)), ("post", registry.tenures),
+        ("id", registry.history),
+    ]
+    for field, ask in [*asked, ("state", lambda v: snap.is_member(v, 5))]:
+        with pytest.raises(FieldError, match="expected an id \\(text\\)") as raised:
+            ask(given)
+        assert (raised.value.field, raised.value.value) == (field, given)
+        assert raised.value.__suppress_context__ or raised.value.__context__ is None
 
 
 def test_kind_and_suspension_read_kept_members_as_lines(registry: Registry) -> None:

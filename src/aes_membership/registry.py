@@ -643,7 +643,7 @@ class Registry:
     def _spells(self, state: str, bloc: str, as_known_at: KnownAt) -> tuple[Spell, ...]:
         """The spells of one membership; unknown ids raise, with suggestions."""
         timeline, _, _ = self._view(as_known_at)
-        line = timeline.memberships.get((state, bloc))
+        line = timeline.memberships.get((state, bloc)) if _hashable(state, bloc) else None
         if line is None:
             timeline.require("state", state)
             timeline.require("bloc", bloc)
@@ -672,7 +672,7 @@ class Registry:
     def history(self, ident: str, *, as_known_at: KnownAt = None) -> list[Event]:
         """Events concerning a state, bloc, person or post, in valid-time order."""
         timeline, _, _ = self._view(as_known_at)
-        found = timeline.history(ident)
+        found = timeline.history(ident) if isinstance(ident, str) else ()
         if not found:
             raise timeline.unknown(ident, SUBJECT_KINDS, "id")
         return list(found)
@@ -751,3 +751,12 @@ class Registry:
         from .interop.charts import chart
 
         return chart(self, subject, out, as_known_at=as_known_at, until=until)
+
+
+def _hashable(*values: object) -> bool:
+    """Whether every value can be looked up (an unhashable id is refused as not text)."""
+    try:
+        hash(values)
+    except TypeError:
+        return False
+    return True

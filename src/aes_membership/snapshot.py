@@ -18,6 +18,7 @@ import attrs
 import pendulum
 
 from ._pairmap import PART_MASK, Row
+from .errors import unknown_id
 from .timeline import (
     CODE_KINDS,
     SUBJECT_KINDS,
@@ -135,11 +136,22 @@ class Snapshot:
     # -- membership -----------------------------------------------------------------------
 
     def _line(self, state: str, bloc: str) -> MembershipLine | None:
-        line = self.timeline.memberships.get((state, bloc))
+        try:
+            line = self.timeline.memberships.get((state, bloc))
+        except TypeError:  # an unhashable id: refused as not text, by name
+            self._refuse_ids_not_text(("state", state), ("bloc", bloc))
+            raise
         if line is None:
             self.timeline.require("state", state)
             self.timeline.require("bloc", bloc)
         return line
+
+    @staticmethod
+    def _refuse_ids_not_text(*named: tuple[str, object]) -> None:
+        """Raise :class:`FieldError` for the first of ``named`` (kind, value) that is not text."""
+        for kind, value in named:
+            if not isinstance(value, str):
+                raise unknown_id(kind, value, ()) from None
 
     def is_member(self, state: str, bloc: str) -> bool:
         """Whether ``state`` belongs to ``bloc`` on this date (suspended members included).
@@ -152,32 +164,36 @@ class Snapshot:
         from lines as building every index would cost (four per membership line), then
         builds those it needs, kept for every later snapshot of the timeline too.
         """
-        keeping = self._keeping
-        if keeping[0] > 0:
-            keeping[0] -= 1
-        else:
-            kept = self._kept.get(bloc)
-            if kept is None:
-                kept = self._keep(bloc)
-            if kept is not None:
-                if state in kept:
-                    return True
-                if state not in self._states:
-                    self._line(state, bloc)  # an unknown id raises, with suggestions
+        try:
+            keeping = self._keeping
+            if keeping[0] > 0:
+                keeping[0] -= 1
+            else:
+                kept = self._kept.get(bloc)
+                if kept is None:
+                    kept = self._keep(bloc)
+                if kept is not None:
+                    if state in kept:
+                        return True
+                    if state not in self._states:
+                        self._line(state, bloc)  # an unknown id raises, with suggestions
+                    return False
+            lines = self._lines_by_state.get(state)
+            if lines is None:
+                line = None
+            elif lines.__class__ is dict:
+                line = lines.get(bloc)
+            else:
+                line = lines[hash(bloc) & PART_MASK].get(bloc)  # type: ignore[index, union-attr]  # (split)
+            if line is None:
+                if state not in self._states or bloc not in self._blocs:
+                    self._line(state, bloc)  # unknown ids raise, with suggestions
                 return False
-        lines = self._lines_by_state.get(state)
-        if lines is None:
-            line = None
-        elif lines.__class__ is dict:
-            line = lines.get(bloc)
-        else:
-            line = lines[hash(bloc) & PART_MASK].get(bloc)  # type: ignore[index, union-attr]  # (split)
-        if line is None:
-            if state not in self._states or bloc not in self._blocs:
-                self._line(state, bloc)  # unknown ids raise, with suggestions
-            return False
-        index = bisect.bisect_right(line.points, self._day)
-        return index > 0 and line.codes[index - 1] > 0
+            index = bisect.bisect_right(line.points, self._day)
+            return index > 0 and line.codes[index - 1] > 0
+        except TypeError:  # an unhashable id: refused as not text, by name
+            self._refuse_ids_not_text(("state", state), ("bloc", bloc))
+            raise
 
     def _keep(self, bloc: str) -> dict[str, int] | None:
         """The bloc's members on this date, now kept; ``None`` to answer from lines for now."""
@@ -198,9 +214,13 @@ class Snapshot:
 
     def _code(self, state: str, bloc: str) -> int:
         """The pair's membership code on this date (0 for none), from kept members if any."""
-        kept = self._kept.get(bloc)
-        if kept is not None and state in self._states:
-            return kept.get(state, 0)
+        try:
+            kept = self._kept.get(bloc)
+            if kept is not None and state in self._states:
+                return kept.get(state, 0)
+        except TypeError:  # an unhashable id: refused as not text, by name
+            self._refuse_ids_not_text(("state", state), ("bloc", bloc))
+            raise
         line = self._line(state, bloc)  # unknown ids raise, with suggestions
         return line.code_on(self._day) if line is not None else 0
 
@@ -215,7 +235,11 @@ class Snapshot:
 
     def _codes(self, bloc: str) -> dict[str, int]:
         """The bloc's members on this date (never changed: callers only read it), kept."""
-        codes = self._kept.get(bloc)
+        try:
+            codes = self._kept.get(bloc)
+        except TypeError:  # an unhashable id: refused as not text, by name
+            self._refuse_ids_not_text(("bloc", bloc))
+            raise
         if codes is None:
             timeline = self.timeline
             if bloc in timeline.lined_blocs:
@@ -330,7 +354,11 @@ class Snapshot:
 
     def holders(self, post: str) -> tuple[str, ...]:
         """Everyone holding a seat of ``post`` on this date, sorted."""
-        line = self.timeline.posts.get(post)
+        try:
+            line = self.timeline.posts.get(post)
+        except TypeError:  # an unhashable id: refused as not text, by name
+            self._refuse_ids_not_text(("post", post))
+            raise
         if line is None:
             self.timeline.require("post", post)
             return ()
@@ -373,6 +401,8 @@ class Snapshot:
         if kind is not None:
             check_subject_kind(kind)
         kinds = (kind,) if kind is not None else SUBJECT_KINDS
+        if not isinstance(ident, str):
+            raise self.timeline.unknown(ident, kinds, kind or "id")
         for candidate in kinds:
             if self.timeline.exists(candidate, ident):
                 found = self.timeline.name_on(candidate, ident, self._day)

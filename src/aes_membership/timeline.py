@@ -988,7 +988,7 @@ class Timeline:
     def require(self, kind: str, subject: str) -> None:
         """Raise :class:`UnknownIdError` (with close matches) if ``subject`` is unknown, or
         :class:`FieldError` if it is not text."""
-        if not self.exists(kind, subject):
+        if not isinstance(subject, str) or not self.exists(kind, subject):
             raise self.unknown(subject, (kind,), kind)
 
     def unknown(self, subject: object, kinds: Iterable[str], label: str) -> MembershipError:
