@@ -364,6 +364,38 @@ def test_three_valued_answers_agree_with_span_ends(join: str, leave: str | None,
     assert truth is expected
 
 
+@settings(max_examples=150, deadline=None)
+@given(whens, st.one_of(st.none(), whens), st.integers(-20, 3300))
+def test_three_valued_holding_agrees_with_span_ends(appoint: str, leave: str | None,
+                                                    query: int) -> None:
+    """truth_holds is YES/NO exactly when every reading of the partial dates agrees."""
+    reg = Registry()
+    reg.register_person("p", name="P")
+    reg.register_person("q", name="Q")
+    reg.found("B", name="B", on="1999-01-01")
+    reg.create_post("P", bloc="B", title="chair", on="1999-01-01")
+    try:
+        reg.appoint("P", "p", on=appoint)
+        if leave is not None:
+            reg.leave("P", "p", on=leave)
+    except MembershipError:
+        return  # an invalid or ambiguous order: nothing to compare
+    tenure = reg.tenures("P")[0]
+    start_span = span(tenure.start)
+    end_span = span(tenure.end) if tenure.end is not None else None
+    d = BASE + query
+    readings = set()
+    for a in start_span:
+        for w in end_span or (None,):
+            if w is not None and w < a:
+                continue
+            readings.add(a <= d and (w is None or d < w))
+    snap = reg.snapshot(pendulum.Date.fromordinal(d))
+    expected = Truth.YES if readings == {True} else Truth.NO if readings == {False} else Truth.UNKNOWN
+    assert snap.truth_holds("P", "p") is expected
+    assert snap.truth_holds("P", "q") is Truth.NO  # registered, never appointed
+
+
 def scanned_spells(events: list[Event]) -> dict[tuple[str, str], list[tuple[Period, list[Period]]]]:
     """Each membership's spells with their suspensions, by a walk of the live log by date
     (a bloc's dissolution last on its day)."""

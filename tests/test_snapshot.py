@@ -222,3 +222,36 @@ def test_threads_sharing_a_snapshot_get_its_answers(registry: Registry) -> None:
         sys.setswitchinterval(interval)
     assert wrong == []
     assert set(snap._kept) == {"B", "C"}
+
+
+def test_a_notebook_shows_a_snapshot_as_a_table_of_its_memberships() -> None:
+    """A snapshot's HTML view lists each membership in force as a row, suspended ones marked,
+    with ids escaped."""
+    reg = Registry()
+    reg.register_state("S<1>", name="S")
+    reg.register_state("S2", name="S")
+    reg.found("B&", name="B", on="2000-01-01")
+    reg.join("S<1>", "B&", on="2000-01-01")
+    reg.join("S2", "B&", on="2000-01-01", kind="observer")
+    reg.suspend("S2", "B&", on="2001-01-01")
+    shown = reg.snapshot("2002-01-01")._repr_html_()
+    assert "Memberships on 2002-01-01 (log position 6)" in shown
+    assert "<tr><td>B&amp;</td><td>S&lt;1&gt;</td><td>full</td><td></td></tr>" in shown
+    assert "<tr><td>B&amp;</td><td>S2</td><td>observer</td><td>suspended</td></tr>" in shown
+    assert shown.count("<tr>") == 3  # the heading and two memberships
+
+
+def test_a_notebook_shows_a_registry_as_the_counts_of_what_it_knows() -> None:
+    """A registry's HTML view gives its events and how many blocs, states, posts and persons
+    it knows, those whose creation was retracted left out."""
+    reg = Registry()
+    reg.register_state("S1", name="S")
+    reg.register_person("p", name="P")
+    reg.found("B1", name="B", on="2000-01-01")
+    mistake = reg.found("B2", name="B", on="2000-01-01")
+    reg.create_post("B1/chair", bloc="B1", title="Chair", on="2000-01-01")
+    reg.retract(mistake.id, reason="recorded by mistake")
+    assert reg._repr_html_() == (
+        "<p>Registry: 6 events</p><table><tr><th>blocs</th><th>states</th><th>posts</th>"
+        "<th>persons</th></tr><tr><td>1</td><td>1</td><td>1</td><td>1</td></tr></table>")
+

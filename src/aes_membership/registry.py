@@ -238,8 +238,8 @@ class Registry:
         return f"<Registry events={self.position} store={self._store!r}>"
 
     def _repr_html_(self) -> str:
-        counts = {kind: len(self._timeline.ids.get(kind) or ()) for kind in
-                  ("bloc", "state", "post", "person")}
+        counts = {kind: len(self._timeline.known(kind))  # (those retracted are not counted)
+                  for kind in ("bloc", "state", "post", "person")}
         cells = "".join(f"<td>{n}</td>" for n in counts.values())
         heads = "".join(f"<th>{k}s</th>" for k in counts)
         return (f"<p>Registry: {self.position} events</p><table><tr>{heads}</tr>"
