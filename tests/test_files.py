@@ -7,9 +7,10 @@ import io
 import json
 from pathlib import Path
 
+import pendulum
 import pytest
 
-from aes_membership import DecodeError, Registry
+from aes_membership import DecodeError, FieldError, Registry
 from aes_membership.datasets import west_africa
 from aes_membership.interop import (
     export_events,
@@ -17,6 +18,7 @@ from aes_membership.interop import (
     import_events,
     import_popolo,
     import_state_year,
+    read_events,
 )
 
 PANEL = "ccode,year,state,ecowas\n432,1975,mali,1\n432,1976,mali,1\n"
@@ -147,6 +149,43 @@ def test_envelope_faults_are_pinned_on_the_envelope_and_payload_faults_on_the_ev
         with pytest.raises(DecodeError) as caught:
             import_events(Registry(), io.StringIO(text))
         assert pinned in str(caught.value), str(caught.value)
+
+
+def test_lines_that_are_not_an_event_envelope_name_their_line_and_what_was_expected() -> None:
+    """A line that is not an object, has fields an envelope does not, or a recording instant
+    that is not one, is a DecodeError naming its line; nothing is recorded."""
+    cases = [
+        ("[1, 2]\n", "expected an object, got [1, 2] @ $"),
+        (json.dumps({"type": "state-registered", "event": {"state": "MLI", "name": "Mali"},
+                     "extra": 1, "also": 2}) + "\n", "unexpected field(s) also, extra @ $"),
+        (_line("MLI", "yesterday"), "invalid date 'yesterday'"),
+        ("{not json\n", "not valid JSON: Expecting property name enclosed in double quotes"),
+    ]
+    for bad, pinned in cases:
+        registry = Registry()
+        with pytest.raises(DecodeError) as caught:
+            import_events(registry, io.StringIO(_line("NER") + "\n" + bad))
+        assert caught.value.line == 3 and pinned in str(caught.value), str(caught.value)
+        assert registry.position == 0
+
+
+def test_events_are_read_lazily_with_their_recording_instants() -> None:
+    """read_events yields each line's event and instant (None without one) before it reads
+    the next line, so a fault further on is raised only when reached."""
+    read = read_events(io.StringIO(_line("MLI", "2024-01-02T00:00Z") + _line("NER")
+                                   + "[]\n"))
+    event, instant = next(read)
+    assert (event.state, instant) == ("MLI", pendulum.datetime(2024, 1, 2))  # type: ignore[attr-defined]
+    event, instant = next(read)
+    assert (event.state, instant) == ("NER", None)  # type: ignore[attr-defined]
+    with pytest.raises(DecodeError, match="expected an object"):
+        next(read)
+
+
+def test_recorded_at_is_keep_or_now() -> None:
+    """Any other choice of recording instants is a FieldError naming the value."""
+    with pytest.raises(FieldError, match="recorded_at: expected 'keep' or 'now', got 'later'"):
+        import_events(Registry(), io.StringIO(_line("MLI")), recorded_at="later")  # type: ignore[arg-type]
 
 
 def test_a_byte_order_mark_is_not_part_of_the_text(tmp_path: Path) -> None:
