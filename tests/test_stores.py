@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -277,6 +278,25 @@ def test_follower_in_another_registry_sees_new_events(durable: Backend) -> None:
         timer.join()
         assert [e.state for e in seen] == ["MLI", "NER"]  # type: ignore[attr-defined]
         assert follower.position == writer.position == 2
+
+
+def test_following_stops_after_its_timeout_without_news_counted_from_the_last(
+        durable: Backend) -> None:
+    """follow(timeout=...) stops once that long has passed without news: a follower that
+    waited nearly that long before one event still sees one that comes soon after it."""
+    with durable.open() as writer, durable.open() as follower:
+        def write_later() -> None:
+            time.sleep(0.8)
+            writer.register_state("MLI", name="Mali")
+            time.sleep(0.5)
+            writer.register_state("NER", name="Niger")
+
+        thread = threading.Thread(target=write_later)
+        thread.start()
+        seen = [r.event.state for r in follower.follow(poll=0.05, timeout=1.0)]  # type: ignore[attr-defined]
+        thread.join()
+        assert seen == ["MLI", "NER"]
+        assert list(follower.follow(poll=0.05, timeout=0.1)) == []  # no news: it stops
 
 
 def test_stale_registry_catches_up_and_revalidates(durable: Backend) -> None:

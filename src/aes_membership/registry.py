@@ -311,19 +311,23 @@ class Registry:
         return self._follow(poll, timeout)
 
     def _follow(self, poll: float, timeout: float | None) -> Iterator[Recorded]:
+        # The time without news is counted from the last news (or the start), by the clock:
+        # a store's wait may return before ``poll`` has passed.
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             start = self.position
-            if not self._store.wait(start, poll):
-                if timeout is not None:
-                    timeout -= poll
-                    if timeout <= 0:
-                        return
+            wait = poll if deadline is None else min(poll, max(0.0, deadline - time.monotonic()))
+            if not self._store.wait(start, wait):
+                if deadline is not None and time.monotonic() >= deadline:
+                    return
                 continue
             with self._lock:
                 before = self.position
                 self.refresh()
                 news = self.events(after=before)
             yield from news
+            if timeout is not None and news:
+                deadline = time.monotonic() + timeout
 
     # -- recording ------------------------------------------------------------------------
 
