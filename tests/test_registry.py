@@ -8,6 +8,7 @@ import pytest
 from aes_membership import (
     AmbiguousDateError,
     BlocFounded,
+    DateError,
     DuplicateEventError,
     EventRetracted,
     FieldError,
@@ -802,6 +803,27 @@ def test_a_batch_recorded_at_several_instants_keeps_each(registry: Registry) -> 
     assert [registry.recorded_at(p) for p in (1, 2, 3)] == [first, first, second]
     assert registry.ids("state", as_known_at="2020-06-01T00:00Z") == {"MLI", "NER"}
     assert registry.ids("state", as_known_at="2021-06-01T00:00Z") == {"MLI", "NER", "BFA"}
+
+
+def test_recording_instants_that_cannot_be_are_refused_by_name(registry: Registry) -> None:
+    """An instant in the future, one before the last recorded, or a count of instants that
+    is not one per event is refused naming recorded_at; nothing is stored, and the next
+    batch is recorded as if the refused one had never been given."""
+    registry.record(StateRegistered(state="MLI", name="Mali"), recorded_at="2021-01-01T00:00Z")
+    niger = StateRegistered(state="NER", name="Niger")
+    refused = [
+        ({"recorded_at": "2999-01-01T00:00Z"}, DateError, "recorded_at: .*not in the future"),
+        ({"recorded_at": "2020-01-01T00:00Z"}, DateError,
+         "recorded_at: .*at or after the last recorded one"),
+        ({"recorded_at": ["2022-01-01T00:00Z"] * 2}, FieldError,
+         r"recorded_at: expected one instant per event \(1\), got '2 instants'"),
+    ]
+    for options, error, message in refused:
+        with pytest.raises(error, match=message):
+            registry.record(niger, **options)
+        assert registry.position == registry.store.last_position() == 1
+    registry.record(niger, recorded_at="2022-01-01T00:00Z")
+    assert registry.ids("state") == {"MLI", "NER"} and registry.position == 2
 
 
 @pytest.mark.parametrize("rows_split_at", [_pairmap.SPLIT_AT, 0])
