@@ -6,6 +6,7 @@ import io
 import json
 from typing import Any
 
+import pendulum
 import pytest
 
 from aes_membership import DecodeError, Registry
@@ -135,3 +136,77 @@ def test_the_schema_check_itself_catches_bad_items() -> None:
     validators = _validators()
     assert list(validators["memberships"].iter_errors({"start_date": "16/09/2023"}))
     assert list(validators["organizations"].iter_errors({"sources": [{"note": "no url"}]}))
+
+
+def test_kind_changes_and_an_abolished_post_round_trip() -> None:
+    """A membership whose kind changed, and a post abolished with a holder sitting, come back
+    from Popolo with the same kinds, tenures and post end."""
+    reg = Registry()
+    for state in ("MRT", "CPV"):
+        reg.register_state(state, name=state)
+    reg.register_person("p", name="P")
+    reg.found("ECOWAS", name="ECOWAS", on="1975-05-28")
+    reg.join("MRT", "ECOWAS", on="1975-05-28")
+    reg.change_kind("MRT", "ECOWAS", kind="associate", on="2017-08-09")
+    reg.withdraw("MRT", "ECOWAS", on="2020-12-01")
+    reg.join("CPV", "ECOWAS", on="1977-01-01", kind="observer")
+    reg.create_post("ECOWAS/envoy", bloc="ECOWAS", title="Envoy", on="2000-01-01")
+    reg.appoint("ECOWAS/envoy", "p", on="2001-01-01")
+    reg.abolish_post("ECOWAS/envoy", on="2010-01-01")
+    data = to_popolo(reg)
+    envoy = next(p for p in data["posts"] if p["id"] == "ECOWAS/envoy")
+    assert envoy["end_date"] == "2009-12-31"  # Popolo's end dates are last days
+    copy = Registry()
+    import_popolo(copy, data)
+    assert copy.kinds("MRT", "ECOWAS") == reg.kinds("MRT", "ECOWAS") == [
+        (pendulum.Date(1975, 5, 28), "full"), (pendulum.Date(2017, 8, 9), "associate")]
+    assert copy.periods("MRT", "ECOWAS") == reg.periods("MRT", "ECOWAS")
+    assert copy.kinds("CPV", "ECOWAS") == [(pendulum.Date(1977, 1, 1), "observer")]
+    assert copy.tenures("ECOWAS/envoy") == reg.tenures("ECOWAS/envoy")
+
+
+@pytest.mark.parametrize(
+    ("item", "problem"),
+    [
+        ("not an object", r"\$\.memberships\[0\]: expected an object"),
+        ({"member": {"@type": "Organization", "id": "MLI"}, "organization_id": "AES"},
+         r"\$\.memberships\[0\]\.start_date: required \(the membership's first day\)"),
+        ({"member": {"@type": "Organization", "id": "XYZ"}, "organization_id": "AES",
+          "start_date": "2023-09-16"}, r"\$\.memberships\[0\]\.member\.id: unknown organization 'XYZ'"),
+        ({"member": {"@type": "Organization", "id": "MLI"}, "organization_id": "AES",
+          "start_date": "2023-09-16", "role": "chair"},
+         r"\$\.memberships\[0\]\.role: expected one of \['associate member', 'member', 'observer'\], "
+         r"got 'chair'"),
+        ({"person_id": "nobody", "post_id": "AES/president", "start_date": "2024-07-06"},
+         r"\$\.memberships\[0\]\.person_id: unknown person 'nobody'"),
+        ({"person_id": "assimi-goita", "post_id": "AES/none", "start_date": "2024-07-06"},
+         r"\$\.memberships\[0\]\.post_id: unknown post 'AES/none'"),
+        ({"person_id": "assimi-goita", "start_date": "2024-07-06"},
+         r"\$\.memberships\[0\]: expected an Organization member, or a person_id with a post_id"),
+    ],
+)
+def test_a_membership_that_cannot_be_read_is_refused_naming_it(item: Any, problem: str) -> None:
+    """Each kind of unreadable membership is a DecodeError naming the item and the field."""
+    reg = Registry()
+    data = {
+        "organizations": [{"id": "MLI", "name": "Mali"},
+                          {"id": "AES", "name": "AES", "founding_date": "2023-09-16"}],
+        "persons": [{"id": "assimi-goita", "name": "Assimi Goïta"}],
+        "posts": [{"id": "AES/president", "label": "President", "organization_id": "AES"}],
+        "memberships": [item],
+    }
+    with pytest.raises(DecodeError, match=problem):
+        import_popolo(reg, data)
+    assert reg.position == 0
+
+
+def test_a_bloc_without_a_founding_date_is_refused() -> None:
+    """An organization that members join must say when it was founded."""
+    data = {
+        "organizations": [{"id": "MLI", "name": "Mali"}, {"id": "AES", "name": "AES"}],
+        "memberships": [{"member": {"@type": "Organization", "id": "MLI"},
+                         "organization_id": "AES", "start_date": "2023-09-16"}],
+    }
+    with pytest.raises(DecodeError, match=r"\$\.organizations\[id=AES\]\.founding_date: required "
+                                          r"for a bloc"):
+        import_popolo(Registry(), data)
