@@ -474,13 +474,7 @@ def _walk_membership(
             dissolved_by = event
             if start is None:
                 continue
-            if strict and start[0] == start[1] == entry[0] == entry[1]:
-                raise _Violation(event, started, _ENDS_ON_ITS_FIRST_DAY)
-            if with_spells:
-                _close_spell(start, entry, event, suspended_since, kinds, suspensions, spells,
-                             event_at)
-            start = started = suspended_since = None
-            code = 0
+            what = _WITHDRAW  # the dissolution ends the open spell as a withdrawal would
         elif not is_founded:
             if strict:
                 raise _Violation(event, founding, "it falls before the bloc was founded")
@@ -491,63 +485,63 @@ def _walk_membership(
             continue
         else:
             what = _STEPS.get(type(event)) or _step_of(event)
-            member: _MembershipEvent = event  # type: ignore[assignment]  # (by its class)
-            if what == _JOIN:
-                joined: StateJoined = event  # type: ignore[assignment]  # (by its class)
-                if started is not None:
-                    if strict:
-                        raise _Violation(event, started,
-                                         f"the state is already a member since {started.effective}")
-                    continue
-                start, started = entry, event
-                kind = joined.kind
-                if with_spells:
-                    kinds = [(joined.on, kind)]
-                    suspensions = []
-                code = KIND_CODES[kind]
-            elif start is None:
+        member: _MembershipEvent = event  # type: ignore[assignment]  # (by its class)
+        if what == _JOIN:
+            joined: StateJoined = event  # type: ignore[assignment]  # (by its class)
+            if started is not None:
                 if strict:
-                    raise _Violation(event, last_exit, "the state is not a member of the bloc at that date")
+                    raise _Violation(event, started,
+                                     f"the state is already a member since {started.effective}")
                 continue
-            elif what == _WITHDRAW:
-                if strict and start[0] == start[1] == entry[0] == entry[1]:
-                    raise _Violation(event, started, _ENDS_ON_ITS_FIRST_DAY)
-                if with_spells:
-                    _close_spell(start, entry, event, suspended_since, kinds, suspensions, spells,
-                                 event_at)
-                start = started = suspended_since = None
-                last_exit = event
-                code = 0
-            elif what == _SUSPEND:
-                if suspended_since is not None:
-                    if strict:
-                        raise _Violation(event, None,
-                                         f"the state is already suspended since {suspended_since}")
-                    continue
-                suspended_since = member.on
-                code |= SUSPENDED
-            elif what == _REINSTATE:
-                if suspended_since is None:
-                    if strict:
-                        raise _Violation(event, None, "the state is not suspended at that date")
-                    continue
-                if with_spells:
-                    suspensions.append(Period(suspended_since, member.on))
-                suspended_since = None
-                code &= ~SUSPENDED
-            elif what == _CHANGE_KIND:
-                changed: KindChanged = event  # type: ignore[assignment]  # (by its class)
-                if kind == changed.kind:
-                    if strict:
-                        raise _Violation(event, started,
-                                         f"the state is already a member of kind {changed.kind!r}")
-                    continue
-                kind = changed.kind
-                if with_spells:
-                    kinds.append((changed.on, kind))
-                code = KIND_CODES[kind] | (code & SUSPENDED)
-            else:
+            start, started = entry, event
+            kind = joined.kind
+            if with_spells:
+                kinds = [(joined.on, kind)]
+                suspensions = []
+            code = KIND_CODES[kind]
+        elif start is None:
+            if strict:
+                raise _Violation(event, last_exit, "the state is not a member of the bloc at that date")
+            continue
+        elif what == _WITHDRAW:
+            if strict and start[0] == start[1] == entry[0] == entry[1]:
+                raise _Violation(event, started, _ENDS_ON_ITS_FIRST_DAY)
+            if with_spells:
+                _close_spell(start, entry, event, suspended_since, kinds, suspensions, spells,
+                             event_at)
+            start = started = suspended_since = None
+            last_exit = event
+            code = 0
+        elif what == _SUSPEND:
+            if suspended_since is not None:
+                if strict:
+                    raise _Violation(event, None,
+                                     f"the state is already suspended since {suspended_since}")
                 continue
+            suspended_since = member.on
+            code |= SUSPENDED
+        elif what == _REINSTATE:
+            if suspended_since is None:
+                if strict:
+                    raise _Violation(event, None, "the state is not suspended at that date")
+                continue
+            if with_spells:
+                suspensions.append(Period(suspended_since, member.on))
+            suspended_since = None
+            code &= ~SUSPENDED
+        elif what == _CHANGE_KIND:
+            changed: KindChanged = event  # type: ignore[assignment]  # (by its class)
+            if kind == changed.kind:
+                if strict:
+                    raise _Violation(event, started,
+                                     f"the state is already a member of kind {changed.kind!r}")
+                continue
+            kind = changed.kind
+            if with_spells:
+                kinds.append((changed.on, kind))
+            code = KIND_CODES[kind] | (code & SUSPENDED)
+        else:
+            continue
         at = entry[0]
         if points and points[-1] == at:  # a later change the same day replaces the earlier
             codes[-1] = code
