@@ -175,6 +175,7 @@ class SQLiteStore:
                     for statement in _SCHEMA.split(";"):
                         if statement.strip():
                             conn.execute(statement)
+                    conn.execute(_CHECKPOINTS)  # (here too: a new file takes one commit)
                     conn.execute(
                         "INSERT OR IGNORE INTO aes_meta (key, value) VALUES (?, ?), (?, ?)",
                         ("application", _APPLICATION, "schema_version", str(SCHEMA_VERSION)),
