@@ -816,7 +816,7 @@ def test_recording_instants_that_cannot_be_are_refused_by_name(registry: Registr
         ({"recorded_at": "2020-01-01T00:00Z"}, DateError,
          "recorded_at: .*at or after the last recorded one"),
         ({"recorded_at": ["2022-01-01T00:00Z"] * 2}, FieldError,
-         r"recorded_at: expected one instant per event \(1\), got '2 instants'"),
+         r"recorded_at: expected one instant per event \(1\), got 2 instants$"),
     ]
     for options, error, message in refused:
         with pytest.raises(error, match=message):

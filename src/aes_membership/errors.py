@@ -51,18 +51,22 @@ class FieldError(MembershipError, ValueError):
     """A value given for a field of an event, or for an argument, is not one that is accepted.
 
     ``field`` names where it was given (``None`` when nothing does), ``value`` is what was
-    given, and ``expected`` says what would have been accepted.
+    given, and ``expected`` says what would have been accepted. ``shown`` describes the value
+    in the message in place of its ``repr`` (a long list of instants is told by its length).
     """
 
-    def __init__(self, field: str | None, value: object, expected: str) -> None:
+    def __init__(self, field: str | None, value: object, expected: str, *,
+                 shown: str | None = None) -> None:
         self.field = field
         self.value = value
         self.expected = expected
+        self._shown = shown
         super().__init__(self._message())
 
     def _message(self) -> str:
         where = f"{self.field}: " if self.field else ""
-        return f"{where}expected {self.expected}, got {self.value!r}"
+        got = repr(self.value) if self._shown is None else self._shown
+        return f"{where}expected {self.expected}, got {got}"
 
 
 class DateError(FieldError):

@@ -66,7 +66,7 @@ from .events import (
 from .impact import Impact, compare
 from .snapshot import Basis, Snapshot
 from .stores import open_store
-from .stores.base import Recorded, Store, VerifyReport, check_duplicates
+from .stores.base import Recorded, Store, VerifyReport, check_duplicates, instants_not_one_per_event
 from .stores.memory import MemoryStore
 from .timeline import (
     SUBJECT_KINDS,
@@ -356,8 +356,7 @@ class Registry:
         elif recorded_at is not None:
             given = list(recorded_at)
             if len(given) != len(events):
-                raise FieldError("recorded_at", f"{len(given)} instants",
-                                 f"one instant per event ({len(events)})")
+                raise instants_not_one_per_event(given, len(events))
             stamps = {
                 e.id: parse_instant(t, field="recorded_at")
                 for e, t in zip(events, given, strict=True)

@@ -22,7 +22,7 @@ from typing import Any
 import pendulum
 import pytest
 
-from .errors import ConcurrencyError, DateError, DuplicateEventError, StoreError
+from .errors import ConcurrencyError, DateError, DuplicateEventError, FieldError, StoreError
 from .events import StateJoined, StateRegistered
 from .stores.base import Store
 
@@ -126,6 +126,21 @@ class StoreContract:
         later = store.append([_event(3)], expected_position=1)
         assert later[0].recorded_at >= first
         assert next(iter(store.read())).recorded_at == first
+
+    def test_recorded_at_given_per_event_must_be_one_per_event(self, store: Store) -> None:
+        """One instant per event stamps each event; any other count is a FieldError naming
+        recorded_at and both counts, and stores nothing."""
+        first = pendulum.datetime(2020, 1, 1, tz="UTC")
+        second = pendulum.datetime(2021, 1, 1, tz="UTC")
+        with pytest.raises(FieldError, match=r"^recorded_at: expected one instant per event "
+                                             r"\(2\), got 1 instant$") as caught:
+            store.append([_event(1), _event(2)], expected_position=0, recorded_at=[first])
+        assert caught.value.value == [first]
+        assert store.last_position() == 0
+        recorded = store.append([_event(1), _event(2)], expected_position=0,
+                                recorded_at=[first, second])
+        assert [r.recorded_at for r in recorded] == [first, second]
+        assert [r.recorded_at for r in store.read()] == [first, second]
 
     def test_wait_sees_new_events(self, store: Store) -> None:
         """wait() returns True once the log passes the given position, False on timeout."""

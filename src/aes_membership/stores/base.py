@@ -43,6 +43,7 @@ __all__ = [
     "decode_stored",
     "encode_rows",
     "format_instant",
+    "instants_not_one_per_event",
     "missing_anchor",
     "next_recorded_at",
     "parse_stored_instant",
@@ -113,6 +114,12 @@ def _row_text(position: int, event_id: str, type_tag: str, version: int, recorde
     return f"{position}|{event_id}|{type_tag}|{version}|{recorded_at}|{payload}"
 
 
+def instants_not_one_per_event(given: Sequence[object], count: int) -> FieldError:
+    """The error for recording instants given per event whose number is not ``count``."""
+    return FieldError("recorded_at", given, f"one instant per event ({count})",
+                      shown=f"{len(given)} instant{'' if len(given) == 1 else 's'}")
+
+
 def next_recorded_at(
     last: pendulum.DateTime | None,
     requested: pendulum.DateTime | Sequence[pendulum.DateTime] | None,
@@ -130,7 +137,7 @@ def next_recorded_at(
         return [stamp] * count
     stamps = [requested] * count if isinstance(requested, pendulum.DateTime) else list(requested)
     if len(stamps) != count:
-        raise FieldError("recorded_at", f"{len(stamps)} instants", f"{count} instants")
+        raise instants_not_one_per_event(stamps, count)
     previous = last
     for stamp in stamps:
         if previous is not None and stamp < previous:
