@@ -905,12 +905,16 @@ class Timeline:
     live: PMap[int, Entry] = attrs.field(factory=PMap)
     retractions: PMap[int, Entry] = attrs.field(factory=PMap)
     ids: PMap[str, frozenset[str]] = attrs.field(factory=PMap)
-    event_count: int = 0
     # The events the entries name, by log position: shared with the timelines this one grows
     # from and into, so it may hold events after this one's last.
     events: EventLog = attrs.field(factory=EventLog, eq=False, repr=False)
     bloc_indexes: _BlocIndexCache = attrs.field(factory=_BlocIndexCache, eq=False, repr=False)
     known_ids: dict[str, frozenset[str]] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @property
+    def event_count(self) -> int:
+        """How many events are live: recorded and not retracted (retractions not counted)."""
+        return len(self.live)
 
     # -- building -------------------------------------------------------------------------
 
@@ -1081,7 +1085,6 @@ class _Draft:
         self.repeated = False  # whether the live map was given an id it had (when flushed)
         self.retractions = base.retractions.evolver()
         self.ids = base.ids.evolver()
-        self.count = base.event_count
         self.line_work: dict[tuple[str, str], list[Entry]] = {}
         self.post_work: dict[str, list[Entry]] = {}
         self.subject_work: dict[tuple[str, str], list[Entry]] = {}
@@ -1150,7 +1153,6 @@ class _Draft:
         pending = self.live_pending
         line_work = self.line_work
         chunks = _DAYS.chunks  # (one list for the table's life)
-        added = 0
         for seq, event in numbered:
             if type(event) not in _MEMBERSHIP_CLASSES and not isinstance(event, _MEMBERSHIP_EVENTS):
                 self._add_other(event, seq, validate=validate)
@@ -1165,13 +1167,11 @@ class _Draft:
                 lo, hi = _partial_span(on)
                 entry = (lo, hi, seq, seq)
             pending.append(entry)
-            added += 1
             key = (member.state, member.bloc)
             items = line_work.get(key)
             if items is None:
                 items = self._start_line(key, member)
             items.append(entry)  # (put in order once, when the line is derived)
-        self.count += added
 
     def _start_line(self, key: tuple[str, str], event: _MembershipEvent) -> list[Entry]:
         """The batch's working list for a membership line it reaches for the first time.
@@ -1189,7 +1189,6 @@ class _Draft:
         if isinstance(event, EventRetracted):
             self._retract(event, seq, validate=validate)
             return
-        self.count += 1
         entry = entry_for(event, seq)
         self.live_pending.append(entry)
         self._place(entry, event, event, remove=False)
@@ -1242,7 +1241,6 @@ class _Draft:
             raise InvariantError("a retraction cannot itself be retracted", event=event)
         del self.live[event.target.int]
         self.retracted_now.add(event.target.int)
-        self.count -= 1
         self.retractions[event.target.int] = (0, 0, seq, seq)
         self._place(target, retracted, event, remove=True)
 
@@ -1501,7 +1499,6 @@ class _Draft:
             live=self.live.persistent(),
             retractions=self.retractions.persistent(),
             ids=self.ids.persistent(),
-            event_count=self.count,
             events=self.log,
             bloc_indexes=_BlocIndexCache(
                 self.base.bloc_indexes,
