@@ -120,7 +120,9 @@ class Snapshot:
     # suspended(), and by is_member once the snapshot has answered enough questions.
     _kept: dict[str, dict[str, int]] = attrs.field(init=False, eq=False, repr=False, factory=dict)
     # [questions is_member answers from lines before it keeps members, 1 once it may build a
-    # bloc's member index for that]: a list, as the snapshot is frozen and this is hot.
+    # bloc's member index for that]: a list, as the snapshot is frozen and this is hot. Not
+    # locked: threads sharing a snapshot may lose a count, which moves when it starts keeping
+    # members, never what it answers.
     _keeping: list[int] = attrs.field(
         init=False, eq=False, repr=False,
         default=attrs.Factory(
