@@ -158,16 +158,76 @@ def test_bad_cells_name_line_and_column() -> None:
      "line 2: ioname 'West Africa': expected an IGO name without spaces"),
     ("igo-year", "ioname,orgname,year,mali\nECOWAS,Economic,99999,1\n",
      "line 2: column 'year': expected a year from 1 to 9998, got '99999'"),
+    ("state-year", "ccode,year,state,ecowas\n432,1975,mali\n", "line 2: expected 4 cells, got 3"),
+    ("state-year", "ccode,year,state,ecowas\nmali,1975,mali,1\n",
+     "line 2: column 'ccode': expected a whole number, got 'mali'"),
+    ("state-year", "ccode,year,state,ecowas\n432,1975,mali,yes\n",
+     "line 2: column 'ecowas': expected one of 1, 2, 3, 0, -9 or -1, got 'yes'"),
+    ("state-year", "ccode,year,state,ecowas\n", "line 2: the panel has no rows"),
+    ("state-year", "", "line 1: expected a header starting ccode,year,state, got an empty file"),
+    ("igo-year", "name,orgname,year,mali\nECOWAS,Economic,1975,1\n",
+     "line 1: expected a header starting ioname,orgname,year, got ['name', 'orgname', 'year', 'mali']"),
+    ("igo-year", "", "line 1: expected a header starting ioname,orgname,year, got an empty file"),
+    ("igo-year", "ioname,orgname,year,atlantis\nECOWAS,Economic,1975,1\n",
+     "line 1: the header names no COW state column (such as 'mali')"),
+    ("igo-year", "ioname,orgname,year,mali\nECOWAS,Economic,1975\n", "line 2: expected 4 cells, got 3"),
+    ("igo-year", "ioname,orgname,year,mali\nECOWAS,Economic,1975,x\n",
+     "line 2: column 'mali': expected one of 1, 2, 3, 0, -9 or -1, got 'x'"),
+    ("igo-year", "ioname,orgname,year,mali\n", "line 2: the panel has no rows"),
 ])
-def test_a_panel_that_says_a_thing_twice_or_of_no_year_is_refused(
+def test_a_panel_that_cannot_be_read_is_refused_naming_the_line(
         kind: str, panel: str, message: str) -> None:
-    """A repeated row or IGO, a year out of range, an IGO name no bloc can take: line named."""
+    """A repeated row or IGO, a year out of range, an IGO name no bloc can take, a row of
+    the wrong length, a code outside the list, a header that is not a panel's, or no rows at
+    all: refused naming the line, and nothing recorded."""
     reg = Registry()
     importer = cow.import_state_year if kind == "state-year" else cow.import_igo_year
     with pytest.raises(DecodeError) as caught:
         importer(reg, io.StringIO(panel))
     assert str(caught.value) == message
     assert reg.position == 0
+
+
+def test_new_states_are_named_from_cow_state_list_when_given() -> None:
+    """With states_file, new states take COW's names; without, their column names; a file
+    that is not COW's state list is refused, and nothing recorded."""
+    states = "stateabb,ccode,statenme\nMLI,432,Mali\nNIR,436,Niger\n"
+    named = Registry()
+    cow.import_state_year(named, io.StringIO(STATE_YEAR), states_file=io.StringIO(states))
+    assert [named.snapshot("1995-12-31").name(s) for s in ("MLI", "NER", "COW-ZAN")] == [
+        "Mali", "Niger", "zanzibar"]
+    plain = Registry()
+    cow.import_state_year(plain, io.StringIO(STATE_YEAR))
+    assert plain.snapshot("1995-12-31").name("MLI") == "mali"
+    refused = Registry()
+    with pytest.raises(DecodeError, match="line 1: states_file: expected COW's state list with "
+                                          "columns ccode and statenme"):
+        cow.import_state_year(refused, io.StringIO(STATE_YEAR), states_file=io.StringIO("a,b\n1,2\n"))
+    assert refused.position == 0
+
+
+def test_a_cow_code_that_names_no_state_is_a_lookup_error() -> None:
+    """cow_state knows every code of COW's list, and names a code it does not have."""
+    assert (cow.cow_state(432).ident, cow.cow_state(511).ident) == ("MLI", "COW-ZAN")
+    with pytest.raises(LookupError, match=r"^no COW state has the code 999$"):
+        cow.cow_state(999)
+
+
+def test_a_rule_of_29_february_reads_28_february_in_other_years(fixture_registry: Registry) -> None:
+    """rule="02-29" codes a year that has no 29 February by its 28 February."""
+    leap, plain = io.StringIO(), io.StringIO()
+    cow.export_state_year(fixture_registry, leap, rule="02-29")
+    cow.export_state_year(fixture_registry, plain, rule="02-28")
+    assert leap.getvalue() == plain.getvalue() and "432,1961,mali" in leap.getvalue()
+
+
+def test_exporting_a_registry_without_a_panel_needs_years() -> None:
+    """A registry that holds no imported panel cannot say which years to write: years= is
+    asked for by name."""
+    with pytest.raises(FieldError, match=r"^years: expected a range of years, such as "
+                                         r"range\(1816, 2015\), since this registry holds no "
+                                         r"imported COW panel to take them from, got None$"):
+        cow.export_state_year(Registry(), io.StringIO())
 
 
 def test_igo_year_round_trip_on_a_fixture() -> None:

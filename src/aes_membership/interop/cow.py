@@ -262,7 +262,8 @@ def import_state_year(registry: Registry, source: Source, *, states_file: Source
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None or [h.strip().lower() for h in header[:3]] != ["ccode", "year", "state"]:
-            raise DecodeError([f"expected a header starting ccode,year,state, got {header!r}"],
+            got = repr(header) if header is not None else "an empty file"
+            raise DecodeError([f"expected a header starting ccode,year,state, got {got}"],
                               line=1)
         igos = [h.strip() for h in header[3:]]
         seen: dict[str, str] = {}
@@ -327,9 +328,11 @@ def import_igo_year(registry: Registry, source: Source, *, states_file: Source |
     """
     with reading(source) as handle:
         reader = csv.reader(handle)
-        header: list[str] = [h.strip() for h in next(reader, None) or []]
+        first = next(reader, None)
+        header: list[str] = [h.strip() for h in first or []]
         if header[:3] != list(_IGO_YEAR_LEAD):
-            raise DecodeError([f"expected a header starting ioname,orgname,year, got {header!r}"],
+            got = repr(header) if first is not None else "an empty file"
+            raise DecodeError([f"expected a header starting ioname,orgname,year, got {got}"],
                               line=1)
         columns = {i: _by_column()[h] for i, h in enumerate(header) if h in _by_column()}
         if not columns:
