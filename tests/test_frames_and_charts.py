@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,33 @@ def test_progress_bar_only_on_a_terminal() -> None:
     quiet("reading", 5000, None)
     quiet("recorded", 10, 10)
     assert pipe.getvalue() == ""
+
+
+def test_frames_and_charts_without_their_extra_name_the_extra_to_install(
+        wa: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without pandas a frame, and without matplotlib a chart, raises ImportError naming the
+    extra that brings it."""
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now fails
+    with pytest.raises(ImportError, match=r"^frames need pandas: install aes_membership\[pandas\]$"):
+        wa.memberships_frame()
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r"^charts need matplotlib: install aes_membership\[plot\]$"):
+        wa.chart("ECOWAS")
+
+
+def test_a_progress_bar_ends_its_line_once_and_only_if_it_showed_something() -> None:
+    """close() ends a line the bar drew (once); a bar that drew nothing writes nothing."""
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    bar = TerminalProgress(screen, delay=0)
+    bar("reading", 5000, None)
+    bar.close()
+    bar.close()
+    assert screen.getvalue().endswith("\n") and screen.getvalue().count("\n") == 1
+    unused = Terminal()
+    TerminalProgress(unused, delay=0).close()
+    assert unused.getvalue() == ""
