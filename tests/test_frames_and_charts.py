@@ -104,13 +104,15 @@ def test_a_chart_file_name_without_a_picture_format_is_refused(wa: Registry, tmp
     assert list(tmp_path.iterdir()) == []
 
 
+class Terminal(io.StringIO):
+    """A text stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def test_progress_bar_only_on_a_terminal() -> None:
     """The progress bar writes to a terminal after its delay, and never to a pipe."""
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     screen = Terminal()
     bar = TerminalProgress(screen, delay=0)
     bar("reading", 5000, None)
@@ -137,11 +139,6 @@ def test_frames_and_charts_without_their_extra_name_the_extra_to_install(
 
 def test_a_progress_bar_ends_its_line_once_and_only_if_it_showed_something() -> None:
     """close() ends a line the bar drew (once); a bar that drew nothing writes nothing."""
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     screen = Terminal()
     bar = TerminalProgress(screen, delay=0)
     bar("reading", 5000, None)

@@ -628,17 +628,24 @@ def unchecked_logs(draw: st.DrawFn) -> list[Event]:
     return log + changes
 
 
-def unchecked_fold(log: list[Event], query: int
-                   ) -> dict[tuple[str, str], tuple[bool, bool, str | None]]:
-    """(member, suspended, kind) of each pair on ``query``, by the rule a replay keeps: an
-    event that does not fit where it falls is left out, and so is a retraction of an event
-    not recorded before it, or retracted already."""
+def live_positions(log: list[Event]) -> dict[Any, int]:
+    """The position of each event left live: a retraction takes out only an event recorded
+    before it and not retracted yet (retractions themselves are never live)."""
     live: dict[Any, int] = {}
     for position, event in enumerate(log):
         if isinstance(event, EventRetracted):
             live.pop(event.target, None)
         else:
             live[event.id] = position
+    return live
+
+
+def unchecked_fold(log: list[Event], query: int
+                   ) -> dict[tuple[str, str], tuple[bool, bool, str | None]]:
+    """(member, suspended, kind) of each pair on ``query``, by the rule a replay keeps: an
+    event that does not fit where it falls is left out, and so is a retraction of an event
+    not recorded before it, or retracted already."""
+    live = live_positions(log)
     dissolved = {e.bloc: e.on.toordinal() for e in log  # type: ignore[attr-defined]
                  if isinstance(e, BlocDissolved) and e.id in live}
     status = {}
@@ -672,12 +679,7 @@ def unchecked_fold(log: list[Event], query: int
 
 def unchecked_holders(log: list[Event], query: int) -> tuple[str, ...]:
     """The holders of post "P" on ``query``, by the same rule as :func:`unchecked_fold`."""
-    live: dict[Any, int] = {}
-    for position, event in enumerate(log):
-        if isinstance(event, EventRetracted):
-            live.pop(event.target, None)
-        else:
-            live[event.id] = position
+    live = live_positions(log)
     creation = next(e for e in log if isinstance(e, PostCreated))
     ends = [e.on.toordinal() for e in log if e.id in live  # type: ignore[attr-defined]
             and (isinstance(e, PostAbolished) or (isinstance(e, BlocDissolved) and e.bloc == "B0"))]
