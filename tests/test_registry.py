@@ -206,7 +206,7 @@ def test_post_invariants_reject_with_clear_errors(registry: Registry) -> None:
     registry.create_post("AES/council", bloc="AES", title="Council", seats=2, on="2024-07-06")
     registry.appoint("AES/council", "assimi-goita", on="2024-07-06")
     registry.appoint("AES/council", "ibrahim-traore", on="2024-07-06")
-    registry.create_post("AES/envoy", bloc="AES", title="Envoy", on="2024-01-01")
+    envoy = registry.create_post("AES/envoy", bloc="AES", title="Envoy", on="2024-01-01")
     registry.abolish_post("AES/envoy", on="2025-01-01")
     registry.found("G5", name="G5 Sahel", on="2014-02-16")
     registry.create_post("G5/secretary", bloc="G5", title="Executive Secretary", on="2014-02-16")
@@ -226,6 +226,10 @@ def test_post_invariants_reject_with_clear_errors(registry: Registry) -> None:
          "the post was abolished on 2025-01-01"),
         (lambda: registry.appoint("G5/secretary", "assimi-goita", on="2025-06-01"),
          "the post was dissolved with its bloc on 2025-01-01"),
+        (lambda: registry.create_post("G5/envoy", bloc="G5", title="Envoy", on="2025-06-01"),
+         "the post would be created after its bloc was dissolved on 2025-01-01"),
+        (lambda: registry.correct(envoy.id, on="2025-06-01", reason="a later date"),
+         "post 'AES/envoy' would end before it begins"),
         # A bloc's founding moved after its posts were created breaks them.
         (lambda: registry.correct(founding.id, on="1972-01-01", reason="a later date"),
          "the post is created before its bloc was founded"),

@@ -645,7 +645,9 @@ def _derive_post(
             if ended_by is not None:
                 continue
             if creation is not None and not is_created and strict:
-                raise _Violation(creation, event, "the post would be created after it ends")
+                why = (f"its bloc was dissolved on {event.effective}" if event is ending
+                       else f"it is abolished on {event.effective}")
+                raise _Violation(creation, event, f"the post would be created after {why}")
             for person in sorted(sitting):
                 _end_tenure(sitting, person, entry, event, event_at, strict, tenures)
             ended_by = event
