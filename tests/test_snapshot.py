@@ -16,6 +16,7 @@ from aes_membership import (
     StateRegistered,
     StateSuspended,
     StateWithdrew,
+    Truth,
     UnknownIdError,
 )
 from aes_membership.timeline import BlocIndex
@@ -255,3 +256,51 @@ def test_a_notebook_shows_a_registry_as_the_counts_of_what_it_knows() -> None:
         "<p>Registry: 6 events</p><table><tr><th>blocs</th><th>states</th><th>posts</th>"
         "<th>persons</th></tr><tr><td>1</td><td>1</td><td>1</td><td>1</td></tr></table>")
 
+
+
+def test_a_diff_names_every_kind_of_change_and_is_false_when_nothing_changed() -> None:
+    """Between two dates, a diff names the joins, exits, suspensions, reinstatements, kind
+    changes and holders' changes; between two snapshots of the same answers it is empty and
+    false."""
+    reg = Registry()
+    reg.found("B", name="B", on="1990-01-01")
+    for state in ("JOINS", "LEAVES", "SUSPENDED", "REINSTATED", "CHANGES"):
+        reg.register_state(state, name=state)
+    for person in ("p1", "p2"):
+        reg.register_person(person, name=person)
+    for state in ("LEAVES", "SUSPENDED", "REINSTATED", "CHANGES"):
+        reg.join(state, "B", on="1990-01-01", kind="observer" if state == "CHANGES" else "full")
+    reg.suspend("REINSTATED", "B", on="1995-01-01")
+    reg.create_post("B/chair", bloc="B", title="Chair", on="1990-01-01")
+    reg.create_post("B/envoy", bloc="B", title="Envoy", on="1990-01-01")  # never filled
+    reg.appoint("B/chair", "p1", on="1990-01-01")
+    reg.join("JOINS", "B", on="2001-01-01")
+    reg.withdraw("LEAVES", "B", on="2001-01-01")
+    reg.suspend("SUSPENDED", "B", on="2001-01-01")
+    reg.reinstate("REINSTATED", "B", on="2001-01-01")
+    reg.change_kind("CHANGES", "B", kind="full", on="2001-01-01")
+    reg.appoint("B/chair", "p2", on="2001-01-01")
+    before, after = reg.snapshot("2000-06-01"), reg.snapshot("2002-06-01")
+    change = before.diff(after)
+    assert (change.joined, change.left, change.suspended, change.reinstated,
+            change.kind_changed) == ({("JOINS", "B")}, {("LEAVES", "B")}, {("SUSPENDED", "B")},
+                                     {("REINSTATED", "B")}, {("CHANGES", "B")})
+    assert change.holders_changed == (("B/chair", ("p1",), ("p2",)),)
+    assert change and not before.diff(reg.snapshot("2000-12-31"))
+    assert after.diff(before).joined == {("LEAVES", "B")}
+
+
+def test_questions_about_what_has_no_history_answer_no_and_unknown_ids_are_refused(
+        registry: Registry) -> None:
+    """A known pair with no membership is NO, a post never filled has no holders and holds
+    no one; an id nothing names is refused by name; a snapshot shows its basis."""
+    registry.register_person("p1", name="p1")
+    registry.create_post("B/chair", bloc="B", title="Chair", on="1990-01-01")
+    snap = registry.snapshot(ON)
+    assert snap.truth_member("S09", "C") is Truth.NO
+    assert snap.holders("B/chair") == () and snap.holder("B/chair") is None
+    assert snap.truth_holds("B/chair", "p1") is Truth.NO
+    assert snap.name("B/chair") == "Chair"
+    with pytest.raises(UnknownIdError, match="unknown id 'NOWHERE'"):
+        snap.name("NOWHERE")
+    assert repr(snap) == f"<Snapshot on=2000-01-01 position={registry.position}>"
