@@ -93,6 +93,20 @@ def test_foreign_and_corrupt_files_are_refused(tmp_path: Path) -> None:
         Registry.open(foreign)
     with pytest.raises(StoreError, match="does not exist"):
         Registry.open(tmp_path / "missing-folder" / "x.sqlite")
+    # Another program's table of the same name, or an empty file opened only to read.
+    other = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE aes_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.execute("INSERT INTO aes_meta VALUES ('application', 'something-else')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match=r"other\.sqlite' is not an aes_membership store$"):
+        Registry.open(other)
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    with pytest.raises(StoreError, match=r"empty\.sqlite' is read-only and holds no store$"):
+        SQLiteStore(empty, read_only=True)
+    assert empty.stat().st_size == 0
 
 
 def test_a_url_of_another_kind_is_refused_without_echoing_it(tmp_path: Path,
