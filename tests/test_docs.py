@@ -1,4 +1,4 @@
-"""Every Python code block in README.md and docs/ runs without error."""
+"""Every Python code block in README.md and docs/ runs without error, and every link resolves."""
 
 from __future__ import annotations
 
@@ -47,3 +47,39 @@ def test_code_blocks_run(document: Path, tmp_path: Path) -> None:
     finally:
         os.chdir(cwd)
         _drop_docs_schema()
+
+
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+INLINE_CODE = re.compile(r"`[^`\n]*`")
+
+
+def _anchors(document: Path) -> set[str]:
+    """The anchors GitHub gives the document's headings (lower case, punctuation dropped,
+    spaces to dashes, a repeated heading suffixed -1, -2…)."""
+    seen: dict[str, int] = {}
+    anchors = set()
+    for heading in re.findall(r"^#+ (.*)$", FENCE.sub("", document.read_text(encoding="utf-8")),
+                              re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        anchors.add(slug if count == 0 else f"{slug}-{count}")
+    return anchors
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.name)
+def test_links_resolve(document: Path) -> None:
+    """Every relative link names a file of the repository, and a heading of it after any '#'."""
+    text = INLINE_CODE.sub("", FENCE.sub("", document.read_text(encoding="utf-8")))
+    broken = []
+    for target in LINK.findall(text):
+        if re.match(r"[a-z]+:", target):
+            continue  # a web address
+        path, _, anchor = target.partition("#")
+        linked = (document.parent / path).resolve() if path else document
+        if not linked.exists():
+            broken.append(f"{target} (no such file)")
+        elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
+            broken.append(f"{target} (no such heading)")
+    assert not broken, f"{document.name}: {', '.join(broken)}"
