@@ -242,6 +242,40 @@ def test_missing_server_is_a_clear_error() -> None:
     assert "127.0.0.1:1" in str(caught.value) and "secret" not in str(caught.value)
 
 
+def test_keyword_connection_string_opens_postgres_not_a_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """libpq's keyword=value form is a PostgreSQL target, never the name of a new SQLite file."""
+    monkeypatch.chdir(tmp_path)
+    target = "host=127.0.0.1 port=1 dbname=db user=someone password=secret"
+    with pytest.raises(StoreError, match="cannot connect to PostgreSQL at") as caught:
+        Registry.open(target, connect_timeout=2)
+    assert "port=1" in str(caught.value) and "secret" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["store=1.sqlite", "my file=1 host=2", "x = y"])
+def test_file_names_with_equals_signs_stay_sqlite_files(
+        name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A path that is not wholly keyword=value pairs naming a server or database is a file."""
+    monkeypatch.chdir(tmp_path)
+    with Registry.open(name) as reg:
+        reg.register_state("MLI", name="Mali")
+    assert (tmp_path / name).is_file()
+
+
+def test_postgres_keyword_connection_string_opens_the_store(pg_backend: Backend) -> None:
+    """The same store opens by its URL and by libpq's keyword=value pairs."""
+    import psycopg
+
+    durable = pg_backend
+    with durable.open() as reg:
+        reg.register_state("MLI", name="Mali")
+    pairs = psycopg.conninfo.make_conninfo("", **psycopg.conninfo.conninfo_to_dict(durable.target))
+    assert "://" not in pairs
+    with Registry.open(pairs, **durable.options) as again:
+        assert again.ids("state") == {"MLI"}
+
+
 def test_postgres_wrong_password_is_a_clear_error() -> None:
     """A refused login is a StoreError, not a driver traceback."""
     import psycopg
@@ -266,6 +300,59 @@ def test_postgres_read_only_session_refuses_writes(pg_backend: Backend) -> None:
         with pytest.raises(StoreError, match="read-only"):
             reg.register_state("NER", name="Niger")
     assert durable.execute("SELECT count(*) FROM {events}") == [(1,)]
+
+
+def test_postgres_dropped_connection_is_reported_then_reconnected(pg_backend: Backend) -> None:
+    """A call that finds its connection dropped raises StoreError with nothing written; the
+    next call reconnects."""
+    durable = pg_backend
+    with durable.open() as reg:
+        reg.register_state("MLI", name="Mali")
+        pid = reg._store._conn.info.backend_pid  # type: ignore[attr-defined]
+        durable.execute("SELECT pg_terminate_backend(?)", pid)
+        with pytest.raises(StoreError, match="lost the connection to") as caught:
+            reg.register_state("NER", name="Niger")
+        assert "terminating connection" in str(caught.value)
+        reg.register_state("BFA", name="Burkina Faso")
+        assert reg.ids("state") == {"MLI", "BFA"} and reg.position == 2
+    assert [row[0] for row in durable.execute("SELECT payload FROM {events} ORDER BY position")
+            if "NER" in row[0]] == []
+    with durable.open() as again:
+        assert again.ids("state") == {"MLI", "BFA"}
+
+
+def test_postgres_tables_dropped_under_an_open_store_are_named(pg_backend: Backend) -> None:
+    """A store whose tables were dropped behind it says so, naming the schema."""
+    durable = pg_backend
+    with durable.open() as reg:
+        reg.register_state("MLI", name="Mali")
+        durable.execute("DROP TABLE {events}")
+        with pytest.raises(StoreError, match=f"tables in schema '{durable.options['schema']}'"
+                                             ".* are gone"):
+            reg.register_state("NER", name="Niger")
+
+
+def test_postgres_user_without_rights_is_refused_by_name(pg_backend: Backend) -> None:
+    """A login that may not create or read the store's tables gets a StoreError saying so."""
+    import psycopg
+
+    durable = pg_backend
+    with durable.open() as reg:
+        reg.register_state("MLI", name="Mali")
+    role = f"aes_nobody_{durable.options['schema']}"
+    try:
+        durable.execute(f"CREATE ROLE {role} LOGIN")
+    except psycopg.errors.InsufficientPrivilege:
+        pytest.skip("the test server's user may not create roles")
+    try:
+        info = {**psycopg.conninfo.conninfo_to_dict(durable.target), "user": role}
+        info.pop("password", None)
+        as_role = psycopg.conninfo.make_conninfo("", **info)  # keyword=value pairs
+        with pytest.raises(StoreError, match="refuses this user: permission denied") as caught:
+            Registry.open(as_role, **durable.options)
+        assert role in str(caught.value)
+    finally:
+        durable.execute(f"DROP ROLE {role}")
 
 
 def test_postgres_foreign_table_is_refused(pg_backend: Backend) -> None:

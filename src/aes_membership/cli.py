@@ -251,7 +251,7 @@ def _parser() -> argparse.ArgumentParser:
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--db", default=DEFAULT_DB,
-                         help=f"SQLite file or postgresql:// DSN (default: {DEFAULT_DB})")
+                         help=f"SQLite file or PostgreSQL connection string (default: {DEFAULT_DB})")
         sub.add_argument("--schema", default=None,
                          help="PostgreSQL only: the schema holding the store (default: public)")
         sub.add_argument("--json", action="store_true", help="print JSON")

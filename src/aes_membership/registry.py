@@ -165,14 +165,15 @@ class Registry:
         """Open a durable registry.
 
         ``target`` is a file path (SQLite, created if absent; reopening replays it),
-        ``":memory:"``, or a ``postgresql://`` connection string (needs the ``postgres``
-        extra). If the store keeps a checkpoint (see :meth:`checkpoint`) that still fits the
-        log, the registry starts from it and replays only the events after it
-        (``checkpoint=False`` replays the whole log). The store's hash chain is checked on
-        opening — from the checkpoint on, or all of it without one: a broken chain emits a
-        :class:`~aes_membership.errors.TamperWarning` (``on_tamper="warn"``), raises
-        :class:`~aes_membership.errors.TamperError` (``"refuse"``), or is not checked
-        (``"skip"``). Options other than the registry's own go to the store.
+        ``":memory:"``, or a PostgreSQL connection string — a ``postgresql://`` URL or libpq's
+        ``host=… dbname=…`` pairs (needs the ``postgres`` extra). If the store keeps a
+        checkpoint (see :meth:`checkpoint`) that still fits the log, the registry starts from
+        it and replays only the events after it (``checkpoint=False`` replays the whole log).
+        The store's hash chain is checked on opening — from the checkpoint on, or all of it
+        without one: a broken chain emits a :class:`~aes_membership.errors.TamperWarning`
+        (``on_tamper="warn"``), raises :class:`~aes_membership.errors.TamperError`
+        (``"refuse"``), or is not checked (``"skip"``). Options other than the registry's own
+        go to the store.
         """
         if on_tamper not in ("warn", "refuse", "skip"):
             raise FieldError("on_tamper", on_tamper, "'warn', 'refuse' or 'skip'")

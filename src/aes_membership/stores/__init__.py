@@ -20,10 +20,25 @@ __all__ = [
 ]
 
 _URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")  # an RFC 3986 scheme, then "//"
+# libpq's other form of connection string, "host=db.example.org dbname=membership": nothing but
+# keyword=value pairs (a value may be quoted), one of them saying where the database is.
+# Without this, such a string would be taken for the name of an SQLite file and created.
+_KEYWORD_PAIRS = re.compile(r"\s*(?:[A-Za-z_]+\s*=\s*(?:'(?:[^'\\]|\\.)*'|[^\s']*)\s*)+")
+_WHERE_KEYWORD = re.compile(r"(?:^|\s)(?:host|hostaddr|port|dbname|service|user)\s*=",
+                            re.IGNORECASE)
+
+
+def _is_postgres_target(text: str) -> bool:
+    """Whether ``text`` is a PostgreSQL connection string: a ``postgresql://`` (or
+    ``postgres://``) URL, or libpq keyword=value pairs such as ``host=… dbname=…``."""
+    if text.startswith(("postgresql://", "postgres://")):
+        return True
+    return _KEYWORD_PAIRS.fullmatch(text) is not None and _WHERE_KEYWORD.search(text) is not None
 
 
 def open_store(target: str | os.PathLike[str], **options: Any) -> Store:
-    """The store for ``target``: ``":memory:"``, a ``postgresql://`` DSN, or an SQLite path.
+    """The store for ``target``: ``":memory:"``, a PostgreSQL connection string (a
+    ``postgresql://`` URL or libpq's ``host=… dbname=…`` pairs), or an SQLite path.
 
     ``options`` go to the store's constructor (``schema=`` for PostgreSQL,
     ``read_only=`` for SQLite…).
@@ -31,7 +46,7 @@ def open_store(target: str | os.PathLike[str], **options: Any) -> Store:
     text = os.fspath(target)
     if text == ":memory:":
         return MemoryStore(**options)
-    if text.startswith(("postgresql://", "postgres://")):
+    if _is_postgres_target(text):
         from .postgres import PostgresStore
 
         return PostgresStore(text, **options)
