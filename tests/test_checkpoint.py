@@ -278,6 +278,48 @@ def test_a_checkpoint_s_events_are_built_when_first_asked_for(kept: Backend) -> 
         assert reg.events()[position - 1].event is asked
 
 
+def _state(reg: Registry) -> checkpoints.RegistryState:
+    """What ``reg.checkpoint()`` writes."""
+    return checkpoints.RegistryState(reg.position, reg._timeline.events, reg._stamps,
+                                     reg._instants, reg._not_live, reg._timeline)
+
+
+def test_a_checkpoint_of_a_registry_opened_from_one_builds_no_event(kept: Backend) -> None:
+    """A checkpoint written after opening from one writes the events it has not built from
+    the columns it read: the same bytes as once every event is built, building none."""
+    with kept.open() as reg:
+        reg.register_state("ZZZ", name="Recorded after opening")
+        log = reg._timeline.events
+        unbuilt = log.unbuilt
+        assert unbuilt > 0
+        unbuilt_written = checkpoints.dumps(_state(reg))
+        assert log.unbuilt == unbuilt
+        reg.events()  # builds them all
+        assert log.unbuilt == 0
+        assert checkpoints.dumps(_state(reg)) == unbuilt_written
+        assert reg.checkpoint() == reg.position
+    with kept.open() as again, kept.open(checkpoint=False) as replayed:
+        assert again._timeline.events.unbuilt == again.position  # (all from the new checkpoint)
+        assert state_of(again) == state_of(replayed)
+
+
+def test_a_copy_of_an_opened_log_gives_the_checkpoint_s_columns_only_up_to_the_copy(
+        kept: Backend) -> None:
+    """A copy of the opened log's first events, extended by another, gives the checkpoint's
+    columns for those first events only, and the other event after them, building none."""
+    with kept.open(checkpoint=False) as replayed:
+        expected = [recorded.event for recorded in replayed.events()]
+    with kept.open() as reg:
+        cut = reg.position // 2
+        copy = reg._timeline.events.ready_for(cut + 1)
+        other = StateRegistered(state="OTHER", name="Another history")
+        copy.extend([other])
+        unbuilt = copy.unbuilt
+        head, built = copy.columns(cut + 1)
+        assert head is not None and built == [other] and copy.unbuilt == unbuilt
+        assert head[0] == [event.id.int for event in expected[:cut]]
+
+
 def test_threads_reading_a_checkpoint_s_events_while_one_records_see_a_replay_s(
         kept: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     """Histories and event lists asked for by four threads, while another records and writes

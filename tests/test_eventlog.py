@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from aes_membership import Event, StateRegistered
-from aes_membership._eventlog import EventLog
+from aes_membership._eventlog import EventColumns, EventLog
 from conftest import from_threads
 
 
@@ -35,6 +37,21 @@ class _Source:
         for index, event in enumerate(self.events_made[: len(built) - 1]):
             if built[index + 1] is None:
                 built[index + 1] = StateRegistered(**_fields(event))
+
+    def columns(self, count: int) -> EventColumns:
+        first = self.events_made[:count]
+        return ([event.id.int for event in first], bytes(count),
+                [([event.state for event in first],  # type: ignore[attr-defined]
+                  [event.name for event in first])])  # type: ignore[attr-defined]
+
+
+def _from_columns(head: EventColumns | None) -> list[Event]:
+    """The events a _Source's columns describe."""
+    if head is None:
+        return []
+    ids, _, [(states, names)] = head
+    return [StateRegistered(id=uuid.UUID(int=number), state=state, name=name)
+            for number, state, name in zip(ids, states, names, strict=True)]
 
 
 def _fields(event: Event) -> dict[str, object]:
@@ -123,3 +140,37 @@ def test_copies_build_every_event_from_a_shared_source_without_taking_it_from_th
     branch.extend(_events(1, first=9))
     assert branch.span(0, 4)[:3] == in_order[:3] and branch.unbuilt == 0
     assert log.span(0, 6) == in_order and log.unbuilt == 0
+
+
+@given(st.integers(1, 8), st.lists(st.tuples(st.sampled_from(["extend", "truncate", "copy", "at"]),
+                                             st.integers(0, 12)), max_size=8),
+       st.integers(0, 20))
+def test_columns_describe_the_log_s_events_without_building_any(
+        held: int, steps: list[tuple[str, int]], until: int) -> None:
+    """Whatever was added, taken away, copied or built, the source's columns and the events
+    after them are the log's events in order, and asking for them builds none."""
+    made = _events(held)
+    log, expected, added = EventLog(_Source(made)), list(made), 100
+    for step, number in steps:
+        if step == "extend":
+            more = _events(number, first=added)
+            added += number
+            log.extend(more)
+            expected += more
+        elif step == "truncate":
+            length = min(number, len(expected))
+            log.truncate(length)
+            del expected[length:]
+        elif step == "copy":
+            position = min(number, len(expected)) + 1
+            log = log.ready_for(position)
+            del expected[position - 1 :]
+        elif expected:
+            log.at(number % len(expected) + 1)
+    until = min(until, len(expected))
+    unbuilt = log.unbuilt
+    head, built = log.columns(until)
+    assert _from_columns(head) + built == expected[:until]
+    assert log.unbuilt == unbuilt
+    with pytest.raises(IndexError, match=f"position {len(expected) + 1} is not among"):
+        log.columns(len(expected) + 1)

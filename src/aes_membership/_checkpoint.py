@@ -16,17 +16,18 @@ hashes do not depend on the process), keeps its shards.
 The events are written first, in log order, as columns (one list per field of each event
 class), and are not built on reading: the log keeps the columns and builds an event when it
 is first asked for (see :class:`~aes_membership._eventlog.EventLog`), or all of them in one
-pass per class when many are. A point question needs none, and building a million costs
-over a second. The ids come in the order of the live map's entries (then the others, in log
-order), so that making the map's keys walks them in the order they were made. Between the
-two pickles come arrays of 8-byte numbers, as they are, read as views of the checkpoint's
-bytes: per event, the instant it was recorded at, where its id was written and its place
-among the events of its class; per timeline entry, its days (places in the list of days)
-and sequence (its event's log position). The entries are made from them in C. The second
-pickle refers to every entry, and to every day an entry starts or ends on, by its place in
-one list of the days then the entries (a persistent id, in the words of :mod:`pickle`), so
-that equal days are one int as after a replay. Maps of membership or post lines are written
-a column per field.
+pass per class when many are. A point question needs none, and building a million costs over
+a second; the next checkpoint writes those events back from their columns, then the events
+after them, rather than building them. The ids come in the order of the
+live map's entries (then the others, in log order), so that making the map's keys walks them
+in the order they were made. Between the two pickles come arrays of 8-byte numbers, as they
+are, read as views of the checkpoint's bytes: per event, the instant it was recorded at,
+where its id was written and its place among the events of its class; per timeline entry,
+its days (places in the list of days) and sequence (its event's log position). The entries
+are made from them in C. The second pickle refers to every entry, and to every day an entry
+starts or ends on, by its place in one list of the days then the entries (a persistent id,
+in the words of :mod:`pickle`), so that equal days are one int as after a replay. Maps of
+membership or post lines are written a column per field.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ import attrs
 import pendulum
 
 from . import timeline as _timeline
-from ._eventlog import EventLog
+from ._eventlog import EventColumns, EventLog
 from ._pairmap import PairMap, pairs_from_items
 from ._pmap import PMap, from_items, from_shards
 from .dates import PartialDate
@@ -364,6 +365,19 @@ class _Columns:
             slot.__set__(made, column[row])
         return made
 
+    def columns(self, count: int) -> EventColumns | None:
+        """The first ``count`` events as :func:`_columns` writes them (``None`` if let go of)."""
+        classes = self._classes[:count]
+        columns = []
+        for code, fields in enumerate(self._columns):
+            if fields is None:
+                return None
+            # A class's columns are in log order: its first events are the first count's.
+            number = classes.count(code)
+            columns.append(tuple([column[:number] for column in fields]))
+        ids = list(map(self._ids.__getitem__, self._id_places[:count]))  # in log order
+        return ids, classes, columns
+
     def fill(self, built: list[Event | None], *, release: bool) -> None:
         """Put every event ``built`` does not hold yet at its place there (index + 1), a class
         at a time; with ``release``, each class's columns are let go of once its events are
@@ -437,7 +451,7 @@ def _copied(typecode: str, view: memoryview) -> array[Any]:
 def dumps(state: RegistryState) -> bytes:
     """The checkpoint bytes of ``state``."""
     timeline = state.timeline
-    events = state.events.span(0, state.position)
+    head, built = state.events.columns(state.position)
     live_shards = [list(shard.values()) for shard in timeline.live.shards()]
     # The entries the timeline's maps hold, live ones first in the live map's order.
     entries = [entry for shard in live_shards for entry in shard]
@@ -445,7 +459,11 @@ def dumps(state: RegistryState) -> bytes:
     if any(not 0 < entry[2] == entry[3] <= state.position for entry in entries):
         raise ValueError("the timeline's entries name events the log does not hold")
     days = _days(entries)
-    ids, classes, columns = _columns(events)
+    ids, classes, columns = _columns(built)
+    if head is not None:  # the first events' columns, as the checkpoint read gave them
+        ids, classes, columns = (head[0] + ids, head[1] + classes,
+                                 [tuple([first + later for first, later in zip(h, t, strict=True)])
+                                  for h, t in zip(head[2], columns, strict=True)])
     # The ids are written in the live map's order, then the others' in log order: reading
     # makes the live map's keys by walking them as they were made, not all over memory.
     live = bytearray(len(ids))

@@ -17,21 +17,29 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from .events import Event
 
-__all__ = ["EventLog", "EventSource"]
+__all__ = ["EventColumns", "EventLog", "EventSource"]
 
 # Asked for more events than this that are not built yet, the log builds all it has (in
 # columns, a field at a time): one by one, each costs a few times as much.
 _BUILD_ALL_ABOVE = 4096
 
 
+# Events as a checkpoint writes them: each one's id (as an int) and class index, in log order,
+# and per class a list per field, in log order.
+EventColumns = tuple[list[int], bytes, list[tuple[list[Any], ...]]]
+
+
 class EventSource(Protocol):
     """Events not built yet, by index from 0 (a checkpoint's columns)."""
 
     def __len__(self) -> int: ...
+
+    def columns(self, count: int) -> EventColumns | None:
+        """The first ``count`` events as columns, none built; ``None`` if they are gone."""
 
     def event(self, index: int) -> Event:
         """A new event: the one at ``index``."""
@@ -44,12 +52,15 @@ class EventSource(Protocol):
 class EventLog:
     """Events by log position (from 1): built on first use where a ``source`` holds them."""
 
-    __slots__ = ("_built", "_lock", "_shared", "_source")
+    __slots__ = ("_built", "_lock", "_prefix", "_shared", "_source")
 
     def __init__(self, source: EventSource | None = None) -> None:
         # Slot 0 is no position: a position indexes the list as it is.
         self._built: list[Event | None] = [None] * (len(source) + 1 if source else 1)
         self._source = source if source else None
+        # The first positions whose events are the source's (built or not); every later one
+        # is built. A copy or a truncation shortens it: what comes after is another event.
+        self._prefix = len(source) if source else 0
         self._shared = False  # whether another log (a copy) builds from the same source
         # Two threads building the same event would make two objects of it, and timelines
         # tell events apart by identity.
@@ -102,6 +113,25 @@ class EventLog:
     def truncate(self, length: int) -> None:
         """Forget the events after position ``length`` (a batch that was not recorded)."""
         del self._built[length + 1 :]
+        self._prefix = min(self._prefix, length)
+
+    def columns(self, until: int) -> tuple[EventColumns | None, list[Event]]:
+        """The events up to position ``until``, building none: the columns of the first ones
+        where the source holds them (``None`` when it holds none), and the later ones, built.
+
+        A checkpoint of a log opened from a checkpoint writes its columns again, rather
+        than build a million events only to take them apart.
+        """
+        if not 0 <= until <= len(self):
+            raise IndexError(f"position {until} is not among the log's {len(self)}")
+        with self._lock:  # (building them all lets go of the source's columns)
+            head = None
+            prefix = min(self._prefix, until) if self._source is not None else 0
+            if prefix:
+                head = self._source.columns(prefix)  # type: ignore[union-attr]
+                if head is None:
+                    prefix = 0
+        return head, self.span(prefix, until)
 
     def ready_for(self, position: int) -> EventLog:
         """A log whose next event goes at ``position``: this one if it ends just before,
@@ -117,6 +147,7 @@ class EventLog:
             if self._source is not None and position > 1:
                 # Each builds its own events from the source, which neither may then let go of.
                 copy._source = self._source
+                copy._prefix = min(self._prefix, position - 1)
                 copy._shared = self._shared = True
         return copy
 
