@@ -8,6 +8,7 @@ import io
 from collections import Counter
 from pathlib import Path
 
+import attrs
 import pytest
 
 from aes_membership import DecodeError, FieldError, Registry, Truth
@@ -124,6 +125,26 @@ def test_export_rule_on_a_given_day(fixture_registry: Registry) -> None:
     for export in (cow.export_state_year, cow.export_igo_year):
         with pytest.raises(FieldError, match=r"years: expected a range of years, .*got '1990'"):
             export(fixture_registry, io.StringIO(), years="1990")  # type: ignore[arg-type]
+
+
+def _without_ids(reg: Registry) -> list[tuple[type, dict[str, object]]]:
+    return [(type(recorded.event), {name: value for name, value in attrs.asdict(recorded.event).items()
+                                    if name != "id"}) for recorded in reg.events()]
+
+
+def test_odd_spellings_of_cells_import_as_their_plain_spelling(fixture_registry: Registry) -> None:
+    """Cells written "1.0", " 2 ", "-9.0", "3.0", "." or empty read as 1, 2, -9, 3 and -1."""
+    spelt = {"1": "1.0", "2": " 2 ", "3": "3.0", "-9": "-9.0", "-1": "."}
+    rows = [row.split(",") for row in STATE_YEAR.splitlines()]
+    odd = [rows[0]] + [row[:3] + [spelt.get(cell, cell) for cell in row[3:]] for row in rows[1:]]
+    odd[-1][3] = ""
+    reg = Registry()
+    cow.import_state_year(reg, io.StringIO("".join(",".join(row) + "\n" for row in odd)))
+    assert _without_ids(reg) == _without_ids(fixture_registry)
+    exported, expected = io.StringIO(), io.StringIO()
+    cow.export_state_year(reg, exported)
+    cow.export_state_year(fixture_registry, expected)
+    assert exported.getvalue() == expected.getvalue()
 
 
 def test_bad_cells_name_line_and_column() -> None:

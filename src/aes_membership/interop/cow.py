@@ -28,11 +28,13 @@ import io
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
+from itertools import compress
 from typing import Any
 
 import attrs
 import pendulum
 
+from .._collector import collector_paused
 from ..dates import span
 from ..errors import DecodeError, FieldError
 from ..events import (
@@ -67,6 +69,11 @@ _KINDS = {1: "full", 2: "associate", 3: "observer"}
 _CODES = {kind: code for code, kind in _KINDS.items()}
 _VALID = {-9, -1, 0, 1, 2, 3}
 _CELL_TEXTS = frozenset(str(v) for v in _VALID)
+# A state-year panel's cells, a byte each: 0 for -1 (the IGO does not exist that year), so
+# that the years an IGO exists are picked in C; members' codes are the bytes of _MEMBER_BYTES.
+_CELL_BYTE = {str(value): byte for byte, value in enumerate((-1, -9, 0, 1, 2, 3))}
+_BYTE_CODE = (-1, -9, 0, 1, 2, 3)
+_NOT_MEMBER_BYTES = bytes(_CELL_BYTE[str(value)] for value in (-1, -9, 0))
 _IGO_YEAR_LEAD = ("ioname", "orgname", "year")
 _LAST_YEAR = 9998
 
@@ -257,7 +264,15 @@ def import_state_year(registry: Registry, source: Source, *, states_file: Source
     nothing: a bad cell raises :class:`DecodeError` with its line and column, and
     nothing is recorded. Returns the number of events recorded.
     """
-    keyed: list[tuple[int, int, list[str]]] = []
+    with collector_paused():  # millions of cells, none of them in a cycle
+        build = _read_state_year(registry, source, states_file, progress)
+    return _record(registry, build.events, progress)
+
+
+def _read_state_year(registry: Registry, source: Source, states_file: Source | None,
+                     progress: Progress | None) -> _Builder:
+    """The events of a state-year panel, built but not recorded."""
+    keyed: list[tuple[int, int, bytes]] = []
     with reading(source) as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
@@ -270,6 +285,7 @@ def import_state_year(registry: Registry, source: Source, *, states_file: Source
         for igo in igos:
             _igo_name(igo, seen, 1, "column")
         lines: dict[tuple[int, int], int] = {}  # (ccode, year) → its line
+        cell_byte = _CELL_BYTE.__getitem__
         for line, row in enumerate(reader, start=2):
             if not row:
                 continue
@@ -283,7 +299,7 @@ def import_state_year(registry: Registry, source: Source, *, states_file: Source
             cells = row[3:]
             if not _CELL_TEXTS.issuperset(cells):  # rare: odd spellings such as "1.0", or errors
                 cells = [str(_cell(v, line, igos[i])) for i, v in enumerate(cells)]
-            keyed.append((ccode, year, cells))
+            keyed.append((ccode, year, bytes(map(cell_byte, cells))))
             if progress is not None and line % 1000 == 0:
                 progress("reading", line, None)
     if not keyed:
@@ -295,7 +311,8 @@ def import_state_year(registry: Registry, source: Source, *, states_file: Source
     for index, (ccode, _, _) in enumerate(keyed):
         begin, _ = ranges.get(ccode, (index, index))
         ranges[ccode] = (begin, index + 1)
-    by_column = list(zip(*(cells for _, _, cells in keyed), strict=True))
+    # The cells in one block, a row after another: a column is a slice with a step.
+    table, width = b"".join(cells for _, _, cells in keyed), len(igos)
 
     build = _Builder(registry, _state_names(states_file))
     system_end = build.bloc(SYSTEM_BLOC, "Correlates of War state system", "state-system",
@@ -304,18 +321,21 @@ def import_state_year(registry: Registry, source: Source, *, states_file: Source
     for ccode, (begin, stop) in sorted(ranges.items()):
         build.spells(states[ccode], SYSTEM_BLOC, [(y, 1) for y in years[begin:stop]],
                      system_end, last_year)
-    for column, column_cells in zip(igos, by_column, strict=True):
-        existing = {y for y, cell in zip(years, column_cells, strict=True) if cell != "-1"}
+    for index, column in enumerate(igos):
+        column_cells = table[index::width]
+        existing = set(compress(years, column_cells))  # the years of its cells that are not -1
         if not existing:
             continue
         bloc = column.upper()
         _, end = build.bloc(bloc, bloc, column, existing, last_year)
         for ccode, (begin, stop) in ranges.items():
             chunk = column_cells[begin:stop]
-            if "1" in chunk or "2" in chunk or "3" in chunk:
+            if chunk.translate(None, _NOT_MEMBER_BYTES):  # a member in some year
                 build.spells(states[ccode], bloc,
-                             [(y, int(c)) for y, c in zip(years[begin:stop], chunk, strict=True)],
+                             [(y, _BYTE_CODE[c]) for y, c in zip(years[begin:stop], chunk,
+                                                                 strict=True)],
                              end, last_year)
+    return build
     return _record(registry, build.events, progress)
 
 
