@@ -48,7 +48,7 @@ from ..events import (
     valid_id,
 )
 from ..registry import Registry
-from ..timeline import Timeline
+from ..timeline import Entry, Timeline
 from ._files import Source, reading, writing
 from .progress import Progress
 
@@ -74,6 +74,7 @@ _CELL_TEXTS = frozenset(str(v) for v in _VALID)
 _CELL_BYTE = {str(value): byte for byte, value in enumerate((-1, -9, 0, 1, 2, 3))}
 _BYTE_CODE = (-1, -9, 0, 1, 2, 3)
 _NOT_MEMBER_BYTES = bytes(_CELL_BYTE[str(value)] for value in (-1, -9, 0))
+_CODE_TEXT = {code: str(code) for code in _VALID}
 _IGO_YEAR_LEAD = ("ioname", "orgname", "year")
 _LAST_YEAR = 9998
 
@@ -453,19 +454,28 @@ def _line(timeline: Timeline, state: str, bloc: str) -> _Line | None:
     return _Line(tuple(spells), tuple(kinds))
 
 
-def _code(line: _Line | None, year: int, month_day: tuple[int, int] | None) -> int:
+# A year's first and last days (ordinals), and the day a rule reads (None: any day).
+_YearDays = tuple[int, int, int | None]
+
+
+def _year_days(years: Iterable[int], month_day: tuple[int, int] | None) -> dict[int, _YearDays]:
+    """Each year's days, made once: a panel asks for them millions of times."""
+    return {year: (pendulum.Date(year, 1, 1).toordinal(), pendulum.Date(year, 12, 31).toordinal(),
+                   None if month_day is None else _day_in(year, month_day)) for year in years}
+
+
+def _code(line: _Line | None, days: _YearDays) -> int:
     if line is None:
         return 0
-    first_day = pendulum.Date(year, 1, 1).toordinal()
-    last_day = pendulum.Date(year, 12, 31).toordinal()
+    first_day, last_day, rule_day = days
     for start, end in line.spells:
-        if month_day is None:
+        if rule_day is None:
             lo, hi = max(start, first_day), min(end - 1, last_day)
             if lo > hi:
                 continue
             day = hi  # the kind on the last certain day of the year
         else:
-            day = _day_in(year, month_day)
+            day = rule_day
             if not start <= day < end:
                 continue
         kind = "full"
@@ -476,12 +486,12 @@ def _code(line: _Line | None, year: int, month_day: tuple[int, int] | None) -> i
     return 0
 
 
-def _exists(timeline: Timeline, bloc: str, year: int) -> bool:
-    created, ended = timeline.lifetime("bloc", bloc)
+def _existed(lifetime: tuple[Entry | None, Entry | None], days: _YearDays) -> bool:
+    """Whether a bloc of that lifetime existed on some day of the year."""
+    created, ended = lifetime
     if created is None:
         return False
-    first_day = pendulum.Date(year, 1, 1).toordinal()
-    last_day = pendulum.Date(year, 12, 31).toordinal()
+    first_day, last_day, _ = days
     return created[0] <= last_day and (ended is None or ended[0] > first_day)
 
 
@@ -516,11 +526,12 @@ def _cow_states(timeline: Timeline) -> list[tuple[CowState, str]]:
 
 
 def _system_years(timeline: Timeline, state: str, years: range,
-                  month_day: tuple[int, int] | None) -> list[int]:
+                  days: dict[int, _YearDays]) -> list[int]:
+    """The years in which ``state`` was in the state system on any day."""
     line = _line(timeline, state, SYSTEM_BLOC)
     if line is None:
         return []
-    return [y for y in years if _code(line, y, month_day) != 0]
+    return [y for y in years if _code(line, days[y]) != 0]
 
 
 def _year_range(timeline: Timeline, years: range | None) -> range:
@@ -554,19 +565,27 @@ def export_state_year(registry: Registry, target: Source, *, rule: str = "any",
     timeline = registry._view(None)[0]
     span_years = _year_range(timeline, years)
     blocs = _cow_blocs(timeline)
-    exists = {bloc: [_exists(timeline, bloc, y) for y in span_years] for _, bloc in blocs}
+    days = _year_days(span_years, month_day)
+    any_day = days if month_day is None else _year_days(span_years, None)
+    # Each year's row before any state's lines: -1 where the bloc did not exist, else 0 (as
+    # text, which the writer need not make from a number 8 million times).
+    lifetimes = [timeline.lifetime("bloc", bloc) for _, bloc in blocs]
+    empty = {year: ["0" if _existed(lifetime, any_day[year]) else "-1" for lifetime in lifetimes]
+             for year in span_years}
     count = 0
     with writing(target) as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["ccode", "year", "state", *(column for column, _ in blocs)])
         for cow, state in _cow_states(timeline):
-            lines = {bloc: _line(timeline, state, bloc) for _, bloc in blocs}
-            for year in _system_years(timeline, state, span_years, None):  # rows: any day
-                offset = year - span_years.start
-                writer.writerow([cow.ccode, year, cow.column, *(
-                    _code(lines[bloc], year, month_day) if exists[bloc][offset] else -1
-                    for _, bloc in blocs
-                )])
+            # A state has lines with few of the blocs: only those cells need working out.
+            lined = [(index, line) for index, (_, bloc) in enumerate(blocs)
+                     if (line := _line(timeline, state, bloc)) is not None]
+            for year in _system_years(timeline, state, span_years, any_day):  # rows: any day
+                row = empty[year].copy()
+                for index, line in lined:
+                    if row[index] == "0":  # (-1: the bloc did not exist that year)
+                        row[index] = _CODE_TEXT[_code(line, days[year])]
+                writer.writerow([cow.ccode, year, cow.column, *row])
                 count += 1
     return count
 
@@ -582,11 +601,13 @@ def export_igo_year(registry: Registry, target: Source, *, rule: str = "any",
     month_day = _year_rule(rule)
     timeline = registry._view(None)[0]
     span_years = _year_range(timeline, years)
+    days = _year_days(span_years, month_day)
+    any_day = days if month_day is None else _year_days(span_years, None)
     known = dict((cow.ccode, state) for cow, state in _cow_states(timeline))
     columns = sorted(cow_states(), key=lambda c: c.column)
     has_system = timeline.exists("bloc", SYSTEM_BLOC)
     in_system = {
-        cow.ccode: set(_system_years(timeline, known[cow.ccode], span_years, None)
+        cow.ccode: set(_system_years(timeline, known[cow.ccode], span_years, any_day)
                        if has_system else span_years)
         for cow in columns if cow.ccode in known
     }
@@ -599,11 +620,12 @@ def export_igo_year(registry: Registry, target: Source, *, rule: str = "any",
             ioname = _ioname(timeline, bloc, column)
             lines = {c.ccode: _line(timeline, known[c.ccode], bloc) for c in columns
                      if c.ccode in known}
+            lifetime = timeline.lifetime("bloc", bloc)
             for year in span_years:
-                if not _exists(timeline, bloc, year):
+                if not _existed(lifetime, any_day[year]):
                     continue
                 writer.writerow([ioname, name, year, *(
-                    _code(lines[c.ccode], year, month_day) if year in in_system.get(c.ccode, ())
+                    _code(lines[c.ccode], days[year]) if year in in_system.get(c.ccode, ())
                     else -1
                     for c in columns
                 )])
