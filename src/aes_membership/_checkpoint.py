@@ -18,16 +18,16 @@ class), and are not built on reading: the log keeps the columns and builds an ev
 is first asked for (see :class:`~aes_membership._eventlog.EventLog`), or all of them in one
 pass per class when many are. A point question needs none, and building a million costs over
 a second; the next checkpoint writes those events back from their columns, then the events
-after them, rather than building them. The ids come in the order of the
-live map's entries (then the others, in log order), so that making the map's keys walks them
-in the order they were made. Between the two pickles come arrays of 8-byte numbers, as they
-are, read as views of the checkpoint's bytes: per event, the instant it was recorded at,
-where its id was written and its place among the events of its class; per timeline entry,
-its days (places in the list of days) and sequence (its event's log position). The entries
-are made from them in C. The second pickle refers to every entry, and to every day an entry
-starts or ends on, by its place in one list of the days then the entries (a persistent id,
-in the words of :mod:`pickle`), so that equal days are one int as after a replay. Maps of
-membership or post lines are written a column per field.
+after them, rather than building them. The ids come in the order of the live map's entries
+(then the others, in log order), so that making the map's keys walks them in the order they
+were made. Between the two pickles come arrays of 8-byte numbers, as they are, read as views
+of the checkpoint's bytes: per event, the instant it was recorded at, where its id was
+written and its place among the events of its class; per timeline entry, its days (places in
+the list of days) and sequence (its event's log position). The entries are made from them in
+C. The second pickle refers to every entry, and to every day an entry starts or ends on, by
+its place in one list of the days then the entries (a persistent id, in the words of
+:mod:`pickle`), so that equal days are one int as after a replay. Maps of membership or post
+lines are written a column per field.
 """
 
 from __future__ import annotations

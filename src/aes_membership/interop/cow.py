@@ -70,7 +70,8 @@ _CODES = {kind: code for code, kind in _KINDS.items()}
 _VALID = {-9, -1, 0, 1, 2, 3}
 _CELL_TEXTS = frozenset(str(v) for v in _VALID)
 # A state-year panel's cells, a byte each: 0 for -1 (the IGO does not exist that year), so
-# that the years an IGO exists are picked in C; members' codes are the bytes of _MEMBER_BYTES.
+# that the years an IGO exists are picked in C; the codes that are no membership are the
+# bytes of _NOT_MEMBER_BYTES, which a state's cells are stripped of to see whether any is.
 _CELL_BYTE = {str(value): byte for byte, value in enumerate((-1, -9, 0, 1, 2, 3))}
 _BYTE_CODE = (-1, -9, 0, 1, 2, 3)
 _NOT_MEMBER_BYTES = bytes(_CELL_BYTE[str(value)] for value in (-1, -9, 0))
@@ -337,7 +338,6 @@ def _read_state_year(registry: Registry, source: Source, states_file: Source | N
                                                                  strict=True)],
                              end, last_year)
     return build
-    return _record(registry, build.events, progress)
 
 
 def import_igo_year(registry: Registry, source: Source, *, states_file: Source | None = None,
