@@ -23,9 +23,25 @@ _URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")  # an RFC 3986 scheme, then "
 # libpq's other form of connection string, "host=db.example.org dbname=membership": nothing but
 # keyword=value pairs (a value may be quoted), one of them saying where the database is.
 # Without this, such a string would be taken for the name of an SQLite file and created.
-_KEYWORD_PAIRS = re.compile(r"\s*(?:[A-Za-z_]+\s*=\s*(?:'(?:[^'\\]|\\.)*'|[^\s']*)\s*)+")
-_WHERE_KEYWORD = re.compile(r"(?:^|\s)(?:host|hostaddr|port|dbname|service|user)\s*=",
-                            re.IGNORECASE)
+_KEYWORD_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*(?:'(?:[^'\\]|\\.)*'|[^\s']*)")
+_WHERE_KEYWORDS = frozenset({"host", "hostaddr", "port", "dbname", "service", "user"})
+_BLANK_TO_END = re.compile(r"\s*\Z")
+
+
+def _keywords(text: str) -> list[str] | None:
+    """The keywords of ``text`` if it is nothing but keyword=value pairs, else ``None``.
+
+    A pair at a time, each matched where the last ended: one pattern for the whole string
+    could split it into pairs in exponentially many ways before failing.
+    """
+    found, at = [], 0
+    while not _BLANK_TO_END.match(text, at):
+        pair = _KEYWORD_PAIR.match(text, at)
+        if pair is None:
+            return None
+        found.append(pair.group(1).lower())
+        at = pair.end()
+    return found
 
 
 def _is_postgres_target(text: str) -> bool:
@@ -33,7 +49,8 @@ def _is_postgres_target(text: str) -> bool:
     ``postgres://``) URL, or libpq keyword=value pairs such as ``host=… dbname=…``."""
     if text.startswith(("postgresql://", "postgres://")):
         return True
-    return _KEYWORD_PAIRS.fullmatch(text) is not None and _WHERE_KEYWORD.search(text) is not None
+    keywords = _keywords(text)
+    return keywords is not None and not _WHERE_KEYWORDS.isdisjoint(keywords)
 
 
 def open_store(target: str | os.PathLike[str], **options: Any) -> Store:
