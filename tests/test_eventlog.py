@@ -174,3 +174,15 @@ def test_columns_describe_the_log_s_events_without_building_any(
     assert log.unbuilt == unbuilt
     with pytest.raises(IndexError, match=f"position {len(expected) + 1} is not among"):
         log.columns(len(expected) + 1)
+
+
+def test_a_source_whose_columns_are_gone_gives_its_events_built() -> None:
+    """Where the source can no longer give its columns, the log gives every event, built."""
+    made = _events(3)
+    source = _Source(made)
+    source.columns = lambda count: None  # type: ignore[method-assign]
+    log = EventLog(source)
+    later = _events(1, first=7)
+    log.extend(later)
+    head, built = log.columns(4)
+    assert head is None and built == [*made, *later] and log.unbuilt == 0
