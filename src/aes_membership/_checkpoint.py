@@ -375,15 +375,18 @@ class _Columns:
             # A class's columns are in log order: its first events are the first count's.
             number = classes.count(code)
             columns.append(tuple([column[:number] for column in fields]))
-        ids = list(map(self._ids.__getitem__, self._id_places[:count]))  # in log order
-        return ids, classes, columns
+        return self._ids_in_log_order(count), classes, columns
+
+    def _ids_in_log_order(self, count: int) -> list[int]:
+        """The first ``count`` events' ids, in log order (they were written in another)."""
+        return list(map(self._ids.__getitem__, self._id_places[:count]))
 
     def fill(self, built: list[Event | None], *, release: bool) -> None:
         """Put every event ``built`` does not hold yet at its place there (index + 1), a class
         at a time; with ``release``, each class's columns are let go of once its events are
         made, so that the next class's take their room."""
         classes = self._classes
-        ids = list(map(self._ids.__getitem__, self._id_places))  # in log order
+        ids = self._ids_in_log_order(len(self._ids))
         every = range(1, len(ids) + 1)
         for code, cls in enumerate(_EVENT_CLASSES):
             columns = self._columns[code]

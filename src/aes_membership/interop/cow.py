@@ -72,8 +72,8 @@ _CELL_TEXTS = frozenset(str(v) for v in _VALID)
 # A state-year panel's cells, a byte each: 0 for -1 (the IGO does not exist that year), so
 # that the years an IGO exists are picked in C; the codes that are no membership are the
 # bytes of _NOT_MEMBER_BYTES, which a state's cells are stripped of to see whether any is.
-_CELL_BYTE = {str(value): byte for byte, value in enumerate((-1, -9, 0, 1, 2, 3))}
 _BYTE_CODE = (-1, -9, 0, 1, 2, 3)
+_CELL_BYTE = {str(code): byte for byte, code in enumerate(_BYTE_CODE)}
 _NOT_MEMBER_BYTES = bytes(_CELL_BYTE[str(value)] for value in (-1, -9, 0))
 _CODE_TEXT = {code: str(code) for code in _VALID}
 _IGO_YEAR_LEAD = ("ioname", "orgname", "year")
@@ -464,6 +464,14 @@ def _year_days(years: Iterable[int], month_day: tuple[int, int] | None) -> dict[
                    None if month_day is None else _day_in(year, month_day)) for year in years}
 
 
+def _rule_days(years: range, month_day: tuple[int, int] | None
+               ) -> tuple[dict[int, _YearDays], dict[int, _YearDays]]:
+    """Each year's days for the rule, and for "any" (which a bloc's existence and the state
+    system's rows always follow)."""
+    days = _year_days(years, month_day)
+    return days, days if month_day is None else _year_days(years, None)
+
+
 def _code(line: _Line | None, days: _YearDays) -> int:
     if line is None:
         return 0
@@ -565,8 +573,7 @@ def export_state_year(registry: Registry, target: Source, *, rule: str = "any",
     timeline = registry._view(None)[0]
     span_years = _year_range(timeline, years)
     blocs = _cow_blocs(timeline)
-    days = _year_days(span_years, month_day)
-    any_day = days if month_day is None else _year_days(span_years, None)
+    days, any_day = _rule_days(span_years, month_day)
     # Each year's row before any state's lines: -1 where the bloc did not exist, else 0 (as
     # text, which the writer need not make from a number 8 million times).
     lifetimes = [timeline.lifetime("bloc", bloc) for _, bloc in blocs]
@@ -601,8 +608,7 @@ def export_igo_year(registry: Registry, target: Source, *, rule: str = "any",
     month_day = _year_rule(rule)
     timeline = registry._view(None)[0]
     span_years = _year_range(timeline, years)
-    days = _year_days(span_years, month_day)
-    any_day = days if month_day is None else _year_days(span_years, None)
+    days, any_day = _rule_days(span_years, month_day)
     known = dict((cow.ccode, state) for cow, state in _cow_states(timeline))
     columns = sorted(cow_states(), key=lambda c: c.column)
     has_system = timeline.exists("bloc", SYSTEM_BLOC)
