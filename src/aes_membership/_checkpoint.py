@@ -20,19 +20,22 @@ pass per class when many are. A point question needs none, and building a millio
 a second; the next checkpoint writes those events back from their columns, then the events
 after them, rather than building them. The ids come in the order of the live map's entries
 (then the others, in log order), so that making the map's keys walks them in the order they
-were made. Between the two pickles come arrays of 8-byte numbers, as they are, read as views
-of the checkpoint's bytes: per event, the instant it was recorded at, where its id was
-written and its place among the events of its class; per timeline entry, its days (places in
-the list of days) and sequence (its event's log position). The entries are made from them in
-C. The second pickle refers to every entry, and to every day an entry starts or ends on, by
-its place in one list of the days then the entries (a persistent id, in the words of
-:mod:`pickle`), so that equal days are one int as after a replay. Maps of membership or post
-lines are written a column per field.
+were made. After that pickle come arrays of 8-byte numbers, as they are, read as views of
+the checkpoint's bytes: per event, the instant it was recorded at, where its id was written
+and its place among the events of its class; per timeline entry, its days (places in the list
+of days) and sequence (its event's log position). The entries are made from them in C. Two
+more pickles follow, the rest of the timeline then its membership lines. They refer to every
+entry, and to every day an entry starts or ends on, by its place in one list of the days then
+the entries (a persistent id, in the words of :mod:`pickle`), so that equal days are one int
+and a line holds the live map's own entries, as after a replay. Maps of post lines are
+written a column per field; the membership lines, a million entries at a million events, as
+tuples of what hashes, whose persistent ids the pickler finds in C.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import copyreg
 import hashlib
 import importlib.metadata
@@ -45,8 +48,8 @@ import uuid
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
-from itertools import compress, count, islice, repeat
-from typing import Any, Final, NamedTuple
+from itertools import chain, compress, count, islice, repeat
+from typing import Any, Final, NamedTuple, TypeAlias
 
 import attrs
 import pendulum
@@ -63,12 +66,13 @@ from .timeline import Timeline
 __all__ = ["CheckpointUnusable", "RegistryState", "dumps", "loads"]
 
 _MAGIC: Final = b"aes_membership checkpoint\n"
-# 10: events in log order, built on first use, and entries that name them by position;
-# 9: which blocs have lines, not each bloc's states; 8: no index of each state's blocs (the
-# membership rows' keys are it); 7: the live map's split places; 6: maps written as columns
-# name the map they build; 5: membership lines by state, then bloc; 4: places counted from
-# the days; 3: events as columns; 2: live map by ints
-_FORMAT: Final = 10
+# 11: membership lines in a pickle of their own, as tuples; 10: events in log order, built on
+# first use, and entries that name them by position; 9: which blocs have lines, not each
+# bloc's states; 8: no index of each state's blocs (the membership rows' keys are it); 7: the
+# live map's split places; 6: maps written as columns name the map they build; 5: membership
+# lines by state, then bloc; 4: places counted from the days; 3: events as columns; 2: live
+# map by ints
+_FORMAT: Final = 11
 _VALUE_CLASSES: Final = (
     _timeline.MembershipLine, _timeline.PostLine, PartialDate,  # spells are not kept: derived
 )
@@ -256,7 +260,7 @@ _MAKERS: Final[dict[type, Callable[..., Any]]] = {
     cls: _maker(cls, _stored_fields(cls)) for cls in _VALUE_CLASSES
 }
 _REBUILDERS: Final[tuple[Any, ...]] = (
-    _uuid, _instant, from_items, pairs_from_items, _map_of, *_MAKERS.values(),
+    _uuid, _instant, from_items, _map_of, *_MAKERS.values(),
     _timeline.Tenure, pendulum.Date,
 )
 _ALLOWED: Final[dict[tuple[str, str], object]] = {
@@ -269,7 +273,6 @@ def _reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
     table.update(copyreg.dispatch_table)  # type: ignore[arg-type]
     table[uuid.UUID] = lambda u: (_uuid, (u.int,))
     table[PMap] = _map_reducer(from_items)
-    table[PairMap] = _map_reducer(pairs_from_items)
     table[pendulum.DateTime] = lambda t: (_instant, (t.timestamp(),))
     for value_class, make in _MAKERS.items():
         table[value_class] = _value_reducer(make, _stored_fields(value_class))
@@ -414,6 +417,7 @@ def _ranks(classes: bytes) -> array[int]:
 _FIRST_DAY: Final = operator.itemgetter(0)
 _LAST_DAY: Final = operator.itemgetter(1)
 _SEQ: Final = operator.itemgetter(2)
+_POSITION: Final = operator.itemgetter(3)
 
 
 def _live(keys: Iterable[int], entries: Iterable[_timeline.Entry], sizes: Sequence[int],
@@ -432,13 +436,73 @@ def _live(keys: Iterable[int], entries: Iterable[_timeline.Entry], sizes: Sequen
     return from_shards(shards, layout)
 
 
-def _days(entries: Iterable[_timeline.Entry]) -> list[int]:
+def _entry_columns(entries: Sequence[_timeline.Entry], position: int
+                   ) -> tuple[list[int], list[int], array[int]]:
+    """The first days, last days and sequences of ``entries``; a ``ValueError`` if one names
+    an event the log (up to ``position``) does not hold."""
+    firsts = list(map(_FIRST_DAY, entries))
+    lasts = list(map(_LAST_DAY, entries))
+    seqs = array("q", map(_SEQ, entries))
+    if seqs != array("q", map(_POSITION, entries)) or (
+            seqs and not 0 < min(seqs) <= max(seqs) <= position):
+        raise ValueError("the timeline's entries name events the log does not hold")
+    return firsts, lasts, seqs
+
+
+def _days(firsts: Iterable[int], lasts: Iterable[int]) -> list[int]:
     """Every day an entry starts or ends on: written once, and shared by all that hold them.
 
     A replayed timeline shares these ints (see ``timeline.shared_day``); pickle writes each int
     anew, which at a million events would be three million ints where a few thousand do.
     """
-    return sorted({day for entry in entries for day in entry[:2]})
+    return sorted(set(firsts).union(lasts))
+
+
+_ITEM_KEY: Final = operator.itemgetter(0)
+_ITEM_VALUE: Final = operator.itemgetter(1)
+_LINE_ENTRIES: Final = operator.attrgetter("entries")
+_LINE_POINTS: Final = operator.attrgetter("points")
+_LINE_CODES: Final = operator.attrgetter("codes")
+
+
+# A checkpoint's membership lines: the rows' states and sizes, then per line in row order its
+# bloc, entries, points and codes.
+_LinesWritten: TypeAlias = tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...],
+                                 tuple[tuple[_timeline.Entry, ...], ...], tuple[tuple[int, ...], ...],
+                                 tuple[tuple[int, ...], ...]]
+
+
+def _lines_written(lines: PairMap[str, str, _timeline.MembershipLine]) -> _LinesWritten:
+    """``lines`` as :func:`_lines_read` reads them: tuples of strings, ints and entries only,
+    which hash, so that the pickler can find the days and entries among them with a look-up
+    in C rather than a call to Python for each object (about three million at a million
+    events)."""
+    states: list[str] = []
+    sizes: list[int] = []
+    blocs: list[str] = []
+    values: list[_timeline.MembershipLine] = []
+    for state in lines.rows:
+        items = list(lines.row_items(state))
+        states.append(state)
+        sizes.append(len(items))
+        blocs += map(_ITEM_KEY, items)
+        values += map(_ITEM_VALUE, items)
+    if any(type(value) is not _timeline.MembershipLine for value in values):
+        raise ValueError("the membership lines hold a value that is not a line")
+    return (tuple(states), tuple(sizes), tuple(blocs), tuple(map(_LINE_ENTRIES, values)),
+            tuple(map(_LINE_POINTS, values)), tuple(map(_LINE_CODES, values)))
+
+
+def _lines_read(written: _LinesWritten) -> PairMap[str, str, _timeline.MembershipLine]:
+    """The membership lines :func:`_lines_written` wrote, made a field at a time in C."""
+    states, sizes, blocs, *columns = written
+    if not (len(states) == len(sizes) and sum(sizes) == len(blocs)):
+        raise ValueError("the membership lines' rows do not fit their blocs")
+    cls = _timeline.MembershipLine
+    slots, kept = _VALUE_SLOTS[cls]
+    made = _made(cls, len(blocs), (*slots, *kept), (*columns, *[repeat(None)] * len(kept)))
+    keys = zip(chain.from_iterable(map(repeat, states, sizes)), blocs, strict=True)
+    return pairs_from_items(zip(keys, made, strict=True))
 
 
 _ARRAY_TYPES: Final[tuple[Any, ...]] = ("d", "Q", "Q", "Q", "Q", "q")  # see dumps; 8 bytes each
@@ -459,9 +523,8 @@ def dumps(state: RegistryState) -> bytes:
     # The entries the timeline's maps hold, live ones first in the live map's order.
     entries = [entry for shard in live_shards for entry in shard]
     entries += [entry for shard in timeline.retractions.shards() for entry in shard.values()]
-    if any(not 0 < entry[2] == entry[3] <= state.position for entry in entries):
-        raise ValueError("the timeline's entries name events the log does not hold")
-    days = _days(entries)
+    firsts, lasts, seqs = _entry_columns(entries, state.position)
+    days = _days(firsts, lasts)
     ids, classes, columns = _columns(built)
     if head is not None:  # the first events' columns, as the checkpoint read gave them
         ids, classes, columns = (head[0] + ids, head[1] + classes,
@@ -478,9 +541,11 @@ def dumps(state: RegistryState) -> bytes:
     for place, index in enumerate(id_order):
         id_places[index] = place
     # Reading puts the days and the entries in one list, in that order: the entries'
-    # arrays and the second pickle refer to each by its place there.
+    # arrays and the pickles after them refer to each by its place there. An entry is found
+    # by its value, as each holds its own event's position.
     day_place = {day: index for index, day in enumerate(days)}
-    entry_place = {id(entry): len(days) + index for index, entry in enumerate(entries)}
+    places: dict[object, int] = dict(zip(days, count()))
+    places.update(zip(entries, count(len(days))))
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.dispatch_table = _REDUCERS
@@ -493,19 +558,20 @@ def dumps(state: RegistryState) -> bytes:
         state.stamps,  # the instant each event was recorded at
         id_places,  # where its id was written
         _ranks(classes),  # its place among the events of its class
-        array("Q", map(day_place.__getitem__, map(_FIRST_DAY, entries))),
-        array("Q", map(day_place.__getitem__, map(_LAST_DAY, entries))),
-        array("q", map(_SEQ, entries)),  # (an entry's sequence is its event's position)
+        array("Q", map(day_place.__getitem__, firsts)),
+        array("Q", map(day_place.__getitem__, lasts)),
+        seqs,  # (an entry's sequence is its event's position)
     ):
         buffer.write(values)
 
-    # The rest is a second pickle, so that reading can let go of the columns (which the
-    # first one's memo holds) before it reads on. In it an entry, or an int that is one of
-    # the days, is written as its place. (It holds no event.)
+    # Then a second pickle, so that reading can let go of the columns (which the first one's
+    # memo holds) before it reads on, and a third of the membership lines. In both an entry,
+    # or an int that is one of the days, is written as its place. (They hold no event.)
     def shared(value: object) -> int | None:
-        if type(value) is int:
-            return day_place.get(value)
-        return entry_place.get(id(value))
+        if type(value) is int or (type(value) is tuple and len(value) == 4):
+            with contextlib.suppress(TypeError):  # (a tuple holding what does not hash)
+                return places.get(value)
+        return None
 
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.dispatch_table = _REDUCERS
@@ -513,8 +579,14 @@ def dumps(state: RegistryState) -> bytes:
     pickler.dump((
         state.instants,
         state.not_live,
-        {name: getattr(timeline, name) for name in _TIMELINE_FIELDS if name != "live"},
+        {name: getattr(timeline, name) for name in _TIMELINE_FIELDS
+         if name not in ("live", "memberships")},
     ))
+    # The lines hold only what hashes, and nothing that equals a day or an entry but for
+    # those: the look-up is the persistent id itself, in C.
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.persistent_id = places.get  # type: ignore[method-assign]
+    pickler.dump(_lines_written(timeline.memberships))
     payload = buffer.getvalue()
     return _MAGIC + _LAYOUT + hashlib.sha256(payload).digest() + payload
 
@@ -567,13 +639,16 @@ def loads(data: bytes) -> RegistryState:
         unpickler = _Unpickler(stream)
         unpickler.persistent_load = place  # type: ignore[method-assign]
         instants, not_live, fields = unpickler.load()
+        unpickler = _Unpickler(stream)  # (a pickle of its own: its memo starts anew)
+        unpickler.persistent_load = place  # type: ignore[method-assign]
+        memberships = _lines_read(unpickler.load())
         if stream.tell() != len(data):
             raise ValueError(f"{len(data) - stream.tell()} bytes follow its last part")
         del unpickler
         # The live entries' keys, their events' ids, were written first, in their order.
         live = _live(ids, entries, live_sizes, live_layout)
         del entries, table, days, place, positions  # what is made next takes their room
-        timeline = Timeline(live=live, events=events, **fields)
+        timeline = Timeline(live=live, events=events, memberships=memberships, **fields)
         restored = _copied("d", stamps)
     except Exception as error:
         raise CheckpointUnusable(f"it cannot be read ({error})", damaged=True) from None

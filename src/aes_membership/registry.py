@@ -211,8 +211,12 @@ class Registry:
                 dict(self._instants), dict(self._not_live), self._timeline)
         if not position:
             return 0
-        # Written outside the lock: queries and recordings go on meanwhile.
-        self._store.save_checkpoint(position, _checkpoint.dumps(state))
+        # Written outside the lock: queries and recordings go on meanwhile. The collector is
+        # paused: writing makes millions of short-lived objects, none in a cycle, which would
+        # set off collections that walk every object the registry holds.
+        with collector_paused():
+            data = _checkpoint.dumps(state)
+        self._store.save_checkpoint(position, data)
         return position
 
     @property
