@@ -582,8 +582,9 @@ def dumps(state: RegistryState) -> bytes:
         {name: getattr(timeline, name) for name in _TIMELINE_FIELDS
          if name not in ("live", "memberships")},
     ))
-    # The lines hold only what hashes, and nothing that equals a day or an entry but for
-    # those: the look-up is the persistent id itself, in C.
+    # The lines hold only strings, ints and tuples, all of which hash: the look-up is the
+    # persistent id itself, in C. What equals a day or an entry without being it (a code
+    # 0 and the day 0 of a retraction's entry) is read back as that equal value.
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.persistent_id = places.get  # type: ignore[method-assign]
     pickler.dump(_lines_written(timeline.memberships))
