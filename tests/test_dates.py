@@ -85,6 +85,21 @@ def test_instants_are_utc_and_must_be_aware() -> None:
         parse_instant(dt.datetime(2024, 1, 28))
 
 
+@pytest.mark.parametrize("given", [
+    pendulum.datetime(2024, 1, 28, 9, 30, tz="Asia/Tokyo"),
+    pendulum.datetime(2024, 1, 28, 0, 30, tz="Africa/Bamako"),
+    dt.datetime(2024, 1, 28, 2, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+    dt.datetime(2024, 1, 28, 0, 30, tzinfo=dt.UTC),
+])
+def test_instants_of_every_kind_and_zone_come_out_in_pendulums_utc(given: dt.datetime) -> None:
+    """A pendulum or standard datetime of any zone comes out as a pendulum DateTime in
+    pendulum's UTC zone (named, as every instant the library gives out)."""
+    instant = parse_instant(given)
+    assert type(instant) is pendulum.DateTime
+    assert instant == pendulum.datetime(2024, 1, 28, 0, 30, tz="UTC")
+    assert instant.timezone_name == "UTC"
+
+
 @given(st.dates(min_value=dt.date(1000, 1, 1), max_value=dt.date(9999, 12, 31)))
 def test_iso_text_round_trips(day: dt.date) -> None:
     """Every calendar date reads back from its ISO text, at every precision."""

@@ -181,8 +181,9 @@ def parse_instant(value: object, *, field: str = "as_known_at") -> pendulum.Date
         raise DateError(value, _INSTANT_FORMS, field=field)
     if value_dt.tzinfo is None or value_dt.utcoffset() is None:
         raise DateError(value, _INSTANT_FORMS + " (this one has no offset)", field=field)
-    utc = value_dt.astimezone(_dt.UTC)
-    return pendulum.instance(utc, tz=pendulum.UTC)
+    # pendulum.instance() hands a pendulum DateTime back as it is, whatever ``tz`` says (here
+    # with the standard library's UTC, which has no timezone_name): convert after it.
+    return pendulum.instance(value_dt.astimezone(_dt.UTC)).in_timezone(pendulum.UTC)
 
 
 def utc_now() -> pendulum.DateTime:
