@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pendulum
 import pytest
 
@@ -623,18 +625,48 @@ def test_a_diff_with_something_else_than_a_snapshot_is_a_type_error(registry: Re
         registry.snapshot("2024-01-01").diff("2023-01-01")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("bad", [-1, "3", 2.0, True])
-def test_a_position_that_is_not_one_is_a_field_error(registry: Registry, bad: object) -> None:
-    """events(after=…) takes a log position ≥ 0, and says so rather than slicing from the end."""
+class _Position:
+    """A whole number of another type than int, as NumPy's are (a position from a frame)."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __index__(self) -> int:
+        return self.value
+
+
+@pytest.mark.parametrize("bad", [-1, "3", 2.0, True, None, 10_000])
+@pytest.mark.parametrize("field", ["after", "position"])
+def test_a_position_that_is_not_one_of_the_log_is_a_field_error(
+        registry: Registry, bad: object, field: str) -> None:
+    """events(after=…) and recorded_at(…) take a position from 0 to the last, and name the
+    range rather than slicing from the end or failing deep."""
     sahel(registry)
-    with pytest.raises(FieldError, match=f"after: expected a log position ≥ 0, got {bad!r}"):
-        registry.events(after=bad)  # type: ignore[arg-type]
-    assert len(registry.events(after=registry.position - 2)) == 2
+    last = registry.position
+    asked = ((lambda value: registry.events(after=value)) if field == "after"
+             else registry.recorded_at)
+    with pytest.raises(FieldError, match=f"^{field}: expected a log position from 0 to {last}, "
+                                         f"got {re.escape(repr(bad))}$") as caught:
+        asked(bad)
+    assert caught.value.value == bad
+
+
+def test_a_position_of_another_integer_type_is_taken(registry: Registry) -> None:
+    """A whole number of another type (NumPy's) stands for its position everywhere."""
+    sahel(registry)
+    last = registry.position
+    assert registry.events(after=_Position(last - 2)) == registry.events(after=last - 2)
+    assert len(registry.events(after=_Position(last - 2))) == 2
+    assert registry.recorded_at(_Position(last)) == registry.recorded_at(last) is not None
+    assert registry.recorded_at(_Position(0)) is None
+    snap = registry.snapshot("2024-01-01", as_known_at=_Position(1))  # type: ignore[arg-type]
+    assert snap.basis.position == 1 and type(snap.basis.position) is int
 
 
 @pytest.mark.parametrize(("bad", "expected"), [
     (-1, "a log position from 0 to"), (10_000, "a log position from 0 to"),
     (2.5, "an instant, ISO instant text or log position"),
+    (True, "an instant, ISO instant text or log position"),
 ])
 def test_an_as_known_at_that_is_no_point_of_the_log_is_a_field_error(
         registry: Registry, bad: object, expected: str) -> None:

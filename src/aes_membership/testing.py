@@ -15,6 +15,7 @@ Needs pytest (the ``test`` extra).
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from typing import Any
@@ -209,3 +210,89 @@ class StoreContract:
             with pytest.raises(ValueError, match=f"from 1 to 1, got {position}"):
                 store.save_checkpoint(position, b"other")
         assert store.load_checkpoint() == (1, b"kept")
+
+    def test_checkpoint_data_that_is_not_bytes_is_refused(self, store: Store) -> None:
+        """Checkpoint data given as text is a FieldError naming data and its type, and keeps
+        the checkpoint there was."""
+        store.append([_event(1)], expected_position=0)
+        store.save_checkpoint(1, b"kept")
+        with pytest.raises(FieldError, match=r"^data: expected the checkpoint.s bytes, got str$"):
+            store.save_checkpoint(1, "text")  # type: ignore[arg-type]
+        assert store.load_checkpoint() == (1, b"kept")
+
+    @pytest.mark.parametrize("bad", [-1, "1", 1.0, True, None])
+    def test_a_position_that_is_not_one_is_refused_on_reading(self, store: Store,
+                                                              bad: object) -> None:
+        """read, verify and wait refuse an ``after`` that is not a whole number ≥ 0 with a
+        FieldError naming it (read as soon as it is called), rather than reading from the
+        end or comparing text with positions."""
+        store.append([_event(1), _event(2)], expected_position=0)
+        message = f"^after: expected a log position ≥ 0, got {re.escape(repr(bad))}$"
+        with pytest.raises(FieldError, match=message):
+            store.read(bad)  # type: ignore[arg-type]
+        with pytest.raises(FieldError, match=message):
+            store.verify(bad)  # type: ignore[arg-type]
+        with pytest.raises(FieldError, match=message):
+            store.wait(bad, 0.01)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("bad", [-0.5, "1", None])
+    def test_a_wait_for_no_number_of_seconds_is_refused(self, store: Store, bad: object) -> None:
+        """wait() takes a timeout of seconds ≥ 0, and names what it got."""
+        with pytest.raises(FieldError, match=f"^timeout: expected a number ≥ 0, got {bad!r}$"):
+            store.wait(0, bad)  # type: ignore[arg-type]
+
+    def test_a_batch_that_is_not_a_sequence_of_events_is_refused(self, store: Store) -> None:
+        """append() names the first item that is not an event and its index, refuses a batch
+        that is no sequence, and stores nothing."""
+        store.append([_event(1)], expected_position=0)
+        with pytest.raises(TypeError, match=r"^append\(\) takes events, got str 'S9' at index 1$"):
+            store.append([_event(2), "S9"], expected_position=1)  # type: ignore[list-item]
+        with pytest.raises(TypeError, match=r"takes a sequence of events \(a list\), got generator"):
+            store.append((_event(n) for n in (2, 3)), expected_position=1)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"takes a sequence of events \(a list\), got str"):
+            store.append("S2", expected_position=1)  # type: ignore[arg-type]
+        assert [r.position for r in store.read()] == [1]
+
+    @pytest.mark.parametrize("bad", [-1, "1", 1.0, True, None])
+    def test_an_expected_position_that_is_not_one_is_refused(self, store: Store,
+                                                             bad: object) -> None:
+        """An expected position that is not a whole number ≥ 0 is a FieldError naming it,
+        not a conflict, and stores nothing."""
+        store.append([_event(1)], expected_position=0)
+        with pytest.raises(FieldError, match=f"^expected_position: expected a log position ≥ 0, "
+                                             f"got {re.escape(repr(bad))}$"):
+            store.append([_event(2)], expected_position=bad)  # type: ignore[arg-type]
+        assert store.last_position() == 1
+
+    def test_recorded_at_takes_aware_datetimes_and_text(self, store: Store) -> None:
+        """A backdating instant may be an aware datetime of any zone or ISO text; it is kept
+        in UTC, as it reads back."""
+        from datetime import datetime, timedelta, timezone
+
+        plus_one = datetime(2020, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=1)))
+        recorded = store.append([_event(1)], expected_position=0, recorded_at=plus_one)
+        recorded += store.append([_event(2), _event(3)], expected_position=1,
+                                 recorded_at="2021-06-01T12:00:00Z")
+        recorded += store.append([_event(4)], expected_position=3,
+                                 recorded_at=[pendulum.datetime(2022, 1, 1, tz="Africa/Bamako")])
+        expected = [pendulum.datetime(2020, 1, 1, tz="UTC")] + [
+            pendulum.datetime(2021, 6, 1, 12, tz="UTC")] * 2 + [pendulum.datetime(2022, 1, 1, tz="UTC")]
+        for envelopes in (recorded, list(store.read())):
+            assert [r.recorded_at for r in envelopes] == expected
+            assert all(r.recorded_at.timezone_name == "UTC" for r in envelopes)
+
+    @pytest.mark.parametrize(("bad", "offending", "error"), [
+        (pendulum.naive(2020, 1, 1), pendulum.naive(2020, 1, 1), DateError),
+        ("2020-01-01", "2020-01-01", DateError),
+        ([pendulum.naive(2020, 1, 1)], pendulum.naive(2020, 1, 1), DateError),
+        (1577836800, 1577836800, FieldError),
+    ])
+    def test_recorded_at_that_is_no_instant_is_refused(self, store: Store, bad: object,
+                                                        offending: object,
+                                                        error: type[FieldError]) -> None:
+        """A naive datetime, text without an offset, or a number is refused as recorded_at,
+        naming the value, and nothing is stored."""
+        with pytest.raises(error, match=r"^recorded_at: ") as caught:
+            store.append([_event(1)], expected_position=0, recorded_at=bad)  # type: ignore[arg-type]
+        assert caught.value.value == offending
+        assert store.last_position() == 0

@@ -7,17 +7,20 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 
-import pendulum
-
 from ..errors import ConcurrencyError, StoreError
 from ..events import Event
 from .base import (
     GENESIS_HASH,
+    Instants,
     Recorded,
     Row,
     VerifyReport,
+    check_batch,
+    check_checkpoint_data,
     check_checkpoint_position,
     check_duplicates,
+    check_position,
+    check_wait,
     encode_rows,
     missing_anchor,
     next_recorded_at,
@@ -56,8 +59,9 @@ class MemoryStore:
         events: Sequence[Event],
         *,
         expected_position: int,
-        recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None = None,
+        recorded_at: Instants | None = None,
     ) -> list[Recorded]:
+        expected_position = check_batch(events, expected_position)
         with self._held():
             actual = len(self._rows)
             if actual != expected_position:
@@ -84,6 +88,7 @@ class MemoryStore:
             return recorded
 
     def read(self, after: int = 0) -> Iterator[Recorded]:
+        after = check_position("after", after)
         with self._held():
             snapshot = self._recorded[after:]
         return iter(snapshot)
@@ -93,10 +98,12 @@ class MemoryStore:
             return len(self._rows)
 
     def wait(self, after: int, timeout: float) -> bool:
+        after = check_wait(after, timeout)
         with self._held():
             return self._changed.wait_for(lambda: len(self._rows) > after, timeout=timeout)
 
     def verify(self, after: int = 0) -> VerifyReport:
+        after = check_position("after", after)
         with self._held():
             rows = self._rows[after:]
             previous = self._rows[after - 1].hash if 0 < after <= len(self._rows) else GENESIS_HASH
@@ -112,9 +119,10 @@ class MemoryStore:
         )
 
     def save_checkpoint(self, position: int, data: bytes) -> None:
+        check_checkpoint_data(data)
         with self._held():
             check_checkpoint_position(position, len(self._rows))
-            self._checkpoint = (position, self._rows[position - 1].hash, bytes(data))
+            self._checkpoint = (position, self._rows[position - 1].hash, data)
 
     def load_checkpoint(self) -> tuple[int, bytes] | None:
         with self._held():

@@ -37,11 +37,16 @@ from ..events import Event
 from .base import (
     GENESIS_HASH,
     SCHEMA_VERSION,
+    Instants,
     Recorded,
     Row,
     VerifyReport,
+    check_batch,
+    check_checkpoint_data,
     check_checkpoint_position,
     check_duplicates,
+    check_position,
+    check_wait,
     decode_row,
     decode_rows,
     encode_rows,
@@ -220,8 +225,9 @@ class PostgresStore:
         events: Sequence[Event],
         *,
         expected_position: int,
-        recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None = None,
+        recorded_at: Instants | None = None,
     ) -> list[Recorded]:
+        expected_position = check_batch(events, expected_position)
         with self._guard():
             conn = self._conn
             with conn.transaction():
@@ -249,7 +255,7 @@ class PostgresStore:
             return recorded_envelopes(rows, stamps, fresh)
 
     def _insert(self, conn: Any, fresh: Sequence[Event], last: Any,
-                recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None
+                recorded_at: Instants | None
                 ) -> tuple[list[Row], list[pendulum.DateTime]]:
         if not fresh:
             return [], []
@@ -297,8 +303,10 @@ class PostgresStore:
             after = int(page[-1][0])
 
     def read(self, after: int = 0) -> Iterator[Recorded]:
-        yield from decode_rows(self._rows("type, version, recorded_at, payload", after),
-                               self._codec)
+        # A generator that decodes page after page; the position is refused now, not at the
+        # first next().
+        return decode_rows(self._rows("type, version, recorded_at, payload",
+                                      check_position("after", after)), self._codec)
 
     def last_position(self) -> int:
         with self._guard():
@@ -308,6 +316,7 @@ class PostgresStore:
         return int(row[0] or 0)
 
     def wait(self, after: int, timeout: float) -> bool:
+        after = check_wait(after, timeout)
         deadline = time.monotonic() + timeout
         with self._listen_lock:
             listener = self._listening()
@@ -346,6 +355,7 @@ class PostgresStore:
             self._listener = None
 
     def verify(self, after: int = 0) -> VerifyReport:
+        after = check_position("after", after)
         columns = "event_id, type, version, recorded_at, payload, hash"
         if not after:
             # From far below 1: rows given bogus positions behind the library's back are seen.
@@ -361,6 +371,7 @@ class PostgresStore:
     # -- checkpoints ----------------------------------------------------------------------
 
     def save_checkpoint(self, position: int, data: bytes) -> None:
+        check_checkpoint_data(data)
         with self._guard():
             conn = self._conn
             with conn.transaction():

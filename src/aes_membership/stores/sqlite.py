@@ -20,18 +20,21 @@ from collections.abc import Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 
-import pendulum
-
 from ..codec import Codec, default_codec
 from ..errors import ConcurrencyError, FieldError, SchemaVersionError, StoreError, check_number
 from ..events import Event
 from .base import (
     GENESIS_HASH,
     SCHEMA_VERSION,
+    Instants,
     Recorded,
     VerifyReport,
+    check_batch,
+    check_checkpoint_data,
     check_checkpoint_position,
     check_duplicates,
+    check_position,
+    check_wait,
     decode_row,
     decode_rows,
     encode_rows,
@@ -200,8 +203,9 @@ class SQLiteStore:
         events: Sequence[Event],
         *,
         expected_position: int,
-        recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None = None,
+        recorded_at: Instants | None = None,
     ) -> list[Recorded]:
+        expected_position = check_batch(events, expected_position)
         if self._out_of_wal:
             with self._lock, contextlib.suppress(sqlite3.Error):
                 self._enter_wal(0)
@@ -313,7 +317,7 @@ class SQLiteStore:
         self,
         events: Sequence[Event],
         expected_position: int,
-        recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None,
+        recorded_at: Instants | None,
     ) -> list[Recorded]:
         conn = self._conn
         last = conn.execute(
@@ -336,7 +340,7 @@ class SQLiteStore:
         return recorded
 
     def _insert(self, fresh: Sequence[Event], last: tuple[int, str, str] | None,
-                recorded_at: pendulum.DateTime | Sequence[pendulum.DateTime] | None
+                recorded_at: Instants | None
                 ) -> list[Recorded]:
         if not fresh:
             return []
@@ -380,6 +384,9 @@ class SQLiteStore:
     # -- reading --------------------------------------------------------------------------
 
     def read(self, after: int = 0) -> Iterator[Recorded]:
+        return self._read(check_position("after", after))  # refused now, not at the first next()
+
+    def _read(self, after: int) -> Iterator[Recorded]:
         with self._lock:
             try:
                 rows = self._conn.execute(
@@ -400,6 +407,7 @@ class SQLiteStore:
         return int(row[0] or 0)
 
     def wait(self, after: int, timeout: float) -> bool:
+        after = check_wait(after, timeout)
         # SQLite has no notifications between processes: poll, gently.
         deadline = time.monotonic() + timeout
         interval = 0.02
@@ -413,6 +421,7 @@ class SQLiteStore:
             interval = min(interval * 2, 0.25)
 
     def verify(self, after: int = 0) -> VerifyReport:
+        after = check_position("after", after)
         with self._transaction("BEGIN") as conn:  # one snapshot for the anchor and the rows
             anchor = conn.execute(
                 "SELECT hash FROM aes_events WHERE position = ?", (after,)
@@ -430,6 +439,7 @@ class SQLiteStore:
     # -- checkpoints ----------------------------------------------------------------------
 
     def save_checkpoint(self, position: int, data: bytes) -> None:
+        check_checkpoint_data(data)
         with self._transaction("BEGIN IMMEDIATE") as conn:
             last = conn.execute("SELECT max(position) FROM aes_events").fetchone()[0]
             check_checkpoint_position(position, int(last or 0))
