@@ -200,6 +200,68 @@ def test_a_membership_that_cannot_be_read_is_refused_naming_it(item: Any, proble
     assert reg.position == 0
 
 
+def _container() -> dict[str, Any]:
+    return {
+        "organizations": [{"id": "MLI", "name": "Mali"},
+                          {"id": "AES", "name": "AES", "founding_date": "2023-09-16"}],
+        "persons": [{"id": "assimi-goita", "name": "Assimi Goïta"}],
+        "posts": [{"id": "AES/president", "label": "President", "organization_id": "AES"}],
+        "memberships": [{"member": {"@type": "Organization", "id": "MLI"},
+                         "organization_id": "AES", "start_date": "2023-09-16"},
+                        {"person_id": "assimi-goita", "post_id": "AES/president",
+                         "start_date": "2024-07-06"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "problem"),
+    [
+        (("organizations",), 5, r"\$\.organizations: expected a list, got int"),
+        (("persons",), {"id": "x"}, r"\$\.persons: expected a list, got dict"),
+        (("organizations", 0), "MLI", r"\$\.organizations\[0\]: expected an object, got 'MLI'"),
+        (("organizations", 0, "id"), ["MLI"],
+         r"\$\.organizations\[0\]\.id: expected an id \(text\) or null, got \['MLI'\]"),
+        (("posts", 0, "organization_id"), ["AES"],
+         r"\$\.posts\[id=AES/president\]\.organization_id: expected an id \(text\) or null"),
+        (("memberships", 0, "member", "id"), ["MLI"],
+         r"\$\.memberships\[0\]\.member\.id: expected an id \(text\) or null, got \['MLI'\]"),
+        (("memberships", 0, "organization_id"), {"id": "AES"},
+         r"\$\.memberships\[0\]\.organization_id: expected an id \(text\) or null"),
+        (("memberships", 1, "person_id"), 7,
+         r"\$\.memberships\[1\]\.person_id: expected an id \(text\) or null, got 7"),
+        (("organizations", 0, "identifiers"), {"scheme": "iso3166", "identifier": "MLI"},
+         r"\$\.organizations\[id=MLI\]\.identifiers: expected a list, got dict"),
+    ],
+)
+def test_a_container_of_the_wrong_shape_is_refused_naming_the_place(
+        where: tuple[Any, ...], value: Any, problem: str) -> None:
+    """A list, item, id or reference of a kind Popolo's schemas do not allow is a DecodeError
+    naming its place, and nothing is recorded."""
+    data = _container()
+    import_popolo(Registry(), data)  # as given, it is read
+    parent: Any = data
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = value
+    reg = Registry()
+    with pytest.raises(DecodeError, match=problem):
+        import_popolo(reg, data)
+    assert reg.position == 0
+
+
+def test_items_without_an_id_are_left_out_and_null_lists_are_empty() -> None:
+    """Popolo allows a null id (the item cannot be referred to) and the importer reads a
+    null list as an empty one."""
+    data = _container()
+    data["organizations"].append({"id": None, "name": "Nameless"})
+    reg = Registry()
+    import_popolo(reg, data)
+    assert reg.ids("bloc") == {"AES"} and reg.ids("state") == {"MLI"}
+    data["persons"] = None
+    with pytest.raises(DecodeError, match=r"person_id: unknown person 'assimi-goita'"):
+        import_popolo(Registry(), data)
+
+
 def test_a_bloc_without_a_founding_date_is_refused() -> None:
     """An organization that members join must say when it was founded."""
     data = {

@@ -217,6 +217,28 @@ def _made(where: str, cls: type[_E], **fields: Any) -> _E:
         raise DecodeError([f"{where}: {error}"]) from None
 
 
+def _text_or_none(value: Any, where: str) -> str | None:
+    """An id or a reference to one, which Popolo's schemas make a string or null."""
+    if value is not None and not isinstance(value, str):
+        raise DecodeError([f"{where}: expected an id (text) or null, got {value!r}"])
+    return value
+
+
+def _by_id(data: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
+    """The container's ``key`` list, by id (an item without one cannot be referred to)."""
+    items = data.get(key) or []
+    if not isinstance(items, list):
+        raise DecodeError([f"$.{key}: expected a list, got {type(items).__name__}"])
+    found: dict[str, dict[str, Any]] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise DecodeError([f"$.{key}[{index}]: expected an object, got {item!r}"])
+        ident = _text_or_none(item.get("id"), f"$.{key}[{index}].id")
+        if ident is not None:
+            found[ident] = item
+    return found
+
+
 def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
                   source_note: str | None = None, progress: Progress | None = None) -> int:
     """Record the memberships of a Popolo container as events; returns how many were new.
@@ -236,9 +258,11 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
                                    f"column {error.colno})"]) from None
     if not isinstance(data, dict) or not isinstance(data.get("memberships", []), list):
         raise DecodeError(["expected a Popolo container with a 'memberships' list"])
-    organizations = {o.get("id"): o for o in data.get("organizations", []) if isinstance(o, dict)}
-    persons = {p.get("id"): p for p in data.get("persons", []) if isinstance(p, dict)}
-    posts = {p.get("id"): p for p in data.get("posts", []) if isinstance(p, dict)}
+    organizations = _by_id(data, "organizations")
+    persons = _by_id(data, "persons")
+    posts = _by_id(data, "posts")
+    for post_id, post_item in posts.items():
+        _text_or_none(post_item.get("organization_id"), f"$.posts[id={post_id}].organization_id")
     note = source_note or "Popolo import"
 
     state_spells: dict[tuple[str, str], list[tuple[When, When | None, str, int]]] = defaultdict(list)
@@ -255,18 +279,19 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
             raise DecodeError([f"{where}.end_date: {end} is before the start_date, {start}"])
         member = item.get("member") or {}
         if isinstance(member, dict) and member.get("@type") == "Organization":
-            bloc = item.get("organization_id")
+            bloc = _text_or_none(item.get("organization_id"), f"{where}.organization_id")
             if bloc not in organizations:
                 raise DecodeError([f"{where}.organization_id: unknown organization {bloc!r}"])
-            state = member.get("id")
+            state = _text_or_none(member.get("id"), f"{where}.member.id")
             if state not in organizations:
                 raise DecodeError([f"{where}.member.id: unknown organization {state!r}"])
             role = item.get("role") or "member"
             if role not in _KINDS:
                 raise DecodeError([f"{where}.role: expected one of {sorted(_KINDS)}, got {role!r}"])
-            state_spells[(str(state), str(bloc))].append(
+            state_spells[(state, bloc)].append(
                 (start, _day_after(end) if end else None, _KINDS[role], index))
-        elif item.get("person_id") and item.get("post_id"):
+        elif (_text_or_none(item.get("person_id"), f"{where}.person_id")
+              and _text_or_none(item.get("post_id"), f"{where}.post_id")):
             if item["person_id"] not in persons:
                 raise DecodeError([f"{where}.person_id: unknown person {item['person_id']!r}"])
             if item["post_id"] not in posts:
@@ -284,16 +309,20 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
         p.get("organization_id") for p in posts.values() if p.get("organization_id") in
         organizations and p.get("organization_id") not in states}
 
-    def identifiers(item: dict[str, Any]) -> dict[str, str]:
+    def identifiers(item: dict[str, Any], where: str) -> dict[str, str]:
+        given = item.get("identifiers") or []
+        if not isinstance(given, list):
+            raise DecodeError([f"{where}.identifiers: expected a list, got {type(given).__name__}"])
         return {str(i.get("scheme") or "id"): str(i["identifier"])
-                for i in item.get("identifiers") or [] if isinstance(i, dict) and "identifier" in i}
+                for i in given if isinstance(i, dict) and "identifier" in i}
 
     for state in sorted(states - known["state"]):
         org = organizations[state]
-        events.append(_made(f"$.organizations[id={state}]", StateRegistered,
+        where = f"$.organizations[id={state}]"
+        events.append(_made(where, StateRegistered,
                             id=_event_id("state", state), state=state,
                             name=org.get("name") or state,
-                            identifiers=identifiers(org), source=note))
+                            identifiers=identifiers(org, where), source=note))
     ends: dict[str, When | None] = {}  # each bloc's half-open end, from its inclusive date
     for bloc in sorted(b for b in blocs if b is not None):
         last = organizations[bloc].get("dissolution_date")
@@ -305,7 +334,7 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
         if not org.get("founding_date"):
             raise DecodeError([f"{where}.founding_date: required for a bloc"])
         events.append(_made(where, BlocFounded, id=_event_id("bloc", bloc), bloc=bloc,
-                            name=org.get("name") or bloc, identifiers=identifiers(org),
+                            name=org.get("name") or bloc, identifiers=identifiers(org, where),
                             on=_date(org["founding_date"], where, "founding_date"),
                             source=note))
         end = ends[bloc]
@@ -335,10 +364,11 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
                                             bloc=bloc, on=end, source=note))
     for person in sorted({t[1] for t in tenures} - known["person"]):
         item = persons[person]
-        events.append(_made(f"$.persons[id={person}]", PersonRegistered,
+        where = f"$.persons[id={person}]"
+        events.append(_made(where, PersonRegistered,
                             id=_event_id("person", person), person=person,
                             name=item.get("name") or person,
-                            identifiers=identifiers(item), source=note))
+                            identifiers=identifiers(item, where), source=note))
     for post in sorted({t[0] for t in tenures} - known["post"]):
         item = posts[post]
         owner = item.get("organization_id")
