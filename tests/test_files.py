@@ -117,6 +117,32 @@ def test_something_that_is_neither_a_path_nor_a_text_file_is_a_type_error(wa: Re
         import_events(Registry(), ["{}"])  # type: ignore[arg-type]
 
 
+def test_a_binary_stream_is_a_type_error_that_says_how_to_mend_it(wa: Registry) -> None:
+    """A stream of bytes, read or written, is refused at once with the way to read it as
+    text, rather than failing on its first line."""
+    for call in (lambda: list(read_events(io.BytesIO(b"{}\n"))),
+                 lambda: export_events(wa, io.BytesIO()),
+                 lambda: import_popolo(Registry(), io.BytesIO(b"{}"))):
+        with pytest.raises(TypeError, match=r"got the binary stream BytesIO .*open it in text "
+                                            r"mode, or wrap it: io\.TextIOWrapper"):
+            call()
+
+
+@pytest.mark.parametrize(("json_text", "cause"), [
+    ('{"type": "state-registered", "version": ' + "9" * 5000 + "}", "integer string conversion"),
+    ("[" * 100_000 + "]" * 100_000, "maximum recursion depth"),
+], ids=["a-number-too-long", "arrays-nested-too-deeply"])
+def test_json_that_parses_but_cannot_be_read_is_a_decode_error(json_text: str, cause: str) -> None:
+    """A number too long for Python's int() or arrays nested too deeply are DecodeErrors at
+    their line (JSON Lines) or for the file (Popolo), not the parser's own exceptions."""
+    registry = Registry()
+    with pytest.raises(DecodeError, match=f"^line 2: JSON that cannot be read: .*{cause}"):
+        import_events(registry, io.StringIO(_line("MLI") + json_text + "\n"))
+    with pytest.raises(DecodeError, match=f"^JSON that cannot be read: .*{cause}"):
+        import_popolo(registry, io.StringIO(json_text))
+    assert registry.position == 0
+
+
 def _line(state: str, at: str | None = None, **envelope: object) -> str:
     data: dict[str, object] = {"type": "state-registered",
                                "event": {"state": state, "name": state.title()}, **envelope}

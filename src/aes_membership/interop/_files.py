@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import gzip
+import io
+import json
 import os
 import zlib
 from collections.abc import Iterator
@@ -18,7 +20,7 @@ from typing import IO, Any
 
 from ..errors import DecodeError
 
-__all__ = ["Source", "check_text", "reading", "writing"]
+__all__ = ["Source", "check_text", "parse_json", "reading", "writing"]
 
 Source = str | os.PathLike[str] | IO[str]
 
@@ -35,6 +37,19 @@ def check_text(text: str, line: int) -> None:
                     else f"the lone surrogate U+{code:04X}")  # in text handed over as such
             raise DecodeError([f"not UTF-8 text ({what} at column {error.start + 1})"],
                               line=line) from None
+
+
+def parse_json(text: str, *, line: int | None = None) -> Any:
+    """``text`` read as JSON (the whole of a file, or ``line`` of a JSON Lines file); what
+    cannot be read is a :class:`DecodeError` saying where."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        where = (f"column {error.colno}" if line is not None
+                 else f"line {error.lineno}, column {error.colno}")
+        raise DecodeError([f"not valid JSON: {error.msg} ({where})"], line=line) from None
+    except (ValueError, RecursionError) as error:  # a number too long for int(), nesting too deep
+        raise DecodeError([f"JSON that cannot be read: {error}"], line=line) from None
 
 
 @contextlib.contextmanager
@@ -76,5 +91,9 @@ def writing(target: Source) -> Iterator[IO[str]]:
 def _stream(given: Any, method: str) -> IO[str]:
     if not callable(getattr(given, method, None)):
         raise TypeError(f"expected a path or an open text file, got {type(given).__name__} {given!r}")
+    if isinstance(given, (io.RawIOBase, io.BufferedIOBase)):  # bytes would fail far from here
+        raise TypeError(f"expected a path or an open text file, got the binary stream "
+                        f"{type(given).__name__} {given!r} (open it in text mode, or wrap it: "
+                        f"io.TextIOWrapper(stream, encoding='utf-8'))")
     stream: IO[str] = given
     return stream

@@ -24,7 +24,7 @@ from ..errors import DateError, DecodeError, FieldError
 from ..events import Event
 from ..registry import KnownAt, Registry
 from ..stores.base import Recorded, format_instant
-from ._files import Source, check_text, reading, writing
+from ._files import Source, check_text, parse_json, reading, writing
 from .progress import Progress
 
 __all__ = ["export_events", "import_events", "read_events"]
@@ -76,11 +76,7 @@ def _read(source: Source, codec: Codec
                 text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors write
             if not text.strip():
                 continue
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as error:
-                raise DecodeError([f"not valid JSON: {error.msg} (column {error.colno})"],
-                                  line=number) from None
+            data = parse_json(text, line=number)
             if not isinstance(data, dict):
                 raise DecodeError([f"expected an object, got {data!r} @ $"], line=number)
             unknown = set(data) - {"position", "recorded_at", "type", "version", "event"}

@@ -35,7 +35,7 @@ from ..events import (
 )
 from ..registry import KnownAt, Registry
 from ..timeline import SUBJECT_KINDS
-from ._files import Source, reading, writing
+from ._files import Source, parse_json, reading, writing
 from ._tables import date_text, last_day_text, membership_segments, tenure_rows
 from .progress import Progress
 
@@ -251,11 +251,7 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
         data = source
     else:
         with reading(source) as handle:
-            try:
-                data = json.load(handle)
-            except json.JSONDecodeError as error:
-                raise DecodeError([f"not valid JSON: {error.msg} (line {error.lineno}, "
-                                   f"column {error.colno})"]) from None
+            data = parse_json(handle.read())
     if not isinstance(data, dict) or not isinstance(data.get("memberships", []), list):
         raise DecodeError(["expected a Popolo container with a 'memberships' list"])
     organizations = _by_id(data, "organizations")
