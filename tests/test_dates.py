@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 
 import pendulum
 import pytest
@@ -62,6 +63,28 @@ def test_a_partial_date_of_no_calendar_day_is_refused(fields: dict[str, object])
     """Month 0 and day 0 are not "unknown" (that is None): a PartialDate refuses them."""
     with pytest.raises(DateError):
         PartialDate(year=2024, **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fields", [
+    {"year": True}, {"year": 2024, "month": True}, {"year": 2024, "month": 1, "day": True},
+    {"year": 2024.0}, {"year": "2024"}, {"year": None},
+])
+def test_a_partial_date_of_parts_that_are_not_whole_numbers_is_refused(
+        fields: dict[str, object]) -> None:
+    """A boolean (which Python counts as 1), a float, text or None is no year, month or day:
+    the error shows the parts as given."""
+    shown = (f"PartialDate(year={fields['year']!r}, month={fields.get('month')!r}, "
+             f"day={fields.get('day')!r})")
+    with pytest.raises(DateError, match=f"^invalid date {re.escape(repr(shown))}: expected whole "
+                                        "numbers as year, month and day"):
+        PartialDate(**fields)  # type: ignore[arg-type]
+
+
+def test_a_day_without_a_month_is_shown_as_given() -> None:
+    """A day given without a month is told by its parts, not as a month it is not."""
+    with pytest.raises(DateError, match=r"PartialDate\(year=2024, month=None, day=3\).*: expected "
+                                        r"a day only together with a month"):
+        PartialDate(year=2024, day=3)
 
 
 def test_query_dates_must_be_exact() -> None:

@@ -578,6 +578,21 @@ def test_a_correction_that_cannot_be_made_says_why_and_records_nothing(registry:
     assert registry.position == before
 
 
+def test_a_retraction_cannot_itself_be_retracted(registry: Registry) -> None:
+    """Retracting a retraction says so and how to restore the event, rather than calling the
+    retraction an unknown event; nothing is recorded."""
+    sahel(registry)
+    registry.register_state("SEN", name="Senegal")
+    joined = registry.join("SEN", "AES", on="2023-09-17")
+    retraction = registry.retract(joined.id, reason="never happened")
+    before = registry.position
+    with pytest.raises(InvariantError, match=r"\]: a retraction cannot itself be retracted; record "
+                                             "the retracted event again, under a new id") as caught:
+        registry.retract(retraction.id, reason="it did happen")
+    assert caught.value.event == retraction
+    assert registry.position == before
+
+
 def test_a_correction_gets_a_time_ordered_id(registry: Registry) -> None:
     """The replacement made from changed fields gets a new id of the library's kind (version 7)."""
     sahel(registry)

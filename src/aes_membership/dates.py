@@ -61,19 +61,23 @@ class PartialDate:
     qualifier: str = attrs.field(default="", validator=_check_qualifier)
 
     def __attrs_post_init__(self) -> None:
+        # (type() rather than isinstance: True is an int to Python, and would stand for
+        # January or the year 1)
+        month, day = self.month, self.day
+        if (type(self.year) is not int or (month is not None and type(month) is not int)
+                or (day is not None and type(day) is not int)):
+            raise DateError(self._fields(), "whole numbers as year, month and day (month and "
+                            "day may be None)")
         if self.day is not None and self.month is None:
-            raise DateError(self._text(), "a day only together with a month")
+            raise DateError(self._fields(), "a day only together with a month")
         try:  # (month 0 and day 0 are not "unknown": those are None)
             _dt.date(self.year, 1 if self.month is None else self.month,
                      1 if self.day is None else self.day)
-        except (TypeError, ValueError):
-            raise DateError(self._text(), _WHEN_FORMS) from None
+        except ValueError:
+            raise DateError(self.isoformat(), _WHEN_FORMS) from None
 
-    def _text(self) -> str:
-        try:
-            return self.isoformat()
-        except (TypeError, ValueError):  # fields that are not numbers: show them as given
-            return f"PartialDate(year={self.year!r}, month={self.month!r}, day={self.day!r})"
+    def _fields(self) -> str:
+        return f"PartialDate(year={self.year!r}, month={self.month!r}, day={self.day!r})"
 
     @property
     def precision(self) -> Precision:
