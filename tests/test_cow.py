@@ -195,12 +195,21 @@ def test_bad_cells_name_line_and_column() -> None:
     ("igo-year", "ioname,orgname,year,mali\nECOWAS,Economic,1975,x\n",
      "line 2: column 'mali': expected one of 1, 2, 3, 0, -9 or -1, got 'x'"),
     ("igo-year", "ioname,orgname,year,mali\n", "line 2: the panel has no rows"),
+    ("state-year", "ccode,year,state,ecowas\n432,1975,mali,1.5\n",
+     "line 2: column 'ecowas': expected one of 1, 2, 3, 0, -9 or -1, got '1.5'"),
+    ("state-year", "ccode,year,state,ecowas\n432,1975.5,mali,1\n",
+     "line 2: column 'year': expected a whole number, got '1975.5'"),
+    ("state-year", "ccode,year,state,ecowas\n" + "9" * 400 + ",1975,mali,1\n",
+     "line 2: column 'ccode': expected a whole number, got '" + "9" * 400 + "'"),
+    ("igo-year", "ioname,orgname,year,mali\nECOWAS,Economic,1975,inf\n",
+     "line 2: column 'mali': expected one of 1, 2, 3, 0, -9 or -1, got 'inf'"),
 ])
 def test_a_panel_that_cannot_be_read_is_refused_naming_the_line(
         kind: str, panel: str, message: str) -> None:
     """A repeated row or IGO, a year out of range, an IGO name no bloc can take, a row of
-    the wrong length, a code outside the list, a header that is not a panel's, or no rows at
-    all: refused naming the line, and nothing recorded."""
+    the wrong length, a code outside the list (a fraction of one too), a number that is not
+    whole, a header that is not a panel's, or no rows at all: refused naming the line, and
+    nothing recorded."""
     reg = Registry()
     importer = cow.import_state_year if kind == "state-year" else cow.import_igo_year
     with pytest.raises(DecodeError) as caught:

@@ -123,11 +123,18 @@ def cow_state(ccode: int) -> CowState:
         raise LookupError(f"no COW state has the code {ccode}") from None
 
 
-def _cell(text: str, line: int, column: str) -> int:
+def _whole(text: str) -> int | None:
+    """``text`` as a whole number, written "1" or "1.0" as COW's files have it; None for
+    anything else, such as "1.5", "inf" or "nan" (which int(float()) would cut or fail on)."""
     try:
-        value = int(float(text)) if text.strip() not in ("", ".") else -1
+        number = float(text)
     except ValueError:
-        value = None
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def _cell(text: str, line: int, column: str) -> int:
+    value = _whole(text) if text.strip() not in ("", ".") else -1
     if value is None or value not in _VALID:
         raise DecodeError(
             [f"column {column!r}: expected one of 1, 2, 3, 0, -9 or -1, got {text!r}"], line=line
@@ -161,11 +168,11 @@ def _igo_name(name: str, seen: dict[str, str], line: int, where: str) -> None:
 
 
 def _int(text: str, line: int, column: str) -> int:
-    try:
-        return int(float(text))
-    except ValueError:
+    value = _whole(text)
+    if value is None:
         raise DecodeError([f"column {column!r}: expected a whole number, got {text!r}"],
-                          line=line) from None
+                          line=line)
+    return value
 
 
 # -- turning yearly codes into events -----------------------------------------------------
