@@ -119,6 +119,35 @@ def test_a_url_of_another_kind_is_refused_without_echoing_it(tmp_path: Path,
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("target", [5, None, "", "   ", ["a.sqlite"]])
+def test_a_target_that_names_no_store_is_a_field_error(
+        target: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Something that is no path or connection string, or blank text, is refused naming
+    the target and what it may be, and no file is made (rather than one called '.')."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FieldError, match=r"^target: expected an SQLite file path, ':memory:' or "
+                                         r"a PostgreSQL connection string, got ") as caught:
+        Registry.open(target)  # type: ignore[arg-type]
+    assert caught.value.value == target
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_path_given_as_bytes_opens_that_file(tmp_path: Path) -> None:
+    """A file system path in bytes names the same file as its text."""
+    path = tmp_path / "bytes.sqlite"
+    with Registry.open(os.fsencode(path)) as reg:  # type: ignore[arg-type]
+        reg.register_state("MLI", name="Mali")
+    with Registry.open(path) as reg:
+        assert reg.ids("state") == {"MLI"}
+
+
+@pytest.mark.parametrize("checkpoint", ["no", 0, None])
+def test_checkpoint_is_true_or_false(checkpoint: object) -> None:
+    """checkpoint= takes True or False: text such as "no" would otherwise count as yes."""
+    with pytest.raises(FieldError, match=f"^checkpoint: expected True or False, got {checkpoint!r}$"):
+        Registry.open(":memory:", checkpoint=checkpoint)  # type: ignore[arg-type]
+
+
 def test_create_false_opens_a_store_and_refuses_to_make_one(durable: Backend) -> None:
     """With create=False a durable store opens only where a store is, and makes nothing."""
     with pytest.raises(StoreError, match=r"no store .*\(and create=False\)"):

@@ -184,6 +184,8 @@ class Registry:
         """
         if on_tamper not in ("warn", "refuse", "skip"):
             raise FieldError("on_tamper", on_tamper, "'warn', 'refuse' or 'skip'")
+        if not isinstance(checkpoint, bool):  # ("no" would be taken as yes)
+            raise FieldError("checkpoint", checkpoint, "True or False")
         registry_options = {k: options.pop(k) for k in ("ambiguous", "max_retries") if k in options}
         store = open_store(target, **options)
         try:

@@ -4,7 +4,7 @@ import os
 import re
 from typing import Any
 
-from ..errors import StoreError
+from ..errors import FieldError, StoreError
 from .base import Recorded, Store, VerifyReport
 from .memory import MemoryStore
 from .sqlite import SQLiteStore
@@ -26,6 +26,7 @@ _URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")  # an RFC 3986 scheme, then "
 _KEYWORD_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*(?:'(?:[^'\\]|\\.)*'|[^\s']*)")
 _WHERE_KEYWORDS = frozenset({"host", "hostaddr", "port", "dbname", "service", "user"})
 _BLANK_TO_END = re.compile(r"\s*\Z")
+_TARGETS = "an SQLite file path, ':memory:' or a PostgreSQL connection string"
 
 
 def _keywords(text: str) -> list[str] | None:
@@ -60,7 +61,11 @@ def open_store(target: str | os.PathLike[str], **options: Any) -> Store:
     ``options`` go to the store's constructor (``schema=`` for PostgreSQL,
     ``read_only=`` for SQLite…).
     """
-    text = os.fspath(target)
+    if not isinstance(target, (str, bytes, os.PathLike)):
+        raise FieldError("target", target, _TARGETS)
+    text = os.fsdecode(target)  # (a path given as bytes too, decoded as the file system does)
+    if not text.strip():
+        raise FieldError("target", target, _TARGETS)
     if text == ":memory:":
         return MemoryStore(**options)
     if _is_postgres_target(text):
