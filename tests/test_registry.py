@@ -857,9 +857,9 @@ def test_a_batch_recorded_at_several_instants_keeps_each(registry: Registry) -> 
 
 
 def test_recording_instants_that_cannot_be_are_refused_by_name(registry: Registry) -> None:
-    """An instant in the future, one before the last recorded, or a count of instants that
-    is not one per event is refused naming recorded_at; nothing is stored, and the next
-    batch is recorded as if the refused one had never been given."""
+    """An instant in the future, one before the last recorded, something that is no instant,
+    or a count of instants that is not one per event is refused naming recorded_at; nothing
+    is stored, and the next batch is recorded as if the refused one had never been given."""
     registry.record(StateRegistered(state="MLI", name="Mali"), recorded_at="2021-01-01T00:00Z")
     niger = StateRegistered(state="NER", name="Niger")
     refused = [
@@ -868,6 +868,9 @@ def test_recording_instants_that_cannot_be_are_refused_by_name(registry: Registr
          "recorded_at: .*at or after the last recorded one"),
         ({"recorded_at": ["2022-01-01T00:00Z"] * 2}, FieldError,
          r"recorded_at: expected one instant per event \(1\), got 2 instants$"),
+        ({"recorded_at": 1609459200}, FieldError,
+         r"^recorded_at: expected an instant \(an aware datetime or ISO text\), or one per "
+         r"event, got 1609459200$"),
     ]
     for options, error, message in refused:
         with pytest.raises(error, match=message):
@@ -875,6 +878,16 @@ def test_recording_instants_that_cannot_be_are_refused_by_name(registry: Registr
         assert registry.position == registry.store.last_position() == 1
     registry.record(niger, recorded_at="2022-01-01T00:00Z")
     assert registry.ids("state") == {"MLI", "NER"} and registry.position == 2
+
+
+@pytest.mark.parametrize("ident", [["MLI"], None, 432])
+def test_renaming_something_that_is_no_id_is_a_field_error(registry: Registry, ident: object) -> None:
+    """rename() given a list, None or a number names it as no id, rather than failing on
+    looking it up."""
+    sahel(registry)
+    with pytest.raises(FieldError, match=f"^state, bloc or person: expected an id \\(text\\), "
+                                         f"got {re.escape(repr(ident))}$"):
+        registry.rename(ident, name="Mali", on="2024-01-01")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("rows_split_at", [_pairmap.SPLIT_AT, 0])

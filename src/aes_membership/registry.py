@@ -21,7 +21,7 @@ import uuid
 import warnings
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -366,7 +366,7 @@ class Registry:
         stamps: dict[uuid.UUID, pendulum.DateTime] | pendulum.DateTime | None = None
         if isinstance(recorded_at, (str, _dt.datetime)):
             stamps = parse_instant(recorded_at, field="recorded_at")
-        elif recorded_at is not None:
+        elif isinstance(recorded_at, Iterable):
             given = list(recorded_at)
             if len(given) != len(events):
                 raise instants_not_one_per_event(given, len(events))
@@ -374,6 +374,9 @@ class Registry:
                 e.id: parse_instant(t, field="recorded_at")
                 for e, t in zip(events, given, strict=True)
             }
+        elif recorded_at is not None:
+            raise FieldError("recorded_at", recorded_at,
+                             "an instant (an aware datetime or ISO text), or one per event")
         with self._lock, collector_paused():
             expected = self.position
             for attempt in range(1, self._max_retries + 1):
@@ -481,12 +484,13 @@ class Registry:
     def rename(self, ident: str, *, name: str, on: When | _dt.date | str, **common: Any) -> Event:
         """Record that a state, bloc or person is known by ``name`` from ``on``."""
         timeline = self._timeline
-        if timeline.exists("state", ident):
-            return self._one(StateRenamed(state=ident, name=name, on=on, **common))
-        if timeline.exists("bloc", ident):
-            return self._one(BlocRenamed(bloc=ident, name=name, on=on, **common))
-        if timeline.exists("person", ident):
-            return self._one(PersonRenamed(person=ident, name=name, on=on, **common))
+        if isinstance(ident, str):  # (anything else is named as no id below)
+            if timeline.exists("state", ident):
+                return self._one(StateRenamed(state=ident, name=name, on=on, **common))
+            if timeline.exists("bloc", ident):
+                return self._one(BlocRenamed(bloc=ident, name=name, on=on, **common))
+            if timeline.exists("person", ident):
+                return self._one(PersonRenamed(person=ident, name=name, on=on, **common))
         raise timeline.unknown(ident, ("state", "bloc", "person"), "state, bloc or person")
 
     def found(self, bloc: str, *, name: str, on: When | _dt.date | str,
