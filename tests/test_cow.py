@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -119,12 +120,14 @@ def test_export_rule_on_a_given_day(fixture_registry: Registry) -> None:
     column = header.index("ecowas")
     assert by_year[("432", "1975")][column] == "0"  # joined "1975": not certain on 30 June
     assert by_year[("432", "1976")][column] == "1"
-    for rule in ("June", "02-30", 1231):
+    for rule in ("June", "02-30", 1231, b"06-30"):
         with pytest.raises(FieldError, match="'any' or a day of the year"):
             cow.export_state_year(fixture_registry, io.StringIO(), rule=rule)  # type: ignore[arg-type]
     for export in (cow.export_state_year, cow.export_igo_year):
-        with pytest.raises(FieldError, match=r"years: expected a range of years, .*got '1990'"):
-            export(fixture_registry, io.StringIO(), years="1990")  # type: ignore[arg-type]
+        for years in ("1990", range(0, 3), range(9990, 10001)):
+            with pytest.raises(FieldError, match=r"years: expected a range of years from 1 to "
+                                                 rf"9998, .*got {re.escape(repr(years))}$"):
+                export(fixture_registry, io.StringIO(), years=years)  # type: ignore[arg-type]
 
 
 def _without_ids(reg: Registry) -> list[tuple[type, dict[str, object]]]:

@@ -13,6 +13,7 @@ import pytest
 from aes_membership import DecodeError, FieldError, Registry
 from aes_membership.datasets import west_africa
 from aes_membership.interop import (
+    cow,
     export_events,
     export_popolo,
     import_events,
@@ -140,6 +141,30 @@ def test_json_that_parses_but_cannot_be_read_is_a_decode_error(json_text: str, c
         import_events(registry, io.StringIO(_line("MLI") + json_text + "\n"))
     with pytest.raises(DecodeError, match=f"^JSON that cannot be read: .*{cause}"):
         import_popolo(registry, io.StringIO(json_text))
+    assert registry.position == 0
+
+
+def test_a_progress_callback_or_codec_of_the_wrong_kind_is_refused_before_reading(
+        wa: Registry) -> None:
+    """Every importer names a progress that cannot be called, and the JSON Lines functions a
+    codec that is not one, before a line is read; nothing is recorded."""
+    registry = Registry()
+    importers = [
+        lambda **options: import_events(registry, io.StringIO(_line("MLI")), **options),
+        lambda **options: import_popolo(registry, io.StringIO("{}"), **options),
+        lambda **options: import_state_year(registry, io.StringIO(PANEL), **options),
+        lambda **options: cow.import_igo_year(registry, io.StringIO(""), **options),
+    ]
+    for importer in importers:
+        with pytest.raises(TypeError, match=r"^progress: expected a function of \(stage, done, "
+                                            r"total\), got str 'bar'$"):
+            importer(progress="bar")
+    for call in (lambda: import_events(registry, io.StringIO(_line("MLI")), codec="utf-8"),
+                 lambda: list(read_events(io.StringIO(_line("MLI")), codec="utf-8")),
+                 lambda: export_events(wa, io.StringIO(), codec="utf-8")):
+        with pytest.raises(TypeError, match=r"^codec: expected an aes_membership Codec, got "
+                                            r"str 'utf-8'$"):
+            call()
     assert registry.position == 0
 
 

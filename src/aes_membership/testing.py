@@ -15,6 +15,7 @@ Needs pytest (the ``test`` extra).
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import uuid
@@ -296,3 +297,22 @@ class StoreContract:
             store.append([_event(1)], expected_position=0, recorded_at=bad)  # type: ignore[arg-type]
         assert caught.value.value == offending
         assert store.last_position() == 0
+
+    def test_a_position_past_any_store_has_nothing_after_it(self, store: Store) -> None:
+        """A position larger than a store's integers hold reads nothing and verifies as a
+        missing row, rather than failing to bind the number."""
+        store.append([_event(1)], expected_position=0)
+        assert list(store.read(10**30)) == []
+        report = store.verify(10**30)
+        assert not report.ok and report.checked == 0
+        assert store.wait(10**30, 0.01) is False
+
+    def test_wait_without_end_returns_on_news(self, store: Store) -> None:
+        """A timeout of math.inf waits as long as it takes, not an error for a number too
+        large for a lock."""
+        timer = threading.Timer(0.05, lambda: store.append([_event(1)], expected_position=0))
+        timer.start()
+        try:
+            assert store.wait(0, math.inf) is True
+        finally:
+            timer.join()

@@ -50,7 +50,7 @@ from ..events import (
 from ..registry import Registry
 from ..timeline import Entry, Timeline
 from ._files import Source, reading, writing
-from .progress import Progress
+from .progress import Progress, check_progress
 
 __all__ = [
     "SYSTEM_BLOC",
@@ -273,6 +273,7 @@ def import_state_year(registry: Registry, source: Source, *, states_file: Source
     nothing: a bad cell raises :class:`DecodeError` with its line and column, and
     nothing is recorded. Returns the number of events recorded.
     """
+    check_progress(progress)
     with collector_paused():  # millions of cells, none of them in a cycle
         build = _read_state_year(registry, source, states_file, progress)
     return _record(registry, build.events, progress)
@@ -354,6 +355,7 @@ def import_igo_year(registry: Registry, source: Source, *, states_file: Source |
     State columns are COW's lower-case state names (``mali``, ``burkinafaso``). All or nothing;
     returns the number of events recorded.
     """
+    check_progress(progress)
     with reading(source) as handle:
         reader = csv.reader(handle)
         first = next(reader, None)
@@ -418,7 +420,7 @@ def _year_rule(rule: str) -> tuple[int, int] | None:
     try:
         month, day = (int(part) for part in rule.split("-"))
         pendulum.date(2000, month, day)  # a leap year, so 02-29 is allowed
-    except (AttributeError, ValueError):  # (AttributeError: not text)
+    except (AttributeError, TypeError, ValueError):  # (the first two: not text)
         raise FieldError("rule", rule,
                          "'any' or a day of the year as 'MM-DD' (such as '12-31')") from None
     return month, day
@@ -551,8 +553,10 @@ def _system_years(timeline: Timeline, state: str, years: range,
 
 def _year_range(timeline: Timeline, years: range | None) -> range:
     if years is not None:
-        if not isinstance(years, range):
-            raise FieldError("years", years, "a range of years, such as range(1816, 2015)")
+        if not isinstance(years, range) or (years and not (
+                min(years) >= 1 and max(years) <= _LAST_YEAR)):
+            raise FieldError("years", years, f"a range of years from 1 to {_LAST_YEAR}, such as "
+                             "range(1816, 2015)")
         return years
     created, _ = timeline.lifetime("bloc", SYSTEM_BLOC)
     panel = (getattr(timeline.event_of(created), "identifiers", {}).get("cow_panel_years")

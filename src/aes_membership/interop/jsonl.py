@@ -25,9 +25,19 @@ from ..events import Event
 from ..registry import KnownAt, Registry
 from ..stores.base import Recorded, format_instant
 from ._files import Source, check_text, parse_json, reading, writing
-from .progress import Progress
+from .progress import Progress, check_progress
 
 __all__ = ["export_events", "import_events", "read_events"]
+
+def _codec(codec: object) -> Codec:
+    """``codec``, or the default one for None; anything else would fail on the first event."""
+    if codec is None:
+        return default_codec()
+    if not isinstance(codec, Codec):
+        raise TypeError(f"codec: expected an aes_membership Codec, got {type(codec).__name__} "
+                        f"{codec!r}")
+    return codec
+
 
 def _line(record: Recorded, codec: Codec) -> str:
     type_tag, version, payload = codec.encode(record.event)
@@ -49,7 +59,7 @@ def export_events(
 
     With ``as_known_at``, only the events recorded by then.
     """
-    codec = codec or default_codec()
+    codec = _codec(codec)
     records = registry.learned(until=as_known_at) if as_known_at is not None else registry.events()
     with writing(target) as out:
         for record in records:
@@ -62,7 +72,7 @@ def read_events(
     source: Source, *, codec: Codec | None = None
 ) -> Iterator[tuple[Event, pendulum.DateTime | None]]:
     """Decode a JSON Lines file lazily: (event, recorded_at) pairs, one per non-blank line."""
-    for _, event, instant in _read(source, codec or default_codec()):
+    for _, event, instant in _read(source, _codec(codec)):
         yield event, instant
 
 
@@ -114,11 +124,12 @@ def import_events(
     """
     if recorded_at not in ("keep", "now"):
         raise FieldError("recorded_at", recorded_at, "'keep' or 'now'")
+    check_progress(progress)
     events: list[Event] = []
     stamps: list[pendulum.DateTime] = []  # kept while every line has one
     keep = recorded_at == "keep"
     back: DecodeError | None = None  # the first instant that goes back, if they are kept
-    for number, event, instant in _read(source, codec or default_codec()):
+    for number, event, instant in _read(source, _codec(codec)):
         events.append(event)
         if keep and instant is None:
             keep = False  # a line without one: the batch is recorded now

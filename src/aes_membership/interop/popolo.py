@@ -37,7 +37,7 @@ from ..registry import KnownAt, Registry
 from ..timeline import SUBJECT_KINDS
 from ._files import Source, parse_json, reading, writing
 from ._tables import date_text, last_day_text, membership_segments, tenure_rows
-from .progress import Progress
+from .progress import Progress, check_progress
 
 __all__ = ["export_popolo", "import_popolo", "to_popolo"]
 
@@ -247,6 +247,7 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
     ``founding_date`` is required); person memberships with a ``post_id`` become posts and
     tenures. All or nothing: a bad item raises :class:`DecodeError` naming it.
     """
+    check_progress(progress)
     if isinstance(source, dict):
         data = source
     else:

@@ -17,6 +17,14 @@ __all__ = ["Progress", "TerminalProgress"]
 Progress = Callable[[str, int, "int | None"], None]
 
 
+def check_progress(progress: object) -> None:
+    """Refuse a progress callback that cannot be called: it would fail only once a long
+    import had begun, with Python's own message about the object."""
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress: expected a function of (stage, done, total), got "
+                        f"{type(progress).__name__} {progress!r}")
+
+
 class TerminalProgress:
     """A one-line progress display on a terminal, shown only once a job takes over a second.
 

@@ -16,6 +16,7 @@ import datetime as _dt
 import hashlib
 import json
 import operator
+import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
@@ -69,6 +70,7 @@ GENESIS_HASH = "0" * 64
 _ID_INT = operator.attrgetter("id.int")
 _new_tuple = tuple.__new__
 _POSITION = operator.itemgetter(0)
+_LAST_POSITION = 2**63 - 1  # SQLite's INTEGER and PostgreSQL's bigint
 # What may backdate a batch: one instant for every event, or one per event (aware datetimes,
 # or ISO text with an offset).
 Instants: TypeAlias = _dt.datetime | str | Sequence[_dt.datetime | str]
@@ -324,14 +326,18 @@ def check_position(field: str, value: object, *, last: int | None = None) -> int
     if isinstance(value, bool) or position < 0 or (last is not None and position > last):
         raise FieldError(field, value, "a log position ≥ 0" if last is None
                          else f"a log position from 0 to {last}")
-    return position
+    # Past the stores' largest integer no position can be, nor anything after it; the drivers
+    # would refuse to bind the number.
+    return min(position, _LAST_POSITION)
 
 
-def check_wait(after: object, timeout: object) -> int:
+def check_wait(after: object, timeout: object) -> tuple[int, float]:
     """Refuse a wait after something that is not a log position, or for a time that is not
-    a number of seconds ≥ 0; returns the position as an ``int``."""
+    a number of seconds ≥ 0; returns both, the time at most what a lock can wait (so that
+    ``math.inf`` waits as long as there is)."""
     check_number("timeout", timeout, least=0)
-    return check_position("after", after)
+    seconds = float(timeout)  # type: ignore[arg-type]  # (a number: checked above)
+    return check_position("after", after), min(seconds, threading.TIMEOUT_MAX)
 
 
 def check_batch(events: object, expected_position: object) -> int:

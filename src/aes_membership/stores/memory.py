@@ -98,7 +98,7 @@ class MemoryStore:
             return len(self._rows)
 
     def wait(self, after: int, timeout: float) -> bool:
-        after = check_wait(after, timeout)
+        after, timeout = check_wait(after, timeout)
         with self._held():
             return self._changed.wait_for(lambda: len(self._rows) > after, timeout=timeout)
 

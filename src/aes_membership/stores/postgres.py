@@ -316,7 +316,7 @@ class PostgresStore:
         return int(row[0] or 0)
 
     def wait(self, after: int, timeout: float) -> bool:
-        after = check_wait(after, timeout)
+        after, timeout = check_wait(after, timeout)
         deadline = time.monotonic() + timeout
         with self._listen_lock:
             listener = self._listening()

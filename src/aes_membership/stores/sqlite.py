@@ -407,7 +407,7 @@ class SQLiteStore:
         return int(row[0] or 0)
 
     def wait(self, after: int, timeout: float) -> bool:
-        after = check_wait(after, timeout)
+        after, timeout = check_wait(after, timeout)
         # SQLite has no notifications between processes: poll, gently.
         deadline = time.monotonic() + timeout
         interval = 0.02
