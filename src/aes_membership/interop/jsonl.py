@@ -29,6 +29,7 @@ from .progress import Progress, check_progress
 
 __all__ = ["export_events", "import_events", "read_events"]
 
+
 def _codec(codec: object) -> Codec:
     """``codec``, or the default one for None; anything else would fail on the first event."""
     if codec is None:
