@@ -579,8 +579,8 @@ def test_a_correction_that_cannot_be_made_says_why_and_records_nothing(registry:
 
 
 def test_a_retraction_cannot_itself_be_retracted(registry: Registry) -> None:
-    """Retracting a retraction says so and how to restore the event, rather than calling the
-    retraction an unknown event; nothing is recorded."""
+    """Retracting a retraction, by retract() or a recorded event, says so and how to restore
+    the event, rather than calling the retraction an unknown event; nothing is recorded."""
     sahel(registry)
     registry.register_state("SEN", name="Senegal")
     joined = registry.join("SEN", "AES", on="2023-09-17")
@@ -589,7 +589,11 @@ def test_a_retraction_cannot_itself_be_retracted(registry: Registry) -> None:
     with pytest.raises(InvariantError, match=r"\]: a retraction cannot itself be retracted; record "
                                              "the retracted event again, under a new id") as caught:
         registry.retract(retraction.id, reason="it did happen")
-    assert caught.value.event == retraction
+    assert isinstance(caught.value.event, EventRetracted)
+    assert caught.value.event.target == retraction.id
+    assert caught.value.conflicting == retraction
+    with pytest.raises(InvariantError, match="a retraction cannot itself be retracted"):
+        registry.record(EventRetracted(target=retraction.id, reason="it did happen"))
     assert registry.position == before
 
 

@@ -564,9 +564,6 @@ class Registry:
         """Record that an earlier event was wrong. The event stays in the log; from now on it
         no longer counts, and earlier ``as_known_at`` questions still see it."""
         target = self._target(event_id)
-        if isinstance(target, EventRetracted):
-            raise InvariantError("a retraction cannot itself be retracted; record the retracted "
-                                 "event again, under a new id, instead", event=target)
         return self._one(EventRetracted(target=target.id, reason=reason, **common))
 
     def correct(self, event_id: uuid.UUID | str, replacement: Event | None = None, *,

@@ -1237,6 +1237,14 @@ class _Draft:
                     event=event,
                     conflicting=self.event_at(self.retractions[event.target.int][3]),
                 )
+            # Not live, not retracted: a retraction's own id, or no event's. Looked for only
+            # here, among the retractions recorded before the batch (there are few).
+            for entry in self.base.retractions.values():
+                retraction = self.event_at(entry[3])
+                if retraction.id == event.target:
+                    raise InvariantError(
+                        "a retraction cannot itself be retracted; record the retracted event "
+                        "again, under a new id, instead", event=event, conflicting=retraction)
             raise UnknownIdError("event", str(event.target), ())
         retracted = self.event_at(target[3])
         if isinstance(retracted, EventRetracted):  # pragma: no cover - retractions are not live
