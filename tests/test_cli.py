@@ -75,11 +75,14 @@ def test_checkpoint_refuses_a_broken_chain(db: str, capsys: pytest.CaptureFixtur
         (["members", "ECOWAS", "--on", "2024-13-01"], "invalid date '2024-13-01'"),
         (["holder", "AES/presidnt", "--on", "2025-01-01"], "did you mean 'AES/president'"),
         (["blocs", "MIL", "--on", "2025-01-01"], "did you mean 'MLI'"),
+        (["members", "ECOWAS", "--on", "2025-01-01", "--as-known-at", "²"],
+         "as_known_at: invalid date '²'"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(db: str, capsys: pytest.CaptureFixture[str],
                                         argv: list[str], message: str) -> None:
-    """Bad dates and unknown ids print one clear line on stderr and exit with 2."""
+    """Bad dates (a digit of another kind too) and unknown ids print one clear line on
+    stderr and exit with 2."""
     assert main([*argv, "--db", db]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err

@@ -80,6 +80,13 @@ def test_a_partial_date_of_parts_that_are_not_whole_numbers_is_refused(
         PartialDate(**fields)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("text", ["２０２４", "٢٠٢٤-٠١", "2024-０１-01"])
+def test_digits_of_other_scripts_are_not_a_date(text: str) -> None:
+    """Only ASCII digits make an ISO date, though Python's int() reads other scripts' too."""
+    with pytest.raises(DateError, match="expected an ISO date"):
+        parse_when(text)
+
+
 def test_a_day_without_a_month_is_shown_as_given() -> None:
     """A day given without a month is told by its parts, not as a month it is not."""
     with pytest.raises(DateError, match=r"PartialDate\(year=2024, month=None, day=3\).*: expected "

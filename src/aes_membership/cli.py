@@ -54,7 +54,7 @@ def _target(args: argparse.Namespace, *, create: bool = False) -> str:
 
 def _known_at(text: str) -> str | int:
     """``--as-known-at``: an instant's text, or digits for a log position."""
-    return int(text) if text.isdigit() else text
+    return int(text) if text.isascii() and text.isdigit() else text  # (not "²", a digit to str)
 
 
 def _names(registry: Registry, ids: Sequence[str], on: str) -> str:

@@ -39,7 +39,8 @@ _WHEN_FORMS = "an ISO date 'YYYY-MM-DD', 'YYYY-MM' or 'YYYY' (optionally ending 
 _DAY_FORMS = "an exact date: 'YYYY-MM-DD', datetime.date or pendulum.Date"
 _INSTANT_FORMS = "an aware datetime or an ISO 8601 instant with an offset, e.g. '2024-01-28T12:00Z'"
 
-_WHEN_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?([?~%]?)")
+# (ASCII: \d alone also matches other scripts' digits, which int() reads, such as "２０２４")
+_WHEN_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?([?~%]?)", re.ASCII)
 
 
 def _check_qualifier(instance: PartialDate, attribute: attrs.Attribute[str], value: str) -> None:
