@@ -48,7 +48,6 @@ __all__ = [
     "chain_hash",
     "check_batch",
     "check_checkpoint_data",
-    "check_checkpoint_position",
     "check_duplicates",
     "check_position",
     "check_wait",
@@ -56,6 +55,7 @@ __all__ = [
     "decode_rows",
     "decode_stored",
     "encode_rows",
+    "first_not_event",
     "format_instant",
     "instants_not_one_per_event",
     "missing_anchor",
@@ -300,32 +300,30 @@ def missing_anchor(after: int) -> VerifyReport:
     return VerifyReport(False, 0, after, f"row {after}, where the check was to start, is missing")
 
 
-def check_checkpoint_position(position: int, last: int) -> None:
-    """Refuse a checkpoint for a position the log does not hold."""
-    if type(position) is not int or not 1 <= position <= last:
-        raise FieldError("position", position, f"a recorded position from 1 to {last}")
-
-
 def check_checkpoint_data(data: object) -> None:
     """Refuse checkpoint data that is not bytes (a driver would store text, or fail deep)."""
     if not isinstance(data, bytes):
         raise FieldError("data", data, "the checkpoint's bytes", shown=type(data).__name__)
 
 
-def check_position(field: str, value: object, *, last: int | None = None) -> int:
-    """``value`` as a log position: a whole number from 0 (up to ``last``, if given).
+def check_position(field: str, value: object, *, last: int | None = None,
+                   recorded: bool = False) -> int:
+    """``value`` as a log position: a whole number from 0, or from 1 if it must be a
+    ``recorded`` event's (a checkpoint's), up to ``last`` if given.
 
     Integers of other types (NumPy's, from a frame) are taken; booleans are not, since
     ``True`` would silently stand for position 1, nor is text, which SQLite would compare
     as text rather than refuse.
     """
+    first = 1 if recorded else 0
     try:
         position = operator.index(value)  # type: ignore[arg-type]  # (checked right here)
     except TypeError:
         position = -1
-    if isinstance(value, bool) or position < 0 or (last is not None and position > last):
-        raise FieldError(field, value, "a log position ≥ 0" if last is None
-                         else f"a log position from 0 to {last}")
+    if isinstance(value, bool) or position < first or (last is not None and position > last):
+        kind = "a recorded position" if recorded else "a log position"
+        raise FieldError(field, value, f"{kind} ≥ {first}" if last is None
+                         else f"{kind} from {first} to {last}")
     # Past the stores' largest integer no position can be, nor anything after it; the drivers
     # would refuse to bind the number.
     return min(position, _LAST_POSITION)
@@ -340,14 +338,22 @@ def check_wait(after: object, timeout: object) -> tuple[int, float]:
     return check_position("after", after), min(seconds, threading.TIMEOUT_MAX)
 
 
+def first_not_event(items: Sequence[object]) -> tuple[int, object] | None:
+    """The index and item of the first of ``items`` that is not an event, or None."""
+    if all(map(isinstance, items, repeat(Event))):  # in C: 30 ms for a million
+        return None
+    return next((i, item) for i, item in enumerate(items) if not isinstance(item, Event))
+
+
 def check_batch(events: object, expected_position: object) -> int:
     """Refuse a batch that is not a sequence of events, or an expected position that is
     not a log position; returns the position as an ``int``."""
     if isinstance(events, (str, bytes)) or not isinstance(events, Sequence):
         raise TypeError(f"append() takes a sequence of events (a list), got "
                         f"{type(events).__name__}")
-    if not all(map(isinstance, events, repeat(Event))):  # in C: 30 ms for a million
-        index, item = next((i, e) for i, e in enumerate(events) if not isinstance(e, Event))
+    stray = first_not_event(events)
+    if stray is not None:
+        index, item = stray
         raise TypeError(f"append() takes events, got {type(item).__name__} {item!r} "
                         f"at index {index}")
     return check_position("expected_position", expected_position)

@@ -17,7 +17,6 @@ from .base import (
     VerifyReport,
     check_batch,
     check_checkpoint_data,
-    check_checkpoint_position,
     check_duplicates,
     check_position,
     check_wait,
@@ -121,7 +120,7 @@ class MemoryStore:
     def save_checkpoint(self, position: int, data: bytes) -> None:
         check_checkpoint_data(data)
         with self._held():
-            check_checkpoint_position(position, len(self._rows))
+            position = check_position("position", position, last=len(self._rows), recorded=True)
             self._checkpoint = (position, self._rows[position - 1].hash, data)
 
     def load_checkpoint(self) -> tuple[int, bytes] | None:

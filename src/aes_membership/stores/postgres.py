@@ -43,7 +43,6 @@ from .base import (
     VerifyReport,
     check_batch,
     check_checkpoint_data,
-    check_checkpoint_position,
     check_duplicates,
     check_position,
     check_wait,
@@ -380,7 +379,8 @@ class PostgresStore:
                 last = conn.execute(
                     sql.SQL("SELECT max(position) FROM {}").format(self._events)
                 ).fetchone()[0]
-                check_checkpoint_position(position, int(last or 0))
+                position = check_position("position", position, last=int(last or 0),
+                                          recorded=True)
                 if not self._has_checkpoints(conn):
                     raise StoreError(
                         f"the store in schema {self.schema!r} at {redact_dsn(self.dsn)!r} has no "

@@ -31,7 +31,6 @@ from .base import (
     VerifyReport,
     check_batch,
     check_checkpoint_data,
-    check_checkpoint_position,
     check_duplicates,
     check_position,
     check_wait,
@@ -442,7 +441,7 @@ class SQLiteStore:
         check_checkpoint_data(data)
         with self._transaction("BEGIN IMMEDIATE") as conn:
             last = conn.execute("SELECT max(position) FROM aes_events").fetchone()[0]
-            check_checkpoint_position(position, int(last or 0))
+            position = check_position("position", position, last=int(last or 0), recorded=True)
             head = conn.execute(
                 "SELECT hash FROM aes_events WHERE position = ?", (position,)
             ).fetchone()[0]
