@@ -132,9 +132,9 @@ def test_cow_panel_import_export_and_chart(tmp_path: Path,
     assert picture.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_import_of_a_bad_panel_is_one_line_and_records_nothing(
+def test_import_of_a_bad_panel_is_one_line_and_leaves_no_new_store(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A bad cell in a panel is reported with its line; the store stays empty."""
+    """A bad cell in a panel is reported with its line, and the file the import made is gone."""
     panel = tmp_path / "bad.csv"
     panel.write_text("ccode,year,state,ecowas\n432,1975,mali,1\n432,1976,mali,yes\n",
                      encoding="utf-8")
@@ -142,8 +142,34 @@ def test_import_of_a_bad_panel_is_one_line_and_records_nothing(
     assert main(["import", str(panel), "--format", "cow-state-year", "--db", db]) == 2
     err = capsys.readouterr().err
     assert "line 3: column 'ecowas'" in err and err.count("\n") == 1
-    assert main(["export", "--db", db]) == 0
-    assert capsys.readouterr().out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+    assert main(["export", "--db", db]) == 2  # no store, rather than an empty one
+    assert "no store at" in capsys.readouterr().err
+
+
+def test_a_refused_import_leaves_an_existing_store_as_it_was(
+        db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An import refused into a store that was there keeps the store and every event in it."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{}\n", encoding="utf-8")
+    with Registry.open(db) as registry:
+        before = list(registry.events())
+    assert main(["import", str(bad), "--db", db]) == 2
+    capsys.readouterr()
+    with Registry.open(db) as registry:
+        assert list(registry.events()) == before and before
+
+
+def test_an_empty_import_into_a_new_file_makes_an_empty_store(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An import that succeeds with no events leaves the new store it asked for."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    db = tmp_path / "new.sqlite"
+    assert main(["import", str(empty), "--db", str(db)]) == 0
+    assert "recorded 0 new events" in capsys.readouterr().err
+    with Registry.open(db) as registry:
+        assert registry.position == 0
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ Bad dates and unknown ids print one clear line on stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 from .codec import default_codec
 from .errors import MembershipError
 from .registry import Registry
+from .stores.sqlite import SQLiteStore
 
 __all__ = ["main"]
 
@@ -214,24 +216,44 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if not Path(args.file).exists():
         raise MembershipError(f"no such file: {args.file!r}")
     progress = TerminalProgress()
-    with _open(args, create=True) as registry:
-        before = registry.position
-        try:
-            if args.format == "jsonl":
-                jsonl.import_events(registry, args.file, progress=progress)
-            elif args.format == "popolo":
-                popolo.import_popolo(registry, args.file, progress=progress)
-            elif args.format == "cow-state-year":
-                cow.import_state_year(registry, args.file, states_file=args.states_file,
-                                      progress=progress)
-            else:
-                cow.import_igo_year(registry, args.file, states_file=args.states_file,
-                                    progress=progress)
-        finally:
-            progress.close()
-        sys.stderr.write(f"recorded {registry.position - before} new events "
-                         f"from {args.file}\n")
+    # A refused import into a file it made leaves no file: an empty store left behind
+    # would be taken for the history by the next command.
+    was_there = args.db == ":memory:" or Path(args.db).exists()
+    made: Path | None = None
+    holds_events = False
+    try:
+        with _open(args, create=True) as registry:
+            if not was_there and isinstance(registry.store, SQLiteStore):
+                made = registry.store.path
+            before = registry.position
+            try:
+                if args.format == "jsonl":
+                    jsonl.import_events(registry, args.file, progress=progress)
+                elif args.format == "popolo":
+                    popolo.import_popolo(registry, args.file, progress=progress)
+                elif args.format == "cow-state-year":
+                    cow.import_state_year(registry, args.file, states_file=args.states_file,
+                                          progress=progress)
+                else:
+                    cow.import_igo_year(registry, args.file, states_file=args.states_file,
+                                        progress=progress)
+            finally:
+                progress.close()
+                holds_events = registry.position > 0
+            sys.stderr.write(f"recorded {registry.position - before} new events "
+                             f"from {args.file}\n")
+    except BaseException:
+        if made is not None and not holds_events:
+            _remove_store_file(made)
+        raise
     return 0
+
+
+def _remove_store_file(path: Path) -> None:
+    """Remove an SQLite store's file and SQLite's own files beside it."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):  # (the import's own error is the one to report)
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _cmd_chart(args: argparse.Namespace) -> int:
