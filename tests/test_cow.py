@@ -206,6 +206,12 @@ def test_bad_cells_name_line_and_column() -> None:
      "line 2: column 'ccode': expected a whole number, got '" + "9" * 400 + "'"),
     ("igo-year", "ioname,orgname,year,mali\nECOWAS,Economic,1975,inf\n",
      "line 2: column 'mali': expected one of 1, 2, 3, 0, -9 or -1, got 'inf'"),
+    ("state-year", "ccode,year,state,ecowas\n432,1_975,mali,1\n",
+     "line 2: column 'year': expected a whole number, got '1_975'"),
+    ("state-year", "ccode,year,state,ecowas\n4.32e2,1975,mali,1\n",
+     "line 2: column 'ccode': expected a whole number, got '4.32e2'"),
+    ("igo-year", "ioname,orgname,year,mali\nECOWAS,Economic,1975,\uff11\n",
+     "line 2: column 'mali': expected one of 1, 2, 3, 0, -9 or -1, got '\uff11'"),
 ])
 def test_a_panel_that_cannot_be_read_is_refused_naming_the_line(
         kind: str, panel: str, message: str) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
@@ -68,7 +69,8 @@ SOURCE = "Correlates of War IGO v3.0 (Pevehouse et al. 2020)"
 _KINDS = {1: "full", 2: "associate", 3: "observer"}
 _CODES = {kind: code for code, kind in _KINDS.items()}
 _VALID = {-9, -1, 0, 1, 2, 3}
-_CELL_TEXTS = frozenset(str(v) for v in _VALID)
+_CELL_VALUE = {str(v): v for v in _VALID}
+_CELL_TEXTS = frozenset(_CELL_VALUE)
 # A state-year panel's cells, a byte each: 0 for -1 (the IGO does not exist that year), so
 # that the years an IGO exists are picked in C; the codes that are no membership are the
 # bytes of _NOT_MEMBER_BYTES, which a state's cells are stripped of to see whether any is.
@@ -123,17 +125,22 @@ def cow_state(ccode: int) -> CowState:
         raise LookupError(f"no COW state has the code {ccode}") from None
 
 
+# A whole number as COW's files write it: "1", "-9" or "1.0". Not float()'s wider grammar,
+# which reads "1.5" (cut by int()), "1e3", "1_975", "inf" and other scripts' digits.
+_WHOLE_RE = re.compile(r"\s*([+-]?[0-9]{1,18})(?:\.0*)?\s*", re.ASCII)
+
+
 def _whole(text: str) -> int | None:
     """``text`` as a whole number, written "1" or "1.0" as COW's files have it; None for
-    anything else, such as "1.5", "inf" or "nan" (which int(float()) would cut or fail on)."""
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return int(number) if number.is_integer() else None
+    anything else."""
+    found = _WHOLE_RE.fullmatch(text)
+    return int(found.group(1)) if found else None
 
 
 def _cell(text: str, line: int, column: str) -> int:
+    value = _CELL_VALUE.get(text)
+    if value is not None:  # almost every cell: "1", "0", "-9"…
+        return value
     value = _whole(text) if text.strip() not in ("", ".") else -1
     if value is None or value not in _VALID:
         raise DecodeError(
