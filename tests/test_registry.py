@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import attrs
 import pendulum
 import pytest
 
@@ -27,6 +28,7 @@ from aes_membership import (
     _pairmap,
 )
 from aes_membership.datasets import west_africa
+from aes_membership.events import new_id
 from conftest import splitting_at
 
 
@@ -576,6 +578,34 @@ def test_a_correction_that_cannot_be_made_says_why_and_records_nothing(registry:
     with pytest.raises(InvariantError, match="a retraction cannot be corrected"):
         registry.correct(retraction.id, reason="r", reason_text="x")
     assert registry.position == before
+
+
+def test_a_correction_must_change_something_and_replace_with_a_new_event(
+        registry: Registry) -> None:
+    """correct() refuses a replacement that changes nothing, is recorded already (the event
+    itself among them), is a retraction or is no event; nothing is recorded."""
+    sahel(registry)
+    registry.register_state("SEN", name="Senegal")
+    joined = registry.join("SEN", "AES", on="2023-09-16", source="a charter")
+    other = registry.register_state("CIV", name="Côte d'Ivoire")
+    before = registry.position
+    with pytest.raises(FieldError, match=r"^changes: expected at least one value that differs "
+                                         r"from the recorded state-joined's, got \{'on': "):
+        registry.correct(joined.id, reason="r", on="2023-09-16")
+    with pytest.raises(FieldError, match=r"^replacement: expected an event that differs from the "
+                                         r"one it corrects, not only in its id, got StateJoined"):
+        registry.correct(joined.id, attrs.evolve(joined, id=new_id()), reason="r")
+    for recorded in (joined, other):
+        with pytest.raises(FieldError, match="^replacement: expected an event not recorded yet, "
+                                             f"under a new id, got the recorded event {recorded.id}$"):
+            registry.correct(joined.id, recorded, reason="r")
+    with pytest.raises(FieldError, match=r"^replacement: expected an event that is not a retraction"):
+        registry.correct(joined.id, EventRetracted(target=joined.id, reason="x"), reason="r")
+    with pytest.raises(TypeError, match=r"^correct\(\) takes an event as its replacement, got str"):
+        registry.correct(joined.id, "2023-09-18", reason="r")  # type: ignore[arg-type]
+    assert registry.position == before
+    sourced = registry.correct(joined.id, reason="cited", on="2023-09-16", source="the treaty")
+    assert sourced.source == "the treaty" and registry.is_retracted(joined.id)
 
 
 def test_a_retraction_cannot_itself_be_retracted(registry: Registry) -> None:

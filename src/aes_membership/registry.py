@@ -593,10 +593,32 @@ class Registry:
                                  f"fields of {target.TYPE} ({names})") from None
         elif changes:
             raise FieldError("changes", sorted(changes), "none when a replacement event is given")
+        else:
+            self._check_replacement(target, replacement)
+        if attrs.evolve(replacement, id=target.id) == target:
+            # A retraction and the same facts again would only lengthen the history.
+            if changes:
+                raise FieldError("changes", changes, f"at least one value that differs from the "
+                                 f"recorded {target.TYPE}'s")
+            raise FieldError("replacement", replacement,
+                             "an event that differs from the one it corrects, not only in its id")
         retraction = EventRetracted(target=target.id, reason=reason, replacement=replacement.id,
                                     source=source, note=note)
         self.record(retraction, replacement)
         return replacement
+
+    def _check_replacement(self, target: Event, replacement: object) -> None:
+        """Refuse a replacement that is no event, a retraction, or an event already
+        recorded (the corrected one among them): its retraction would stand alone."""
+        if not isinstance(replacement, Event):
+            raise TypeError(f"correct() takes an event as its replacement, got "
+                            f"{type(replacement).__name__} {replacement!r}")
+        if isinstance(replacement, EventRetracted):
+            raise FieldError("replacement", replacement, "an event that is not a retraction "
+                             "(retract() retracts without a replacement)")
+        if replacement.id == target.id or self._position_of(replacement.id) is not None:
+            raise FieldError("replacement", replacement, "an event not recorded yet, under a "
+                             "new id", shown=f"the recorded event {replacement.id}")
 
     def _target(self, event_id: uuid.UUID | str) -> Event:
         try:
