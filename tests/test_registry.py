@@ -627,6 +627,27 @@ def test_a_retraction_cannot_itself_be_retracted(registry: Registry) -> None:
     assert registry.position == before
 
 
+def test_a_recorded_retraction_links_only_to_an_event_of_the_log(registry: Registry) -> None:
+    """A retraction's replacement must be another event, recorded before it or in its batch;
+    a chain of corrections read back as one batch keeps its links."""
+    sahel(registry)
+    registry.register_state("SEN", name="Senegal")
+    joined = registry.join("SEN", "AES", on="2023-09-16")
+    later = StateJoined(state="SEN", bloc="AES", on="2023-09-18")
+    before = registry.position
+    with pytest.raises(InvariantError, match=r"\]: an event cannot be its own replacement$"):
+        registry.record(EventRetracted(target=joined.id, reason="r", replacement=joined.id))
+    with pytest.raises(InvariantError, match=f"its replacement {later.id} is not an event "
+                                             "recorded before it or in its batch$"):
+        registry.record(EventRetracted(target=joined.id, reason="r", replacement=later.id))
+    assert registry.position == before
+    registry.record(EventRetracted(target=joined.id, reason="r", replacement=later.id), later)
+    fixed = registry.correct(later.id, reason="the 17th", on="2023-09-17")
+    copy = Registry()
+    copy.record(*(recorded.event for recorded in registry.events()))
+    assert copy.periods("SEN", "AES")[0].start == fixed.on
+
+
 def test_a_correction_gets_a_time_ordered_id(registry: Registry) -> None:
     """The replacement made from changed fields gets a new id of the library's kind (version 7)."""
     sahel(registry)

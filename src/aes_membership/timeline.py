@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import functools
 import operator
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from itertools import compress
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
@@ -1374,6 +1375,8 @@ class _Draft:
         for event in events if retracted_now else ():
             if not isinstance(event, EventRetracted):
                 continue
+            if event.replacement is not None:
+                self._check_replacement(event, event.replacement)
             removed = self.base.live.get(event.target.int)
             if removed is None:
                 continue
@@ -1393,6 +1396,15 @@ class _Draft:
                         event=event,
                         conflicting=naming,
                     )
+
+    def _check_replacement(self, retraction: EventRetracted, replacement: uuid.UUID) -> None:
+        """A retraction's replacement is another event of the log, recorded before it or in
+        its batch (live, or retracted since): a link to nothing would mislead its readers."""
+        if replacement == retraction.target:
+            raise InvariantError("an event cannot be its own replacement", event=retraction)
+        if replacement.int not in self.live and replacement.int not in self.retractions:
+            raise InvariantError(f"its replacement {replacement} is not an event recorded before "
+                                 "it or in its batch", event=retraction)
 
     def _entries_naming(self, subject: str) -> list[Entry]:
         def line(state: str, bloc: str) -> Sequence[Entry]:
