@@ -292,6 +292,20 @@ def test_igo_year_round_trip_on_a_fixture() -> None:
     assert out.getvalue() == text.getvalue()
 
 
+def test_importing_a_panel_again_records_nothing_new() -> None:
+    """Event ids come from the panel's content: a second import of the same panel records
+    nothing, and another registry gets the same ids."""
+    reg = Registry()
+    first = cow.import_state_year(reg, io.StringIO(STATE_YEAR))
+    assert first == reg.position > 0
+    assert cow.import_state_year(reg, io.StringIO(STATE_YEAR)) == 0
+    assert reg.position == first
+    other = Registry()
+    cow.import_state_year(other, io.StringIO(STATE_YEAR))
+    assert [r.event.id for r in other.events()] == [r.event.id for r in reg.events()]
+    assert len({r.event.id for r in reg.events()}) == first
+
+
 # -- the real Correlates of War files (skipped where absent) --------------------------------
 
 

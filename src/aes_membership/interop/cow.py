@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 from itertools import compress
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pendulum
@@ -197,6 +199,17 @@ def _state_names(states_file: Source | None) -> dict[int, str]:
         return {int(row["ccode"]): row["statenme"].strip() for row in reader}
 
 
+_E = TypeVar("_E", bound=Event)
+_NAMESPACE = uuid.UUID("6f1c2f0e-5b7a-4c39-9d53-ae5000000002")
+
+
+def _made(cls: type[_E], **fields: Any) -> _E:
+    """``cls(**fields)`` under an id derived from its type and fields: importing a panel
+    again records nothing new, and two panels that tell the same fact share its event."""
+    content = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return cls(id=uuid.uuid5(_NAMESPACE, f"{cls.TYPE}{content}"), **fields)
+
+
 class _Builder:
     """Collects the events of one import, so they can be recorded as one batch."""
 
@@ -210,7 +223,8 @@ class _Builder:
         ident = cow.ident
         if ident not in self.known_states and ident not in self.registered:
             self.registered.add(ident)
-            self.events.append(StateRegistered(
+            self.events.append(_made(
+                StateRegistered,
                 state=ident, name=self.names.get(cow.ccode, cow.column), source=SOURCE,
                 identifiers={"cow": str(cow.ccode), "cow_abbrev": cow.abbrev},
             ))
@@ -223,11 +237,11 @@ class _Builder:
         identifiers = {"cow": cow_id} if ioname is None else {"cow": cow_id, "cow_ioname": ioname}
         if bloc == SYSTEM_BLOC:  # the panel's span, so that exports cover the same years
             identifiers["cow_panel_years"] = f"{first}-{last_year}"
-        self.events.append(BlocFounded(bloc=bloc, name=name, on=str(first), source=SOURCE,
-                                       identifiers=identifiers))
+        self.events.append(_made(BlocFounded, bloc=bloc, name=name, on=str(first),
+                                 source=SOURCE, identifiers=identifiers))
         ends = last < last_year if dissolved is None else dissolved
         if ends:
-            self.events.append(BlocDissolved(bloc=bloc, on=str(last + 1), source=SOURCE))
+            self.events.append(_made(BlocDissolved, bloc=bloc, on=str(last + 1), source=SOURCE))
             return first, last + 1
         return first, None
 
@@ -242,11 +256,11 @@ class _Builder:
                 kind = None
             new = _KINDS.get(code)
             if new is not None and kind is None:
-                self.events.append(StateJoined(state=state, bloc=bloc, on=str(year), kind=new,
-                                               source=SOURCE))
+                self.events.append(_made(StateJoined, state=state, bloc=bloc, on=str(year),
+                                         kind=new, source=SOURCE))
             elif new is not None and new != kind:
-                self.events.append(KindChanged(state=state, bloc=bloc, on=str(year), kind=new,
-                                               source=SOURCE))
+                self.events.append(_made(KindChanged, state=state, bloc=bloc, on=str(year),
+                                         kind=new, source=SOURCE))
             elif new is None and kind is not None:
                 self._leave(state, bloc, year, end_of_bloc)
             kind = new
@@ -257,7 +271,8 @@ class _Builder:
     def _leave(self, state: str, bloc: str, year: int, end_of_bloc: int | None) -> None:
         if end_of_bloc is not None and year >= end_of_bloc:
             return  # the bloc's dissolution ends the membership
-        self.events.append(StateWithdrew(state=state, bloc=bloc, on=str(year), source=SOURCE))
+        self.events.append(_made(StateWithdrew, state=state, bloc=bloc, on=str(year),
+                                 source=SOURCE))
 
 
 def _record(registry: Registry, events: list[Event], progress: Progress | None) -> int:
