@@ -292,6 +292,26 @@ def test_igo_year_round_trip_on_a_fixture() -> None:
     assert out.getvalue() == text.getvalue()
 
 
+def test_an_igo_year_panel_tells_the_state_system_by_its_cells() -> None:
+    """In an IGO-year panel a state is in the state system in the years some cell of it is
+    0 to 3: -1 says it was not, and -9 (missing) is no evidence that it was."""
+    panel = ("ioname,orgname,year,mali,niger,senegal\n"
+             "UEMOA,Union,1994,1,-9,-1\nUEMOA,Union,1995,1,0,0\nUEMOA,Union,1996,1,0,-9\n")
+    reg = Registry()
+    cow.import_igo_year(reg, io.StringIO(panel))
+    spans = {state: [(str(p.start), str(p.end) if p.end else None)
+                     for p in reg.periods(state, cow.SYSTEM_BLOC)]
+             for state in ("MLI", "NER", "SEN")}
+    assert spans == {"MLI": [("1994", None)], "NER": [("1995", None)],
+                     "SEN": [("1995", "1996")]}
+    assert [str(p.start) for p in reg.periods("MLI", "UEMOA")] == ["1994"]
+    assert reg.periods("NER", "UEMOA") == []
+    spelt = Registry()  # odd spellings read as their plain ones: "1.0", " 0 ", "." for -1
+    cow.import_igo_year(spelt, io.StringIO(
+        panel.replace(",1,-9,-1", ",1.0,-9.0,.").replace(",1,0,0", ",1, 0 ,0")))
+    assert [r.event for r in spelt.events()] == [r.event for r in reg.events()]
+
+
 def test_importing_a_panel_again_records_nothing_new() -> None:
     """Event ids come from the panel's content: a second import of the same panel records
     nothing, and another registry gets the same ids."""

@@ -26,9 +26,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import operator
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from importlib import resources
 from itertools import compress
@@ -378,6 +379,18 @@ def import_igo_year(registry: Registry, source: Source, *, states_file: Source |
     returns the number of events recorded.
     """
     check_progress(progress)
+    with collector_paused():  # millions of cells, none of them in a cycle
+        build = _read_igo_year(registry, source, states_file, progress)
+    return _record(registry, build.events, progress)
+
+
+# A cell's byte → 1 if it says the state was in the state system that year, else 0: -1 says
+# it was not, and -9 (missing) is written for states outside it too.
+_IN_SYSTEM = bytes(int(code >= 0) for code in _BYTE_CODE).ljust(256, b"\0")
+
+
+def _read_igo_year(registry: Registry, source: Source, states_file: Source | None,
+                   progress: Progress | None) -> _Builder:
     with reading(source) as handle:
         reader = csv.reader(handle)
         first = next(reader, None)
@@ -389,6 +402,12 @@ def import_igo_year(registry: Registry, source: Source, *, states_file: Source |
         columns = {i: _by_column()[h] for i, h in enumerate(header) if h in _by_column()}
         if not columns:
             raise DecodeError(["the header names no COW state column (such as 'mali')"], line=1)
+        # A row's state cells, a byte each (as in a state-year panel), picked out in C.
+        places = list(columns)
+        pick: Callable[[list[str]], Sequence[str]] = (
+            operator.itemgetter(*places) if len(places) > 1 else lambda row: [row[places[0]]])
+        cell_byte = _CELL_BYTE.__getitem__
+        dead = header.index("dead") if "dead" in header else None
         igos: dict[str, dict[str, Any]] = {}
         seen: dict[str, str] = {}
         for line, row in enumerate(reader, start=2):
@@ -403,33 +422,45 @@ def import_igo_year(registry: Registry, source: Source, *, states_file: Source |
             igo = igos.setdefault(name, {"orgname": row[1].strip(), "years": {}, "dead": False,
                                          "lines": {}})
             _first_time(igo["lines"], year, line, f"IGO {name!r} in {year}")
-            if "dead" in header:
-                igo["dead"] = igo["dead"] or row[header.index("dead")].strip() in ("1", "1.0")
-            igo["years"][year] = {i: _cell(row[i], line, header[i]) for i in columns}
+            if dead is not None:
+                igo["dead"] = igo["dead"] or row[dead].strip() in ("1", "1.0")
+            cells = pick(row)
+            if not _CELL_TEXTS.issuperset(cells):  # rare: odd spellings such as "1.0", or errors
+                cells = [str(_cell(v, line, header[i])) for i, v in zip(places, cells, strict=True)]
+            igo["years"][year] = bytes(map(cell_byte, cells))
             if progress is not None and line % 1000 == 0:
                 progress("reading", line, None)
     if not igos:
         raise DecodeError(["the panel has no rows"], line=2)
     build = _Builder(registry, _state_names(states_file))
-    all_years = {y for igo in igos.values() for y in igo["years"]}
-    first_year, last_year = min(all_years), max(all_years)
+    place_of = {i: place for place, i in enumerate(places)}
+    # For each year, which states were in the state system: the rows' bytes, as 0 or 1,
+    # or-ed as one number.
+    in_system: dict[int, int] = {}
+    for igo in igos.values():
+        for year, cells in igo["years"].items():
+            in_system[year] = in_system.get(year, 0) | int.from_bytes(cells.translate(_IN_SYSTEM))
+    system_years = [(year, in_system[year].to_bytes(len(places))) for year in sorted(in_system)]
+    first_year, last_year = system_years[0][0], system_years[-1][0]
     states = {i: build.state(cow) for i, cow in sorted(columns.items(), key=lambda c: c[1].ccode)}
-    # -1 here means "not in the state system that year": the other cells say when it was.
     system_end = build.bloc(SYSTEM_BLOC, "Correlates of War state system", "state-system",
                             (first_year,), last_year, dissolved=False)[1]
     for i, state in states.items():
-        present = sorted({y for igo in igos.values() for y, cells in igo["years"].items()
-                          if cells[i] >= 0})  # -9 is written for states outside it too
-        build.spells(state, SYSTEM_BLOC, [(y, 1) for y in present], system_end, last_year)
+        place = place_of[i]
+        build.spells(state, SYSTEM_BLOC, [(y, 1) for y, present in system_years if present[place]],
+                     system_end, last_year)
     for name, igo in igos.items():
         years = sorted(igo["years"])
         _, end = build.bloc(name.upper(), igo["orgname"] or name, name.lower(), years, last_year,
                             dissolved=igo["dead"] or None, ioname=name)
+        by_state = list(zip(*(igo["years"][y] for y in years), strict=True))  # columns, in C
         for i, state in states.items():
-            codes = [(y, igo["years"][y][i]) for y in years]
-            if any(code in _KINDS for _, code in codes):
-                build.spells(state, name.upper(), codes, end, last_year)
-    return _record(registry, build.events, progress)
+            column = bytes(by_state[place_of[i]])
+            if column.translate(None, _NOT_MEMBER_BYTES):  # a member in some year
+                build.spells(state, name.upper(),
+                             [(y, _BYTE_CODE[c]) for y, c in zip(years, column, strict=True)],
+                             end, last_year)
+    return build
 
 
 # -- exporting ----------------------------------------------------------------------------
