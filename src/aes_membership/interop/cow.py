@@ -74,9 +74,10 @@ _CODES = {kind: code for code, kind in _KINDS.items()}
 _VALID = {-9, -1, 0, 1, 2, 3}
 _CELL_VALUE = {str(v): v for v in _VALID}
 _CELL_TEXTS = frozenset(_CELL_VALUE)
-# A state-year panel's cells, a byte each: 0 for -1 (the IGO does not exist that year), so
-# that the years an IGO exists are picked in C; the codes that are no membership are the
-# bytes of _NOT_MEMBER_BYTES, which a state's cells are stripped of to see whether any is.
+# A panel's cells, a byte each: 0 for -1 (in a state-year panel, the IGO does not exist
+# that year), so that the years an IGO exists are picked in C; the codes that are no
+# membership are the bytes of _NOT_MEMBER_BYTES, which a state's cells are stripped of to
+# see whether any is.
 _BYTE_CODE = (-1, -9, 0, 1, 2, 3)
 _CELL_BYTE = {str(code): byte for byte, code in enumerate(_BYTE_CODE)}
 _NOT_MEMBER_BYTES = bytes(_CELL_BYTE[str(value)] for value in (-1, -9, 0))
@@ -201,6 +202,8 @@ def _state_names(states_file: Source | None) -> dict[int, str]:
 
 
 _E = TypeVar("_E", bound=Event)
+# The namespace of the imported events' ids: fixed, so that a panel gives the same ids in
+# every process and every version of the library.
 _NAMESPACE = uuid.UUID("6f1c2f0e-5b7a-4c39-9d53-ae5000000002")
 
 
