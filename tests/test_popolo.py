@@ -9,7 +9,7 @@ from typing import Any
 import pendulum
 import pytest
 
-from aes_membership import DecodeError, Registry
+from aes_membership import DecodeError, InvariantError, Registry
 from aes_membership.interop.popolo import export_popolo, import_popolo, to_popolo
 from conftest import shared_file
 
@@ -89,6 +89,26 @@ def test_import_gives_the_same_answers_and_is_idempotent(wa: Registry) -> None:
         assert {p: a.holders(p) for p in a.posts()} == {p: b.holders(p) for p in b.posts()}
     assert import_popolo(copy, data) == 0
     assert to_popolo(copy)["memberships"] == data["memberships"]
+
+
+def test_a_file_that_has_grown_or_been_reordered_records_only_what_is_new(wa: Registry) -> None:
+    """Imported events are named by their content: a file in another order records nothing,
+    one that has grown records only its new facts, and one that says a fact otherwise is
+    refused naming the conflict (not as an id recorded with other content)."""
+    whole = to_popolo(wa)
+    memberships = whole["memberships"]
+    first = next(i for i, m in enumerate(memberships) if "member" in m)
+    smaller = {**whole, "memberships": memberships[:first] + memberships[first + 1:]}
+    reg = Registry()
+    import_popolo(reg, smaller)
+    assert import_popolo(reg, {**whole, "memberships": memberships[::-1]}) == 1
+    assert to_popolo(reg)["memberships"] == memberships
+    changed = json.loads(json.dumps(whole))
+    changed["memberships"][first]["start_date"] = "1975-05-29"
+    before = reg.position
+    with pytest.raises(InvariantError, match="already a member"):
+        import_popolo(reg, changed)
+    assert reg.position == before
 
 
 def test_export_to_a_file_and_back(wa: Registry, tmp_path: Any) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import operator
 import re
 import uuid
@@ -54,6 +53,7 @@ from ..events import (
 from ..registry import Registry
 from ..timeline import Entry, Timeline
 from ._files import Source, reading, writing
+from ._ids import derived_id
 from .progress import Progress, check_progress
 
 __all__ = [
@@ -210,8 +210,7 @@ _NAMESPACE = uuid.UUID("6f1c2f0e-5b7a-4c39-9d53-ae5000000002")
 def _made(cls: type[_E], **fields: Any) -> _E:
     """``cls(**fields)`` under an id derived from its type and fields: importing a panel
     again records nothing new, and two panels that tell the same fact share its event."""
-    content = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return cls(id=uuid.uuid5(_NAMESPACE, f"{cls.TYPE}{content}"), **fields)
+    return cls(id=derived_id(_NAMESPACE, cls, fields), **fields)
 
 
 class _Builder:

@@ -36,6 +36,7 @@ from ..events import (
 from ..registry import KnownAt, Registry
 from ..timeline import SUBJECT_KINDS
 from ._files import Source, parse_json, reading, writing
+from ._ids import derived_id
 from ._tables import date_text, last_day_text, membership_segments, tenure_rows
 from .progress import Progress, check_progress
 
@@ -204,15 +205,12 @@ def _day_after(last: When) -> When:
     return parse_when((day + _dt.timedelta(days=1)).isoformat())
 
 
-def _event_id(*parts: str) -> uuid.UUID:
-    # Stable ids: importing the same file twice records nothing new.
-    return uuid.uuid5(_NAMESPACE, "|".join(parts))
-
-
 def _made(where: str, cls: type[_E], **fields: Any) -> _E:
-    """``cls(**fields)``, a value the event does not accept reported at ``where``."""
+    """``cls(**fields)`` under an id derived from its content (importing the file again, or
+    a file that has grown, records each fact once); a value the event does not accept is
+    reported at ``where``."""
     try:
-        return cls(**fields)
+        return cls(id=derived_id(_NAMESPACE, cls, fields), **fields)
     except FieldError as error:
         raise DecodeError([f"{where}: {error}"]) from None
 
@@ -316,9 +314,7 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
     for state in sorted(states - known["state"]):
         org = organizations[state]
         where = f"$.organizations[id={state}]"
-        events.append(_made(where, StateRegistered,
-                            id=_event_id("state", state), state=state,
-                            name=org.get("name") or state,
+        events.append(_made(where, StateRegistered, state=state, name=org.get("name") or state,
                             identifiers=identifiers(org, where), source=note))
     ends: dict[str, When | None] = {}  # each bloc's half-open end, from its inclusive date
     for bloc in sorted(b for b in blocs if b is not None):
@@ -330,40 +326,38 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
         where = f"$.organizations[id={bloc}]"
         if not org.get("founding_date"):
             raise DecodeError([f"{where}.founding_date: required for a bloc"])
-        events.append(_made(where, BlocFounded, id=_event_id("bloc", bloc), bloc=bloc,
+        events.append(_made(where, BlocFounded, bloc=bloc,
                             name=org.get("name") or bloc, identifiers=identifiers(org, where),
                             on=_date(org["founding_date"], where, "founding_date"),
                             source=note))
         end = ends[bloc]
         if end is not None:
-            events.append(BlocDissolved(id=_event_id("bloc-dissolved", bloc), bloc=bloc,
-                                        source=note, on=end))
+            events.append(_made(where, BlocDissolved, bloc=bloc, source=note, on=end))
     for (state, bloc), spells in sorted(state_spells.items()):
         spells.sort(key=lambda s: span(s[0]))
         dissolved = ends[bloc]
         for number, (start, end, kind, index) in enumerate(spells):
-            tag = f"{state}|{bloc}|{index}"
+            where = f"$.memberships[{index}]"
             previous = spells[number - 1] if number else None
             following = spells[number + 1] if number + 1 < len(spells) else None
             if previous is not None and previous[1] is not None \
                     and span(previous[1]) == span(start):  # the same membership, another kind
-                events.append(KindChanged(id=_event_id("kind", tag), state=state, bloc=bloc,
-                                          kind=kind, on=start, source=note))
+                events.append(_made(where, KindChanged, state=state, bloc=bloc, kind=kind,
+                                    on=start, source=note))
             else:
-                events.append(StateJoined(id=_event_id("join", tag), state=state, bloc=bloc,
-                                          kind=kind, on=start, source=note))
+                events.append(_made(where, StateJoined, state=state, bloc=bloc, kind=kind,
+                                    on=start, source=note))
             continued = following is not None and end is not None \
                 and span(following[0]) == span(end)
             ended_by_dissolution = dissolved is not None and end is not None \
                 and span(end) == span(dissolved)
             if end is not None and not continued and not ended_by_dissolution:
-                events.append(StateWithdrew(id=_event_id("withdraw", tag), state=state,
-                                            bloc=bloc, on=end, source=note))
+                events.append(_made(where, StateWithdrew, state=state, bloc=bloc, on=end,
+                                    source=note))
     for person in sorted({t[1] for t in tenures} - known["person"]):
         item = persons[person]
         where = f"$.persons[id={person}]"
-        events.append(_made(where, PersonRegistered,
-                            id=_event_id("person", person), person=person,
+        events.append(_made(where, PersonRegistered, person=person,
                             name=item.get("name") or person,
                             identifiers=identifiers(item, where), source=note))
     for post in sorted({t[0] for t in tenures} - known["post"]):
@@ -373,16 +367,16 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
         on = _date(item["start_date"], f"$.posts[id={post}]", "start_date") \
             if item.get("start_date") else first
         owner_field = {"state": owner} if owner in states else {"bloc": owner}
-        events.append(_made(f"$.posts[id={post}]", PostCreated, id=_event_id("post", post),
-                            post=post, title=item.get("label") or post, on=on, source=note,
+        events.append(_made(f"$.posts[id={post}]", PostCreated, post=post,
+                            title=item.get("label") or post, on=on, source=note,
                             **owner_field))
     for post, person, start, end, index in tenures:
-        tag = f"{post}|{person}|{index}"
-        events.append(HolderAppointed(id=_event_id("appoint", tag), post=post, person=person,
-                                      on=start, source=note))
+        where = f"$.memberships[{index}]"
+        events.append(_made(where, HolderAppointed, post=post, person=person, on=start,
+                            source=note))
         if end is not None:
-            events.append(HolderLeft(id=_event_id("left", tag), post=post, person=person,
-                                     on=end, source=note))
+            events.append(_made(where, HolderLeft, post=post, person=person, on=end,
+                                source=note))
     if progress is not None:
         progress("recording", 0, len(events))
     before = registry.position
