@@ -10,7 +10,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from aes_membership import DecodeError, FieldError, Registry
+from aes_membership import DecodeError, DuplicateEventError, FieldError, Registry
 from aes_membership.datasets import west_africa
 from aes_membership.interop import (
     cow,
@@ -39,6 +39,25 @@ def test_events_round_trip_through_a_gzip_file(wa: Registry, tmp_path: Path) -> 
     copy = Registry()
     assert import_events(copy, path) == wa.position
     assert copy.events() == wa.events()
+
+
+def test_a_line_that_reuses_a_recorded_id_with_other_content_is_named(wa: Registry) -> None:
+    """Importing a file whose event has an id recorded with other content is refused naming
+    the line and the id, and records nothing."""
+    out = io.StringIO()
+    export_events(wa, out)
+    lines = out.getvalue().splitlines(keepends=True)
+    copy = Registry()
+    import_events(copy, io.StringIO("".join(lines)))
+    edited = json.loads(lines[5])
+    edited["event"]["name"] = "Somewhere else"
+    lines[5] = json.dumps(edited) + "\n"
+    with pytest.raises(DuplicateEventError) as caught:
+        import_events(copy, io.StringIO("".join(lines)))
+    assert str(caught.value).startswith(f"line 6: event id {edited['event']['id']} is already "
+                                        "recorded with different content")
+    assert caught.value.line == 6 and str(caught.value.event_id) == edited["event"]["id"]
+    assert copy.position == wa.position
 
 
 def test_popolo_round_trips_through_a_gzip_file(wa: Registry, tmp_path: Path) -> None:

@@ -181,13 +181,19 @@ def _describe(event: Any) -> str:
 
 
 class DuplicateEventError(MembershipError, ValueError):
-    """An event id is already recorded with different content."""
+    """An event id is already recorded with different content.
 
-    def __init__(self, event_id: object) -> None:
+    ``line`` is the 1-based line number of the event when it came from a JSON Lines file.
+    """
+
+    def __init__(self, event_id: object, *, line: int | None = None) -> None:
         self.event_id = event_id
+        self.line = line
+        where = f"line {line}: " if line is not None else ""
         super().__init__(
-            f"event id {event_id} is already recorded with different content; "
-            "ids are for idempotent retries of the same event"
+            f"{where}event id {event_id} is already recorded with different content; "
+            "ids are for idempotent retries of the same event (to change a recorded event, "
+            "correct it)"
         )
 
 

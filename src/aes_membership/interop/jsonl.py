@@ -13,6 +13,7 @@ target registry gets all of the file or none of it.
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -20,7 +21,7 @@ import pendulum
 
 from ..codec import Codec, default_codec
 from ..dates import parse_instant
-from ..errors import DateError, DecodeError, FieldError
+from ..errors import DateError, DecodeError, DuplicateEventError, FieldError
 from ..events import Event
 from ..registry import KnownAt, Registry
 from ..stores.base import Recorded, format_instant
@@ -127,11 +128,13 @@ def import_events(
         raise FieldError("recorded_at", recorded_at, "'keep' or 'now'")
     check_progress(progress)
     events: list[Event] = []
+    numbers = array("q")  # each event's line, to name it if the registry refuses its id
     stamps: list[pendulum.DateTime] = []  # kept while every line has one
     keep = recorded_at == "keep"
     back: DecodeError | None = None  # the first instant that goes back, if they are kept
     for number, event, instant in _read(source, _codec(codec)):
         events.append(event)
+        numbers.append(number)
         if keep and instant is None:
             keep = False  # a line without one: the batch is recorded now
         elif keep and instant is not None:
@@ -146,10 +149,17 @@ def import_events(
         raise back
     if progress is not None:
         progress("recording", 0, len(events))
-    if keep and events:
-        registry.record(*events, recorded_at=stamps)
-    else:
-        registry.record(*events)
+    try:
+        if keep and events:
+            registry.record(*events, recorded_at=stamps)
+        else:
+            registry.record(*events)
+    except DuplicateEventError as error:
+        if error.line is not None:
+            raise
+        line = next((n for e, n in zip(events, numbers, strict=True) if e.id == error.event_id),
+                    None)
+        raise DuplicateEventError(error.event_id, line=line) from None
     if progress is not None:
         progress("recorded", len(events), len(events))
     return len(events)
