@@ -628,8 +628,8 @@ def test_a_retraction_cannot_itself_be_retracted(registry: Registry) -> None:
 
 
 def test_a_recorded_retraction_links_only_to_an_event_of_the_log(registry: Registry) -> None:
-    """A retraction's replacement must be another event, recorded before it or in its batch;
-    a chain of corrections read back as one batch keeps its links."""
+    """A retraction's replacement must be another event, recorded before it or in its batch,
+    and no retraction; a chain of corrections read back as one batch keeps its links."""
     sahel(registry)
     registry.register_state("SEN", name="Senegal")
     joined = registry.join("SEN", "AES", on="2023-09-16")
@@ -640,6 +640,13 @@ def test_a_recorded_retraction_links_only_to_an_event_of_the_log(registry: Regis
     with pytest.raises(InvariantError, match=f"its replacement {later.id} is not an event "
                                              "recorded before it or in its batch$"):
         registry.record(EventRetracted(target=joined.id, reason="r", replacement=later.id))
+    extra = registry.register_state("CIV", name="Côte d'Ivoire")
+    gone = registry.retract(extra.id, reason="not in this history")
+    before = registry.position
+    with pytest.raises(InvariantError, match="its replacement is a retraction, which cannot take "
+                                             "an event's place") as caught:
+        registry.record(EventRetracted(target=joined.id, reason="r", replacement=gone.id))
+    assert caught.value.conflicting == gone
     assert registry.position == before
     registry.record(EventRetracted(target=joined.id, reason="r", replacement=later.id), later)
     fixed = registry.correct(later.id, reason="the 17th", on="2023-09-17")

@@ -28,7 +28,7 @@ import functools
 import operator
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from itertools import compress
+from itertools import chain, compress
 from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
 import attrs
@@ -1376,7 +1376,7 @@ class _Draft:
             if not isinstance(event, EventRetracted):
                 continue
             if event.replacement is not None:
-                self._check_replacement(event, event.replacement)
+                self._check_replacement(event, event.replacement, events)
             removed = self.base.live.get(event.target.int)
             if removed is None:
                 continue
@@ -1397,14 +1397,24 @@ class _Draft:
                         conflicting=naming,
                     )
 
-    def _check_replacement(self, retraction: EventRetracted, replacement: uuid.UUID) -> None:
+    def _check_replacement(self, retraction: EventRetracted, replacement: uuid.UUID,
+                           batch: Sequence[Event]) -> None:
         """A retraction's replacement is another event of the log, recorded before it or in
         its batch (live, or retracted since): a link to nothing would mislead its readers."""
         if replacement == retraction.target:
             raise InvariantError("an event cannot be its own replacement", event=retraction)
-        if replacement.int not in self.live and replacement.int not in self.retractions:
-            raise InvariantError(f"its replacement {replacement} is not an event recorded before "
-                                 "it or in its batch", event=retraction)
+        if replacement.int in self.live or replacement.int in self.retractions:
+            return
+        # Not an event that counts or counted: a retraction's id, or no event's. Looked for
+        # only here, among the retractions (there are few).
+        retractions = chain((self.event_at(entry[3]) for entry in self.base.retractions.values()),
+                            (e for e in batch if isinstance(e, EventRetracted)))
+        found = next((r for r in retractions if r.id == replacement), None)
+        if found is not None:
+            raise InvariantError("its replacement is a retraction, which cannot take an event's "
+                                 "place", event=retraction, conflicting=found)
+        raise InvariantError(f"its replacement {replacement} is not an event recorded before "
+                             "it or in its batch", event=retraction)
 
     def _entries_naming(self, subject: str) -> list[Entry]:
         def line(state: str, bloc: str) -> Sequence[Entry]:
