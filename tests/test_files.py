@@ -42,14 +42,14 @@ def test_events_round_trip_through_a_gzip_file(wa: Registry, tmp_path: Path) -> 
 
 
 def test_a_line_that_reuses_a_recorded_id_with_other_content_is_named(wa: Registry) -> None:
-    """Importing a file whose event has an id recorded with other content is refused naming
-    the line and the id, and records nothing."""
+    """Importing a file whose event has an id recorded with other content, or that gives an id
+    twice with different content, is refused naming the line and the id, and records nothing."""
     out = io.StringIO()
     export_events(wa, out)
     lines = out.getvalue().splitlines(keepends=True)
     copy = Registry()
     import_events(copy, io.StringIO("".join(lines)))
-    edited = json.loads(lines[5])
+    original, edited = lines[5], json.loads(lines[5])
     edited["event"]["name"] = "Somewhere else"
     lines[5] = json.dumps(edited) + "\n"
     with pytest.raises(DuplicateEventError) as caught:
@@ -58,6 +58,11 @@ def test_a_line_that_reuses_a_recorded_id_with_other_content_is_named(wa: Regist
                                         "recorded with different content")
     assert caught.value.line == 6 and str(caught.value.event_id) == edited["event"]["id"]
     assert copy.position == wa.position
+    twice = Registry()  # the same id twice in one file: named at its second line
+    with pytest.raises(DuplicateEventError, match=f"^line 7: event id {edited['event']['id']} "
+                                                  "is given twice in one batch"):
+        import_events(twice, io.StringIO("".join(lines[:5]) + original + lines[5]))
+    assert twice.position == 0
 
 
 def test_popolo_round_trips_through_a_gzip_file(wa: Registry, tmp_path: Path) -> None:

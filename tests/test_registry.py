@@ -316,8 +316,10 @@ def test_idempotent_ids(registry: Registry) -> None:
     position = registry.position
     registry.record(event)
     assert registry.position == position
-    with pytest.raises(DuplicateEventError):
+    with pytest.raises(DuplicateEventError, match=f"^event id {event.id} is already recorded "
+                                                  "with different content") as caught:
         registry.record(StateJoined(id=event.id, state="NER", bloc="AES", on="2030-01-01"))
+    assert caught.value.event_id == event.id and not caught.value.in_batch
 
 
 def test_a_batch_of_recorded_and_new_events_appends_only_the_new(registry: Registry) -> None:
@@ -347,8 +349,10 @@ def test_a_first_batch_keeps_an_event_given_twice_once_and_refuses_a_reused_id(
     registry.record(mali, StateRegistered(state="NER", name="Niger"), mali)
     assert registry.position == 2
     other = Registry()
-    with pytest.raises(DuplicateEventError):
+    with pytest.raises(DuplicateEventError, match=f"^event id {mali.id} is given twice in one "
+                                                  "batch with different content") as caught:
         other.record(mali, StateRegistered(id=mali.id, state="BFA", name="Burkina Faso"))
+    assert caught.value.in_batch
     assert other.position == 0
 
 

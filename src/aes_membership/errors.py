@@ -181,20 +181,26 @@ def _describe(event: Any) -> str:
 
 
 class DuplicateEventError(MembershipError, ValueError):
-    """An event id is already recorded with different content.
+    """An event id is already recorded with different content, or given twice in one batch
+    with different content (``in_batch``).
 
     ``line`` is the 1-based line number of the event when it came from a JSON Lines file.
     """
 
-    def __init__(self, event_id: object, *, line: int | None = None) -> None:
+    def __init__(self, event_id: object, *, in_batch: bool = False,
+                 line: int | None = None) -> None:
         self.event_id = event_id
+        self.in_batch = in_batch
         self.line = line
         where = f"line {line}: " if line is not None else ""
-        super().__init__(
-            f"{where}event id {event_id} is already recorded with different content; "
-            "ids are for idempotent retries of the same event (to change a recorded event, "
-            "correct it)"
-        )
+        if in_batch:
+            message = (f"{where}event id {event_id} is given twice in one batch with different "
+                       "content; an id names one event")
+        else:
+            message = (f"{where}event id {event_id} is already recorded with different "
+                       "content; ids are for idempotent retries of the same event (to change a "
+                       "recorded event, correct it)")
+        super().__init__(message)
 
 
 class DecodeError(MembershipError, ValueError):

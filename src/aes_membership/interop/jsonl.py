@@ -157,9 +157,10 @@ def import_events(
     except DuplicateEventError as error:
         if error.line is not None:
             raise
-        line = next((n for e, n in zip(events, numbers, strict=True) if e.id == error.event_id),
-                    None)
-        raise DuplicateEventError(error.event_id, line=line) from None
+        lines = [n for e, n in zip(events, numbers, strict=True) if e.id == error.event_id]
+        # The line at fault: the id's second, if the file gives it twice; else its only one.
+        line = lines[1] if error.in_batch and len(lines) > 1 else lines[0] if lines else None
+        raise DuplicateEventError(error.event_id, in_batch=error.in_batch, line=line) from None
     if progress is not None:
         progress("recorded", len(events), len(events))
     return len(events)

@@ -373,10 +373,11 @@ def check_duplicates(
     seen: dict[int, Event] = {}  # by the id's integer: hashed in C, a UUID's hash is not
     for event in events:
         key = event.id.int
-        earlier = (stored.get(event.id) if stored else None) or seen.get(key)
+        recorded = stored.get(event.id) if stored else None
+        earlier = recorded or seen.get(key)
         if earlier is not None:
             if earlier != event:
-                raise DuplicateEventError(event.id)
+                raise DuplicateEventError(event.id, in_batch=recorded is None)
             existing.append(earlier)
             continue
         seen[key] = event
