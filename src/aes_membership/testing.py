@@ -98,8 +98,9 @@ class StoreContract:
         event = _event(1)
         store.append([event], expected_position=0)
         impostor = StateRegistered(id=event.id, state="S1", name="Another name")
-        with pytest.raises(DuplicateEventError):
+        with pytest.raises(DuplicateEventError) as caught:
             store.append([impostor, _event(2)], expected_position=1)
+        assert caught.value.event_id == event.id and not caught.value.in_batch
         assert store.last_position() == 1
 
     def test_an_event_repeated_in_a_batch_is_stored_once(self, store: Store) -> None:
@@ -115,8 +116,9 @@ class StoreContract:
         same = uuid.uuid4()
         batch = [StateRegistered(id=same, state="X", name="x"),
                  StateRegistered(id=same, state="Y", name="y")]
-        with pytest.raises(DuplicateEventError):
+        with pytest.raises(DuplicateEventError) as caught:
             store.append(batch, expected_position=1)
+        assert caught.value.event_id == same and caught.value.in_batch
         assert [r.position for r in store.read()] == [1]
 
     def test_recorded_at_never_goes_back(self, store: Store) -> None:
