@@ -65,6 +65,25 @@ def test_a_line_that_reuses_a_recorded_id_with_other_content_is_named(wa: Regist
     assert twice.position == 0
 
 
+def test_instants_a_registry_cannot_take_are_named_by_line(wa: Registry) -> None:
+    """A kept instant before the registry's last one is refused at the first line whose event
+    the registry does not hold yet, and nothing is recorded."""
+    out = io.StringIO()
+    export_events(wa, out)
+    lines = out.getvalue().splitlines(keepends=True)
+    registry = Registry()
+    import_events(registry, io.StringIO("".join(lines[:10])))
+    registry.register_state("XYZ", name="Somewhere")
+    before = registry.position
+    with pytest.raises(DecodeError, match=r"^line 11: recorded_at \S+: expected an instant at or "
+                                          r"after the last recorded one .*recorded_at='now'") \
+            as caught:
+        import_events(registry, io.StringIO("".join(lines)))
+    assert caught.value.line == 11 and registry.position == before
+    import_events(registry, io.StringIO("".join(lines)), recorded_at="now")
+    assert registry.position == wa.position + 1
+
+
 def test_popolo_round_trips_through_a_gzip_file(wa: Registry, tmp_path: Path) -> None:
     """A Popolo path ending in .gz is written compressed and imported back."""
     path = tmp_path / "wa.popolo.json.gz"

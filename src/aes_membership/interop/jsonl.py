@@ -21,7 +21,7 @@ import pendulum
 
 from ..codec import Codec, default_codec
 from ..dates import parse_instant
-from ..errors import DateError, DecodeError, DuplicateEventError, FieldError
+from ..errors import DateError, DecodeError, DuplicateEventError, FieldError, UnknownIdError
 from ..events import Event
 from ..registry import KnownAt, Registry
 from ..stores.base import Recorded, format_instant
@@ -76,6 +76,14 @@ def read_events(
     """Decode a JSON Lines file lazily: (event, recorded_at) pairs, one per non-blank line."""
     for _, event, instant in _read(source, _codec(codec)):
         yield event, instant
+
+
+def _recorded(registry: Registry, event: Event) -> bool:
+    """Whether ``registry`` holds ``event`` already."""
+    try:
+        return registry.get(event.id).event == event
+    except UnknownIdError:
+        return False
 
 
 def _read(source: Source, codec: Codec
@@ -154,13 +162,24 @@ def import_events(
             registry.record(*events, recorded_at=stamps)
         else:
             registry.record(*events)
+    except DateError as error:  # an instant the registry's log cannot take: name its line
+        stamp = error.value
+        if not (keep and error.field == "recorded_at" and isinstance(stamp, pendulum.DateTime)
+                and stamp in stamps):
+            raise
+        # The first line with that instant whose event the registry did not hold already.
+        line = next((n for e, t, n in zip(events, stamps, numbers, strict=True)
+                     if t == stamp and not _recorded(registry, e)), numbers[stamps.index(stamp)])
+        raise DecodeError([f"recorded_at {format_instant(stamp)}: expected {error.expected}; "
+                           "recorded_at='now' records the file at the current instant instead "
+                           "@ $.recorded_at"], line=line) from None
     except DuplicateEventError as error:
         if error.line is not None:
             raise
         lines = [n for e, n in zip(events, numbers, strict=True) if e.id == error.event_id]
         # The line at fault: the id's second, if the file gives it twice; else its only one.
-        line = lines[1] if error.in_batch and len(lines) > 1 else lines[0] if lines else None
-        raise DuplicateEventError(error.event_id, in_batch=error.in_batch, line=line) from None
+        at = lines[1] if error.in_batch and len(lines) > 1 else lines[0] if lines else None
+        raise DuplicateEventError(error.event_id, in_batch=error.in_batch, line=at) from None
     if progress is not None:
         progress("recorded", len(events), len(events))
     return len(events)
