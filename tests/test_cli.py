@@ -98,6 +98,28 @@ def test_export_import_round_trip(db: str, tmp_path: Path, capsys: pytest.Captur
     assert out.read_text() == (tmp_path / "again.jsonl").read_text()
 
 
+def test_a_history_imported_into_a_newer_store_needs_recorded_at_now(
+        db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A JSON Lines history older than a store's last event is refused naming its first line,
+    and --recorded-at now records it at the current instant."""
+    out = tmp_path / "events.jsonl"
+    assert main(["export", "--db", db, "--out", str(out)]) == 0
+    target = str(tmp_path / "newer.sqlite")
+    with Registry.open(target) as registry:
+        registry.register_state("XYZ", name="Somewhere")
+    capsys.readouterr()
+    assert main(["import", str(out), "--db", target]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aes-membership: error: line 1: recorded_at ") and "expected an " \
+        "instant at or after the last recorded one" in err and err.count("\n") == 1
+    assert main(["import", str(out), "--db", target, "--recorded-at", "now"]) == 0
+    with Registry.open(target) as registry, Registry.open(db) as source:
+        assert registry.position == source.position + 1
+    assert main(["import", str(out), "--db", target, "--format", "popolo",
+                 "--recorded-at", "now"]) == 2
+    assert "--recorded-at is for --format jsonl" in capsys.readouterr().err
+
+
 def test_popolo_export_and_import(db: str, tmp_path: Path) -> None:
     """export --format popolo writes a container that import --format popolo reads back."""
     out = tmp_path / "wa.popolo.json"

@@ -215,6 +215,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     if not Path(args.file).exists():
         raise MembershipError(f"no such file: {args.file!r}")
+    if args.recorded_at is not None and args.format != "jsonl":
+        raise MembershipError(f"--recorded-at is for --format jsonl; a {args.format} file is "
+                              "always recorded now")
     progress = TerminalProgress()
     # A refused import into a file it made leaves no file: an empty store left behind
     # would be taken for the history by the next command.
@@ -228,7 +231,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
             before = registry.position
             try:
                 if args.format == "jsonl":
-                    jsonl.import_events(registry, args.file, progress=progress)
+                    jsonl.import_events(registry, args.file, progress=progress,
+                                        recorded_at=args.recorded_at or "keep")
                 elif args.format == "popolo":
                     popolo.import_popolo(registry, args.file, progress=progress)
                 elif args.format == "cow-state-year":
@@ -322,6 +326,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="jsonl (default), popolo, cow-state-year, cow-igo-year")
     imported.add_argument("--states-file", default=None,
                           help="COW panels: COW's state list (states2016.csv) for state names")
+    imported.add_argument("--recorded-at", choices=("keep", "now"), default=None,
+                          help="jsonl: keep the file's recording instants (default), or record "
+                               "it all now, as the other formats are")
     imported.set_defaults(func=_cmd_import)
     chart = command("chart", "draw a bloc's members or a state's blocs over time (PNG or SVG)")
     chart.add_argument("subject", help="a bloc id (ECOWAS) or a state id (MLI)")
