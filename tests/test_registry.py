@@ -12,6 +12,7 @@ from aes_membership import (
     AmbiguousDateError,
     BlocFounded,
     DateError,
+    DecodeError,
     DuplicateEventError,
     EventRetracted,
     FieldError,
@@ -539,6 +540,21 @@ def test_bundled_history_loads_only_into_a_registry() -> None:
     that names it."""
     with pytest.raises(TypeError, match="west_africa\\(\\) loads into a Registry, got int 5"):
         west_africa(5)  # type: ignore[arg-type]
+
+
+def test_the_bundled_history_loads_now_into_a_registry_that_has_moved_on() -> None:
+    """Into a registry with later events the bundled history, which keeps its instants, is
+    refused naming its first line and recorded_at="now"; with recorded_at="now" it loads."""
+    registry = Registry()
+    registry.register_state("XYZ", name="Somewhere")
+    with pytest.raises(DecodeError, match=r"^line 1: recorded_at .*recorded_at='now'"):
+        west_africa(registry)
+    assert registry.position == 1
+    west_africa(registry, recorded_at="now")
+    assert registry.snapshot("2024-06-01").members("AES") == {"BFA", "MLI", "NER"}
+    assert registry.position == west_africa().position + 1
+    with pytest.raises(FieldError, match="recorded_at: expected 'keep' or 'now', got 'later'"):
+        west_africa(registry, recorded_at="later")  # type: ignore[arg-type]
 
 
 def test_retracted_and_retracting_events_keep_their_positions(registry: Registry) -> None:
