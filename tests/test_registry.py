@@ -595,8 +595,11 @@ def test_a_correction_that_cannot_be_made_says_why_and_records_nothing(registry:
     replacement = StateJoined(state="SEN", bloc="AES", on="2023-09-18")
     with pytest.raises(FieldError, match="changes: expected none when a replacement"):
         registry.correct(again.id, replacement, reason="r", on="2023-09-18")
-    with pytest.raises(InvariantError, match="a retraction cannot be corrected"):
+    with pytest.raises(InvariantError, match=r"^a retraction cannot be corrected; record the "
+                                             r"event again instead \(conflicts with event-retracted"
+                       ) as caught:
         registry.correct(retraction.id, reason="r", reason_text="x")
+    assert caught.value.conflicting == retraction and caught.value.event is None
     assert registry.position == before
 
 

@@ -578,8 +578,9 @@ class Registry:
         """
         target = self._target(event_id)
         if isinstance(target, EventRetracted):
+            # Nothing was made to record: the retraction is what the request conflicts with.
             raise InvariantError("a retraction cannot be corrected; record the event again instead",
-                                 event=target)
+                                 conflicting=target)
         if replacement is None:
             if not changes:
                 raise FieldError("replacement", None, "a replacement event or fields to change")
