@@ -595,7 +595,7 @@ class Registry:
         elif changes:
             raise FieldError("changes", sorted(changes), "none when a replacement event is given")
         else:
-            self._check_replacement(target, replacement)
+            self._check_replacement(replacement)
         if attrs.evolve(replacement, id=target.id) == target:
             # A retraction and the same facts again would only lengthen the history.
             if changes:
@@ -608,7 +608,7 @@ class Registry:
         self.record(retraction, replacement)
         return replacement
 
-    def _check_replacement(self, target: Event, replacement: object) -> None:
+    def _check_replacement(self, replacement: object) -> None:
         """Refuse a replacement that is no event, a retraction, or an event already
         recorded (the corrected one among them): its retraction would stand alone."""
         if not isinstance(replacement, Event):
@@ -617,7 +617,7 @@ class Registry:
         if isinstance(replacement, EventRetracted):
             raise FieldError("replacement", replacement, "an event that is not a retraction "
                              "(retract() retracts without a replacement)")
-        if replacement.id == target.id or self._position_of(replacement.id) is not None:
+        if self._position_of(replacement.id) is not None:  # (the corrected event's among them)
             raise FieldError("replacement", replacement, "an event not recorded yet, under a "
                              "new id", shown=f"the recorded event {replacement.id}")
 

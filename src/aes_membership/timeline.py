@@ -1238,14 +1238,11 @@ class _Draft:
                     event=event,
                     conflicting=self.event_at(self.retractions[event.target.int][3]),
                 )
-            # Not live, not retracted: a retraction's own id, or no event's. Looked for only
-            # here, among the retractions recorded before the batch (there are few).
-            for entry in self.base.retractions.values():
-                retraction = self.event_at(entry[3])
-                if retraction.id == event.target:
-                    raise InvariantError(
-                        "a retraction cannot itself be retracted; record the retracted event "
-                        "again, under a new id, instead", event=event, conflicting=retraction)
+            retraction = self._retraction_named(event.target)  # (not live, not retracted)
+            if retraction is not None:
+                raise InvariantError(
+                    "a retraction cannot itself be retracted; record the retracted event "
+                    "again, under a new id, instead", event=event, conflicting=retraction)
             raise UnknownIdError("event", str(event.target), ())
         retracted = self.event_at(target[3])
         if isinstance(retracted, EventRetracted):  # pragma: no cover - retractions are not live
@@ -1405,16 +1402,22 @@ class _Draft:
             raise InvariantError("an event cannot be its own replacement", event=retraction)
         if replacement.int in self.live or replacement.int in self.retractions:
             return
-        # Not an event that counts or counted: a retraction's id, or no event's. Looked for
-        # only here, among the retractions (there are few).
-        retractions = chain((self.event_at(entry[3]) for entry in self.base.retractions.values()),
-                            (e for e in batch if isinstance(e, EventRetracted)))
-        found = next((r for r in retractions if r.id == replacement), None)
+        found = self._retraction_named(replacement, batch)
         if found is not None:
             raise InvariantError("its replacement is a retraction, which cannot take an event's "
                                  "place", event=retraction, conflicting=found)
         raise InvariantError(f"its replacement {replacement} is not an event recorded before "
                              "it or in its batch", event=retraction)
+
+    def _retraction_named(self, ident: uuid.UUID, batch: Sequence[Event] = ()
+                          ) -> EventRetracted | None:
+        """The retraction whose own id is ``ident``, among those recorded before the batch
+        and ``batch``'s, or None. Looked for only on the way to an error, for an id that is
+        neither live nor retracted (retractions are few)."""
+        retractions = chain((self.event_at(entry[3]) for entry in self.base.retractions.values()),
+                            batch)
+        return next((r for r in retractions if isinstance(r, EventRetracted) and r.id == ident),
+                    None)
 
     def _entries_naming(self, subject: str) -> list[Entry]:
         def line(state: str, bloc: str) -> Sequence[Entry]:
