@@ -295,6 +295,29 @@ class _Unpickler(pickle.Unpickler):
         return found
 
 
+# A pickler's persistent_id and an unpickler's persistent_load are given by a subclass made
+# for the one dump or load, not set on the instance: Python 3.13.0 refuses them there
+# (CPython issue 125631). As static methods they stay what they are, a call in C.
+def _pickler(buffer: io.BytesIO, persistent_id: Callable[[Any], int | None] | None = None,
+             *, reduced: bool = True) -> pickle.Pickler:
+    """A protocol 5 pickler into ``buffer``; ``reduced`` writes the library's values through
+    their reducers."""
+    cls: type[pickle.Pickler] = pickle.Pickler
+    if persistent_id is not None:
+        cls = type("_PlacingPickler", (cls,), {"persistent_id": staticmethod(persistent_id)})
+    pickler = cls(buffer, protocol=5)
+    if reduced:
+        pickler.dispatch_table = _REDUCERS
+    return pickler
+
+
+def _unpickler(stream: io.BytesIO, persistent_load: Callable[[Any], Any]) -> _Unpickler:
+    """A checkpoint's unpickler that reads a persistent id with ``persistent_load``."""
+    cls: type[_Unpickler] = type("_PlacedUnpickler", (_Unpickler,),
+                                 {"persistent_load": staticmethod(persistent_load)})
+    return cls(stream)
+
+
 _EVENT_CLASSES: Final = tuple(_EVENT_FIELDS)
 _CLASS_INDEX: Final = {cls: index for index, cls in enumerate(_EVENT_CLASSES)}
 # bytes.translate tables: a 1 where an event's class index is the one asked for, else 0.
@@ -549,11 +572,9 @@ def dumps(state: RegistryState) -> bytes:
     places: dict[object, int] = dict(zip(days, count()))
     places.update(zip(entries, count(len(days))))
     buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=5)
-    pickler.dispatch_table = _REDUCERS
-    pickler.dump((list(map(ids.__getitem__, id_order)), classes, columns, days,
-                  state.position, len(entries),
-                  [len(shard) for shard in live_shards], timeline.live.layout()))
+    _pickler(buffer).dump((list(map(ids.__getitem__, id_order)), classes, columns, days,
+                           state.position, len(entries),
+                           [len(shard) for shard in live_shards], timeline.live.layout()))
     # Arrays of a number per event, then per entry, as they are: read as views of the
     # checkpoint's bytes, they need no copy. The entries are made from them in C.
     for values in (
@@ -575,10 +596,7 @@ def dumps(state: RegistryState) -> bytes:
                 return places.get(value)
         return None
 
-    pickler = pickle.Pickler(buffer, protocol=5)
-    pickler.dispatch_table = _REDUCERS
-    pickler.persistent_id = shared  # type: ignore[method-assign]
-    pickler.dump((
+    _pickler(buffer, shared).dump((
         state.instants,
         state.not_live,
         {name: getattr(timeline, name) for name in _TIMELINE_FIELDS
@@ -587,9 +605,7 @@ def dumps(state: RegistryState) -> bytes:
     # The lines hold only strings, ints and tuples, all of which hash: the look-up is the
     # persistent id itself, in C. What equals a day or an entry without being it (a code
     # 0 and the day 0 of a retraction's entry) is read back as that equal value.
-    pickler = pickle.Pickler(buffer, protocol=5)
-    pickler.persistent_id = places.get  # type: ignore[method-assign]
-    pickler.dump(_lines_written(timeline.memberships))
+    _pickler(buffer, places.get, reduced=False).dump(_lines_written(timeline.memberships))
     payload = buffer.getvalue()
     return _MAGIC + _LAYOUT + hashlib.sha256(payload).digest() + payload
 
@@ -639,11 +655,9 @@ def loads(data: bytes) -> RegistryState:
         # is made, would leave a hole in the heap that nothing later fills.
         entries = islice(table, day_count, None)
         stream.seek(start)
-        unpickler = _Unpickler(stream)
-        unpickler.persistent_load = place  # type: ignore[method-assign]
+        unpickler = _unpickler(stream, place)
         instants, not_live, fields = unpickler.load()
-        unpickler = _Unpickler(stream)  # (a pickle of its own: its memo starts anew)
-        unpickler.persistent_load = place  # type: ignore[method-assign]
+        unpickler = _unpickler(stream, place)  # (a pickle of its own: its memo starts anew)
         memberships = _lines_read(unpickler.load())
         if stream.tell() != len(data):
             raise ValueError(f"{len(data) - stream.tell()} bytes follow its last part")
