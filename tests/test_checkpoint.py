@@ -8,6 +8,7 @@ import json
 import os
 import pickle
 import random
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -537,9 +538,7 @@ def test_a_store_made_before_checkpoints_gets_the_table(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite"
     with Registry.open(path) as reg:
         west_africa(reg)
-    import sqlite3
-
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
         conn.execute("DROP TABLE aes_checkpoints")
     with Registry.open(path, read_only=True) as reader:
         assert reader.store.load_checkpoint() is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from pathlib import Path
@@ -61,7 +62,7 @@ def test_checkpoint_keeps_the_replayed_state(db: str, capsys: pytest.CaptureFixt
 
 def test_checkpoint_refuses_a_broken_chain(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     """checkpoint reads the whole log and keeps nothing when a row was edited."""
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as conn:
         conn.execute("UPDATE aes_events SET payload = payload || ' ' WHERE position = 3")
     assert main(["checkpoint", "--db", db]) == 2
     assert "position 3" in capsys.readouterr().err

@@ -109,6 +109,44 @@ def test_foreign_and_corrupt_files_are_refused(tmp_path: Path) -> None:
     assert empty.stat().st_size == 0
 
 
+def test_a_refused_sqlite_file_is_not_left_open(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every connection made to open a file that is then refused is closed at once."""
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"this is not a database" * 100)
+    foreign = tmp_path / "foreign.sqlite"
+    with contextlib.closing(sqlite3.connect(foreign)) as conn:
+        conn.execute("CREATE TABLE people (name TEXT)")
+    newer = tmp_path / "newer.sqlite"
+    SQLiteStore(newer).close()
+    with contextlib.closing(sqlite3.connect(newer, isolation_level=None)) as conn:
+        conn.execute("UPDATE aes_meta SET value = '99' WHERE key = 'schema_version'")
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    made: list[sqlite3.Connection] = []
+    connect = sqlite3.connect
+
+    def recorded(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        made.append(connect(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(sqlite3, "connect", recorded)
+    refusals: list[tuple[Callable[[], object], type[Exception]]] = [
+        (lambda: SQLiteStore(garbage), StoreError),
+        (lambda: SQLiteStore(foreign), StoreError),
+        (lambda: SQLiteStore(newer), SchemaVersionError),
+        (lambda: SQLiteStore(empty, create=False), StoreError),
+        (lambda: SQLiteStore(empty, read_only=True), StoreError),
+    ]
+    for refused, error in refusals:
+        with pytest.raises(error):
+            refused()
+    assert len(made) == len(refusals)
+    for conn in made:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            conn.execute("SELECT 1")
+
+
 def test_a_url_of_another_kind_is_refused_without_echoing_it(tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """A URL no store serves is a StoreError naming its scheme; no file of that name is made."""

@@ -129,11 +129,18 @@ class SQLiteStore:
         self._may_create = create
         try:
             self._conn = self._connect(busy_timeout)
-            self._prepare(deadline=time.monotonic() + busy_timeout)
         except sqlite3.DatabaseError as error:
-            with contextlib.suppress(Exception):
-                self._conn.close()
             raise _translate(error, self.path) from None
+        try:
+            self._prepare(deadline=time.monotonic() + busy_timeout)
+        except BaseException as error:
+            # Whatever refused the file (SQLite, or a check of what it holds), the connection
+            # is not left open until the collector finds it.
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            if isinstance(error, sqlite3.DatabaseError):
+                raise _translate(error, self.path) from None
+            raise
 
     def _connect(self, busy_timeout: float) -> sqlite3.Connection:
         if self.path.exists() and (self.read_only or not os.access(self.path, os.W_OK)):
