@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -286,3 +288,44 @@ def test_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:
         err = process.stderr.read().decode()
     assert process.wait(timeout=120) == 141
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def _run_into(encoding: str, monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[int, bytes]:
+    """main(argv) writing to a standard output of ``encoding``: its exit status and bytes."""
+    written = io.BytesIO()
+    out = io.TextIOWrapper(written, encoding=encoding, newline="")
+    monkeypatch.setattr(sys, "stdout", out)
+    status = main(list(argv))
+    out.flush()
+    return status, written.getvalue()
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_output_for_people_fits_any_locale(db: str, encoding: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under a locale that cannot write a name, the name is escaped, not a traceback."""
+    status, written = _run_into(encoding, monkeypatch, "members", "ECOWAS", "--on", "2024-06-01",
+                                "--db", db)
+    assert status == 0
+    line = next(line for line in written.decode(encoding).splitlines() if line.startswith("CIV"))
+    expected = "C\\xf4te d'Ivoire" if encoding == "ascii" else "Côte d'Ivoire"
+    assert line.split("\t")[1] == expected
+    status, written = _run_into(encoding, monkeypatch, "demo", "--db", db)
+    assert status == 0 and b"Ibrahim Traor" in written
+
+
+def test_json_and_exports_are_whole_under_an_ascii_locale(
+        db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--json is valid JSON, and an export to '-' UTF-8, whatever standard output's encoding."""
+    status, written = _run_into("ascii", monkeypatch, "members", "ECOWAS", "--on", "2024-06-01",
+                                "--db", db, "--json")
+    assert status == 0
+    names = {m["state"]: m["name"] for m in json.loads(written.decode("ascii"))["members"]}
+    assert names["CIV"] == "Côte d'Ivoire"
+    assert main(["export", "--db", db, "--out", str(tmp_path / "events.jsonl")]) == 0
+    for format_ in ("jsonl", "popolo"):
+        status, written = _run_into("ascii", monkeypatch, "export", "--db", db,
+                                    "--format", format_, "--out", "-")
+        assert status == 0 and "Côte d'Ivoire" in written.decode("utf-8")
+    status, written = _run_into("ascii", monkeypatch, "export", "--db", db, "--out", "-")
+    assert written == (tmp_path / "events.jsonl").read_bytes()

@@ -6,7 +6,9 @@ Bad dates and unknown ids print one clear line on stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
+import io
 import json
 import os
 import sys
@@ -97,9 +99,35 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _speaks_utf8(stream: object) -> bool:
+    """Whether ``stream`` writes text as UTF-8 (as a terminal or pipe does where the locale
+    says so, and every file format this command writes is)."""
+    encoding = getattr(stream, "encoding", None)
+    try:
+        return isinstance(encoding, str) and codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
+
+
+def _fit_stdout(args: argparse.Namespace) -> None:
+    """Standard output as the command needs it under any locale: a file format exported to
+    ``-`` is UTF-8, whatever the locale says; text for people writes what the locale's
+    encoding cannot (an accent, under an ASCII locale) as an escape rather than failing.
+    (The command line is the process's entry point: its standard output is its own.)"""
+    out = sys.stdout
+    if _speaks_utf8(out) or not isinstance(out, io.TextIOWrapper):
+        return
+    if args.func is _cmd_export and args.out == "-":
+        out.reconfigure(encoding="utf-8")
+    else:
+        out.reconfigure(errors="backslashreplace")
+
+
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     if args.json:
-        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+        # JSON is UTF-8 or, where standard output cannot write that, plain ASCII: never
+        # the escapes above, which are not JSON.
+        json.dump(data, sys.stdout, ensure_ascii=not _speaks_utf8(sys.stdout), indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(text + "\n")
@@ -341,6 +369,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    _fit_stdout(args)
     try:
         status: int = args.func(args)
     except MembershipError as error:
