@@ -303,7 +303,7 @@ def _run_into(encoding: str, monkeypatch: pytest.MonkeyPatch, *argv: str) -> tup
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
 def test_output_for_people_fits_any_locale(db: str, encoding: str,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """Under a locale that cannot write a name, the name is escaped, not a traceback."""
+    """Text for people is written in standard output's encoding, what it lacks escaped, not a traceback."""
     status, written = _run_into(encoding, monkeypatch, "members", "ECOWAS", "--on", "2024-06-01",
                                 "--db", db)
     assert status == 0
