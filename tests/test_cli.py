@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import io
 import json
 import sqlite3
@@ -329,3 +330,41 @@ def test_json_and_exports_are_whole_under_an_ascii_locale(
         assert status == 0 and "Côte d'Ivoire" in written.decode("utf-8")
     status, written = _run_into("ascii", monkeypatch, "export", "--db", db, "--out", "-")
     assert written == (tmp_path / "events.jsonl").read_bytes()
+
+
+def _stdin_of(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Standard input giving ``data``, under an ASCII locale (as a pipe's is: buffered)."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data)),
+                                                       encoding="ascii"))
+
+
+def test_import_reads_standard_input_as_utf8_or_gzip(
+        db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """import - reads standard input as UTF-8 whatever the locale, and gunzips gzip."""
+    exported = tmp_path / "events.jsonl"
+    assert main(["export", "--db", db, "--out", str(exported)]) == 0
+    data = exported.read_bytes()
+    assert "Côte d'Ivoire".encode() in data
+    for name, given in (("plain", data), ("packed", gzip.compress(data))):
+        _stdin_of(given, monkeypatch)
+        copy = str(tmp_path / f"{name}.sqlite")
+        assert main(["import", "-", "--db", copy]) == 0
+        assert "recorded 103 new events from standard input" in capsys.readouterr().err
+        assert main(["export", "--db", copy, "--out", str(tmp_path / f"{name}.jsonl")]) == 0
+        assert (tmp_path / f"{name}.jsonl").read_bytes() == data
+
+
+def test_import_of_a_cut_gzip_stream_is_one_line_and_leaves_no_store(
+        db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A gzip stream cut short on standard input is refused in one line, and no store is made."""
+    exported = tmp_path / "events.jsonl"
+    assert main(["export", "--db", db, "--out", str(exported)]) == 0
+    packed = gzip.compress(exported.read_bytes())
+    _stdin_of(packed[: len(packed) // 2], monkeypatch)
+    capsys.readouterr()
+    target = tmp_path / "cut.sqlite"
+    assert main(["import", "-", "--db", str(target)]) == 2
+    assert capsys.readouterr().err.startswith("aes-membership: error: not a whole gzip file")
+    assert not target.exists()

@@ -8,13 +8,14 @@ from __future__ import annotations
 import argparse
 import codecs
 import contextlib
+import gzip
 import io
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .codec import default_codec
 from .errors import MembershipError
@@ -24,6 +25,7 @@ from .stores.sqlite import SQLiteStore
 __all__ = ["main"]
 
 DEFAULT_DB = "aes-membership.sqlite"
+_GZIP_MAGIC = b"\x1f\x8b"  # the first bytes of every gzip stream
 
 _STORY_DATES = (
     ("1975-06-01", "ECOWAS is founded by fifteen states"),
@@ -241,7 +243,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from .interop import cow, jsonl, popolo
     from .interop.progress import TerminalProgress
 
-    if not Path(args.file).exists():
+    if args.file != "-" and not Path(args.file).exists():
         raise MembershipError(f"no such file: {args.file!r}")
     if args.recorded_at is not None and args.format != "jsonl":
         raise MembershipError(f"--recorded-at is for --format jsonl; a {args.format} file is "
@@ -253,32 +255,56 @@ def _cmd_import(args: argparse.Namespace) -> int:
     made: Path | None = None
     holds_events = False
     try:
-        with _open(args, create=True) as registry:
+        with _open(args, create=True) as registry, _source(args.file) as source:
             if not was_there and isinstance(registry.store, SQLiteStore):
                 made = registry.store.path
             before = registry.position
             try:
                 if args.format == "jsonl":
-                    jsonl.import_events(registry, args.file, progress=progress,
+                    jsonl.import_events(registry, source, progress=progress,
                                         recorded_at=args.recorded_at or "keep")
                 elif args.format == "popolo":
-                    popolo.import_popolo(registry, args.file, progress=progress)
+                    popolo.import_popolo(registry, source, progress=progress)
                 elif args.format == "cow-state-year":
-                    cow.import_state_year(registry, args.file, states_file=args.states_file,
+                    cow.import_state_year(registry, source, states_file=args.states_file,
                                           progress=progress)
                 else:
-                    cow.import_igo_year(registry, args.file, states_file=args.states_file,
+                    cow.import_igo_year(registry, source, states_file=args.states_file,
                                         progress=progress)
             finally:
                 progress.close()
                 holds_events = registry.position > 0
-            sys.stderr.write(f"recorded {registry.position - before} new events "
-                             f"from {args.file}\n")
+            origin = "standard input" if args.file == "-" else args.file
+            sys.stderr.write(f"recorded {registry.position - before} new events from {origin}\n")
     except BaseException:
         if made is not None and not holds_events:
             _remove_store_file(made)
         raise
     return 0
+
+
+@contextlib.contextmanager
+def _source(file: str) -> Iterator[str | IO[str]]:
+    """The file to import: its path, or for ``-`` standard input, read as the UTF-8 that every
+    format is whatever the locale says (a byte-order mark left out, as from a file), and
+    decompressed if it is gzip, as a file named ``.gz`` is."""
+    if file != "-":
+        yield file
+        return
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # (a stream of text only, as an embedding program may give)
+        yield sys.stdin
+        return
+    peek = getattr(buffer, "peek", None)
+    if peek is not None and peek(2)[:2] == _GZIP_MAGIC:
+        with gzip.open(buffer, "rt", encoding="utf-8-sig", newline="") as unpacked:
+            yield unpacked  # (closing it leaves standard input open)
+        return
+    text = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
+    try:
+        yield text
+    finally:
+        text.detach()  # standard input stays open
 
 
 def _remove_store_file(path: Path) -> None:
@@ -349,7 +375,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--as-known-at", default=None, type=_known_at)
     export.set_defaults(func=_cmd_export)
     imported = command("import", "record a file's events, all or nothing")
-    imported.add_argument("file")
+    imported.add_argument("file", help="the file to read, or - for standard input")
     imported.add_argument("--format", choices=FORMATS, default="jsonl",
                           help="jsonl (default), popolo, cow-state-year, cow-igo-year")
     imported.add_argument("--states-file", default=None,
