@@ -40,6 +40,24 @@ def test_members_json(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert {m["state"] for m in data["members"] if m["suspended"]} == {"MLI", "BFA", "NER", "GIN"}
 
 
+def test_questions_without_a_date_are_asked_of_today(
+        db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """members, blocs and holder without --on answer for today's date, UTC, as the API does."""
+    with Registry.open(db) as reg:
+        today = reg.snapshot()
+        expected = {
+            "members": ("ECOWAS", sorted(today.members("ECOWAS"))),
+            "blocs": ("MLI", sorted(today.blocs_of("MLI"))),
+            "holder": ("AES/president", list(today.holders("AES/president"))),
+        }
+    for command, (subject, answer) in expected.items():
+        assert main([command, subject, "--db", db, "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["on"] == str(today.on)
+        found = data[{"members": "members", "blocs": "blocs", "holder": "holders"}[command]]
+        assert (sorted(m["state"] for m in found) if command == "members" else found) == answer
+
+
 def test_blocs_holder_history(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     """blocs, holder and history answer from the stored history."""
     assert main(["blocs", "MLI", "--on", "2026-01-01", "--db", db]) == 0

@@ -338,7 +338,8 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     def dated(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--on", required=True, help="the valid date, YYYY-MM-DD")
+        sub.add_argument("--on", default=None,
+                         help="the valid date, YYYY-MM-DD (default: today, UTC)")
         sub.add_argument("--as-known-at", default=None, type=_known_at,
                          help="an ISO instant, or a log position: answer with what was "
                               "recorded by then")
