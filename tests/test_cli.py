@@ -386,3 +386,25 @@ def test_import_of_a_cut_gzip_stream_is_one_line_and_leaves_no_store(
     assert main(["import", "-", "--db", str(target)]) == 2
     assert capsys.readouterr().err.startswith("aes-membership: error: not a whole gzip file")
     assert not target.exists()
+
+
+def test_import_unpacks_a_gzip_file_whatever_its_name(
+        db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """import unpacks a gzip file not named .gz, rather than refusing its bytes as not UTF-8."""
+    exported = tmp_path / "events.jsonl"
+    assert main(["export", "--db", db, "--out", str(exported)]) == 0
+    packed = tmp_path / "packed.jsonl"
+    packed.write_bytes(gzip.compress(exported.read_bytes()))
+    assert main(["import", str(packed), "--db", str(tmp_path / "copy.sqlite")]) == 0
+    assert f"recorded 103 new events from {packed}" in capsys.readouterr().err
+
+
+def test_import_names_the_line_of_standard_input_that_is_not_utf8(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A byte of standard input that is not UTF-8 is named by line and column, as in a file."""
+    _stdin_of(b'{"type": "state-registered", "event": {"state": "MLI", "name": "Ma\xefli"}}\n',
+              monkeypatch)
+    assert main(["import", "-", "--db", str(tmp_path / "x.sqlite")]) == 2
+    assert capsys.readouterr().err == ("aes-membership: error: line 1: not UTF-8 text "
+                                       "(byte 0xef at column 67)\n")

@@ -1,4 +1,5 @@
-"""The files the exchange formats read and write: gzip, and content that is not text."""
+"""The files the exchange formats read and write: gzip, streams of bytes, and content that
+is not text."""
 
 from __future__ import annotations
 
@@ -124,20 +125,25 @@ def test_a_popolo_file_that_is_not_json_or_not_text_is_a_decode_error(tmp_path: 
         import_popolo(Registry(), path)
 
 
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (b"ccode,year,state\n432,1975,mali\n", "not a whole gzip file"),  # not compressed
-        (gzip.compress(PANEL.encode())[:-12], "not a whole gzip file"),  # cut short
-    ],
-)
-def test_a_panel_that_is_not_a_whole_gzip_file_is_a_decode_error(
-        tmp_path: Path, content: bytes, message: str) -> None:
-    """A .gz panel that is not gzip, or is cut short, is refused and nothing is recorded."""
+def test_a_panel_is_unpacked_by_its_content_whatever_its_name(tmp_path: Path) -> None:
+    """A gzip panel is unpacked whatever its name, and a plain one named .gz read as it is."""
+    expected = Registry()
+    import_state_year(expected, io.StringIO(PANEL))
+    for name, content in (("packed.csv", gzip.compress(PANEL.encode())),
+                          ("plain.csv.gz", PANEL.encode())):
+        path = tmp_path / name
+        path.write_bytes(content)
+        registry = Registry()
+        import_state_year(registry, path)
+        assert registry.periods("MLI", "ECOWAS") == expected.periods("MLI", "ECOWAS") != []
+
+
+def test_a_gzip_file_cut_short_is_a_decode_error(tmp_path: Path) -> None:
+    """A gzip file cut short is refused as a DecodeError, and nothing is recorded."""
     path = tmp_path / "panel.csv.gz"
-    path.write_bytes(content)
+    path.write_bytes(gzip.compress(PANEL.encode())[:-12])
     registry = Registry()
-    with pytest.raises(DecodeError, match=message):
+    with pytest.raises(DecodeError, match="not a whole gzip file"):
         import_state_year(registry, path)
     assert registry.position == 0
 
@@ -153,23 +159,67 @@ def test_a_panel_that_is_not_text_is_a_decode_error(tmp_path: Path) -> None:
         import_state_year(Registry(), path)
 
 
-def test_something_that_is_neither_a_path_nor_a_text_file_is_a_type_error(wa: Registry) -> None:
-    """Reading from or writing to what is neither a path nor an open text file is a TypeError."""
-    with pytest.raises(TypeError, match="expected a path or an open text file, got int 5"):
+def test_something_that_is_neither_a_path_nor_a_file_is_a_type_error(wa: Registry) -> None:
+    """Reading from or writing to what is neither a path nor an open file is a TypeError."""
+    with pytest.raises(TypeError, match="expected a path or an open file, got int 5"):
         export_events(wa, 5)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="expected a path or an open text file, got list"):
+    with pytest.raises(TypeError, match="expected a path or an open file, got list"):
         import_events(Registry(), ["{}"])  # type: ignore[arg-type]
 
 
-def test_a_binary_stream_is_a_type_error_that_says_how_to_mend_it(wa: Registry) -> None:
-    """A stream of bytes, read or written, is refused at once with the way to read it as
-    text, rather than failing on its first line."""
-    for call in (lambda: list(read_events(io.BytesIO(b"{}\n"))),
-                 lambda: export_events(wa, io.BytesIO()),
-                 lambda: import_popolo(Registry(), io.BytesIO(b"{}"))):
-        with pytest.raises(TypeError, match=r"got the binary stream BytesIO .*open it in text "
-                                            r"mode, or wrap it: io\.TextIOWrapper"):
-            call()
+class _Trickle(io.RawIOBase):
+    """An unbuffered stream that takes or gives at most a few bytes a call, as a pipe may."""
+
+    def __init__(self, content: bytes = b"") -> None:
+        self.content, self.taken = content, bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        given, self.content = self.content[:3], self.content[3:]
+        buffer[: len(given)] = given
+        return len(given)
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.taken += bytes(data[:7])
+        return min(len(data), 7)
+
+
+def test_streams_of_bytes_are_read_and_written_as_utf8_and_left_open(wa: Registry) -> None:
+    """A stream of bytes, buffered or not, is read as UTF-8 (unpacked if gzip) and written as
+    UTF-8, as a file is, and left open for its owner."""
+    text = io.StringIO()
+    export_events(wa, text)
+    expected = text.getvalue().encode("utf-8")
+    written = io.BytesIO()
+    assert export_events(wa, written) == wa.position
+    assert written.getvalue() == expected and not written.closed
+    trickle = _Trickle()
+    export_events(wa, trickle)
+    assert bytes(trickle.taken) == expected and not trickle.closed
+    for given in (io.BytesIO(expected), io.BytesIO(gzip.compress(expected)), _Trickle(expected),
+                  io.BufferedReader(io.BytesIO(b"\xef\xbb\xbf" + expected))):  # a byte-order mark
+        copy = Registry()
+        assert import_events(copy, given) == wa.position
+        assert copy.events() == wa.events() and not given.closed
+    popolo = io.BytesIO()
+    export_popolo(wa, popolo)
+    copy = Registry()
+    import_popolo(copy, io.BytesIO(popolo.getvalue()))
+    assert copy.snapshot("2025-02-01").members("ECOWAS") == wa.snapshot("2025-02-01").members("ECOWAS")
+
+
+def test_a_stream_of_bytes_that_is_not_utf8_names_the_line(wa: Registry) -> None:
+    """A byte that is not UTF-8 in a stream of bytes is named by line and column, as in a file."""
+    good = b'{"type": "state-registered", "event": {"state": "MLI", "name": "Mali"}}\n'
+    registry = Registry()
+    with pytest.raises(DecodeError, match=r"^line 2: not UTF-8 text \(byte 0xe9 at column 3\)$"):
+        import_events(registry, io.BytesIO(good + b"{\"\xe9\n"))
+    assert registry.position == 0
 
 
 @pytest.mark.parametrize(("json_text", "cause"), [

@@ -8,12 +8,11 @@ from __future__ import annotations
 import argparse
 import codecs
 import contextlib
-import gzip
 import io
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,7 +24,6 @@ from .stores.sqlite import SQLiteStore
 __all__ = ["main"]
 
 DEFAULT_DB = "aes-membership.sqlite"
-_GZIP_MAGIC = b"\x1f\x8b"  # the first bytes of every gzip stream
 
 _STORY_DATES = (
     ("1975-06-01", "ECOWAS is founded by fifteen states"),
@@ -254,8 +252,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     was_there = args.db == ":memory:" or Path(args.db).exists()
     made: Path | None = None
     holds_events = False
+    source = _source(args.file)
     try:
-        with _open(args, create=True) as registry, _source(args.file) as source:
+        with _open(args, create=True) as registry:
             if not was_there and isinstance(registry.store, SQLiteStore):
                 made = registry.store.path
             before = registry.position
@@ -283,28 +282,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _source(file: str) -> Iterator[str | IO[str]]:
-    """The file to import: its path, or for ``-`` standard input, read as the UTF-8 that every
-    format is whatever the locale says (a byte-order mark left out, as from a file), and
-    decompressed if it is gzip, as a file named ``.gz`` is."""
+def _source(file: str) -> str | IO[str] | IO[bytes]:
+    """The file to import: its path, or for ``-`` standard input's bytes, which the importers
+    read as the UTF-8 that every format is whatever the locale says, unpacked if gzip."""
     if file != "-":
-        yield file
-        return
-    buffer = getattr(sys.stdin, "buffer", None)
-    if buffer is None:  # (a stream of text only, as an embedding program may give)
-        yield sys.stdin
-        return
-    peek = getattr(buffer, "peek", None)
-    if peek is not None and peek(2)[:2] == _GZIP_MAGIC:
-        with gzip.open(buffer, "rt", encoding="utf-8-sig", newline="") as unpacked:
-            yield unpacked  # (closing it leaves standard input open)
-        return
-    text = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
-    try:
-        yield text
-    finally:
-        text.detach()  # standard input stays open
+        return file
+    # (a stream of text only, as an embedding program may give, is read as it is)
+    return getattr(sys.stdin, "buffer", sys.stdin)
 
 
 def _remove_store_file(path: Path) -> None:

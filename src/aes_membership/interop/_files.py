@@ -1,28 +1,34 @@
-"""The files the exchange formats read and write: a path, or a text stream already open.
+"""The files the exchange formats read and write: a path, or a stream already open, of text
+or of bytes.
 
-A path ending in ``.gz`` is read and written through gzip. A file that is not the text it
-should be (not UTF-8, a damaged gzip stream, a CSV cell larger than the ``csv`` module
-reads) is reported as a :class:`DecodeError`, like any other bad content, rather than as
-the codec's own exception.
+Bytes are UTF-8 text. A file read, or a stream of bytes, is unpacked if it is gzip, which its
+first two bytes tell whatever its name: no UTF-8 text begins with them. A path written is
+packed with gzip if its name ends in ``.gz``. A file that is not the text it should be (not
+UTF-8, a damaged gzip stream, a CSV cell larger than the ``csv`` module reads) is reported as
+a :class:`DecodeError`, like any other bad content, rather than as the codec's own exception.
+A stream given by the caller is left open.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import gzip
 import io
 import json
 import os
 import zlib
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 from ..errors import DecodeError
 
 __all__ = ["Source", "check_text", "parse_json", "reading", "writing"]
 
-Source = str | os.PathLike[str] | IO[str]
+_GZIP_MAGIC = b"\x1f\x8b"  # the first bytes of every gzip stream
+
+Source = str | os.PathLike[str] | IO[str] | IO[bytes]
 
 
 def check_text(text: str, line: int) -> None:
@@ -61,10 +67,10 @@ def reading(source: Source, *, errors: str = "strict") -> Iterator[IO[str]]:
     """
     try:
         if isinstance(source, (str, os.PathLike)):
-            path = os.fspath(source)
-            opener: Any = gzip.open if path.endswith(".gz") else open
-            # (utf-8-sig: a byte-order mark, as some editors write, is not part of the text)
-            with opener(path, "rt", encoding="utf-8-sig", errors=errors, newline="") as handle:
+            with open(source, "rb") as raw, _text_of(raw, errors) as handle:
+                yield handle
+        elif _is_binary(source):
+            with _text_of(source, errors) as handle:
                 yield handle
         else:
             yield _stream(source, "read")
@@ -77,6 +83,25 @@ def reading(source: Source, *, errors: str = "strict") -> Iterator[IO[str]]:
 
 
 @contextlib.contextmanager
+def _text_of(binary: IO[bytes], errors: str) -> Iterator[IO[str]]:
+    """The UTF-8 text of a stream of bytes, unpacked if it is gzip; the stream stays open."""
+    # Peeking needs a buffer; a stream without one (a socket's, an unbuffered file) gets one.
+    buffered: Any = binary if callable(getattr(binary, "peek", None)) else io.BufferedReader(binary)
+    packed = buffered.peek(len(_GZIP_MAGIC))[:len(_GZIP_MAGIC)] == _GZIP_MAGIC
+    unpacked = gzip.GzipFile(fileobj=buffered, mode="rb") if packed else buffered
+    # (utf-8-sig: a byte-order mark, as some editors write, is not part of the text)
+    text = io.TextIOWrapper(unpacked, encoding="utf-8-sig", errors=errors, newline="")
+    try:
+        yield text
+    finally:
+        text.detach()  # (closing the wrapper would close the stream under it)
+        if packed:
+            unpacked.close()  # (a GzipFile leaves the stream it reads open)
+        if buffered is not binary:
+            buffered.detach()
+
+
+@contextlib.contextmanager
 def writing(target: Source) -> Iterator[IO[str]]:
     """``target`` open for writing text, each line ended by ``\\n`` alone."""
     if isinstance(target, (str, os.PathLike)):
@@ -84,16 +109,36 @@ def writing(target: Source) -> Iterator[IO[str]]:
         opener: Any = gzip.open if path.endswith(".gz") else open
         with opener(path, "wt", encoding="utf-8", newline="") as handle:
             yield handle
+    elif _is_binary(target):
+        yield _Utf8Writer(target)  # type: ignore[misc]  # (write() is all the formats call)
     else:
         yield _stream(target, "write")
 
 
+class _Utf8Writer:
+    """Text written into a stream of bytes, as UTF-8. Not a ``TextIOWrapper``: that closes
+    the stream under it when it goes, and could be kept from it only by a flush that, after
+    an error on the stream, may fail again."""
+
+    def __init__(self, binary: IO[bytes]) -> None:
+        self._write = binary.write
+
+    def write(self, text: str) -> int:
+        data = memoryview(text.encode("utf-8"))
+        while data:  # an unbuffered stream may take only part of it
+            taken = self._write(data)
+            if taken is None:  # (a non-blocking stream that cannot take it now)
+                raise BlockingIOError(errno.EAGAIN, "the stream cannot take more now")
+            data = data[taken:]
+        return len(text)
+
+
+def _is_binary(given: object) -> TypeGuard[IO[bytes]]:
+    return isinstance(given, (io.RawIOBase, io.BufferedIOBase))
+
+
 def _stream(given: Any, method: str) -> IO[str]:
     if not callable(getattr(given, method, None)):
-        raise TypeError(f"expected a path or an open text file, got {type(given).__name__} {given!r}")
-    if isinstance(given, (io.RawIOBase, io.BufferedIOBase)):  # bytes would fail far from here
-        raise TypeError(f"expected a path or an open text file, got the binary stream "
-                        f"{type(given).__name__} {given!r} (open it in text mode, or wrap it: "
-                        f"io.TextIOWrapper(stream, encoding='utf-8'))")
+        raise TypeError(f"expected a path or an open file, got {type(given).__name__} {given!r}")
     stream: IO[str] = given
     return stream

@@ -179,7 +179,7 @@ def to_popolo(registry: Registry, *, on: _dt.date | str | None = None,
 
 def export_popolo(registry: Registry, target: Source, *, on: _dt.date | str | None = None,
                   as_known_at: KnownAt = None) -> int:
-    """Write :func:`to_popolo` as JSON to a path or text file; returns the membership count."""
+    """Write :func:`to_popolo` as JSON to a path or open file; returns the membership count."""
     data = to_popolo(registry, on=on, as_known_at=as_known_at)
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     with writing(target) as out:
