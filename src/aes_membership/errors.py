@@ -240,7 +240,8 @@ class SchemaVersionError(StoreError):
 
 
 class ConcurrencyError(StoreError):
-    """Another writer appended first and retrying did not resolve the race.
+    """Another writer appended first and retrying did not resolve the race; or an append
+    expected a position the store has not reached.
 
     ``expected`` is the position this writer had validated against, ``actual`` the position
     the store had reached.
@@ -252,7 +253,10 @@ class ConcurrencyError(StoreError):
         self.attempts = attempts
         super().__init__(
             f"the store moved from position {expected} to {actual} while appending "
-            f"(after {attempts} attempt(s)); catch up and try again"
+            f"(after {attempts} attempt(s)); catch up and try again" if expected < actual
+            # (no writer got there first: the caller's position is wrong, not stale)
+            else f"the store is at position {actual}, behind the expected position "
+                 f"{expected}; append at the position it is at"
         )
 
 

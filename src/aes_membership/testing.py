@@ -86,6 +86,18 @@ class StoreContract:
         assert (caught.value.expected, caught.value.actual) == (0, 1)
         assert store.last_position() == 1
 
+    def test_expected_position_ahead_of_the_store_is_named_as_given(self, store: Store) -> None:
+        """Appending at a position the store has not reached raises ConcurrencyError naming
+        that position as given, however large, and saying the store is behind it."""
+        store.append([_event(1)], expected_position=0)
+        for ahead in (5, 2**70):
+            with pytest.raises(ConcurrencyError) as caught:
+                store.append([_event(2)], expected_position=ahead)
+            assert (caught.value.expected, caught.value.actual) == (ahead, 1)
+            assert str(caught.value) == (f"the store is at position 1, behind the expected "
+                                         f"position {ahead}; append at the position it is at")
+        assert store.last_position() == 1
+
     def test_idempotent_retry(self, store: Store) -> None:
         """Appending an already stored event again (same id, same content) stores nothing."""
         event = _event(1)

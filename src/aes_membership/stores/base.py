@@ -307,9 +307,10 @@ def check_checkpoint_data(data: object) -> None:
 
 
 def check_position(field: str, value: object, *, last: int | None = None,
-                   recorded: bool = False) -> int:
+                   recorded: bool = False, bound: bool = True) -> int:
     """``value`` as a log position: a whole number from 0, or from 1 if it must be a
-    ``recorded`` event's (a checkpoint's), up to ``last`` if given.
+    ``recorded`` event's (a checkpoint's), up to ``last`` if given; one that is to be
+    ``bound`` in a query is at most the stores' largest integer.
 
     Integers of other types (NumPy's, from a frame) are taken; booleans are not, since
     ``True`` would silently stand for position 1, nor is text, which SQLite would compare
@@ -326,7 +327,7 @@ def check_position(field: str, value: object, *, last: int | None = None,
                          else f"{kind} from {first} to {last}")
     # Past the stores' largest integer no position can be, nor anything after it; the drivers
     # would refuse to bind the number.
-    return min(position, _LAST_POSITION)
+    return min(position, _LAST_POSITION) if bound else position
 
 
 def check_wait(after: object, timeout: object) -> tuple[int, float]:
@@ -356,7 +357,8 @@ def check_batch(events: object, expected_position: object) -> int:
         index, item = stray
         raise TypeError(f"append() takes events, got {type(item).__name__} {item!r} "
                         f"at index {index}")
-    return check_position("expected_position", expected_position)
+    # (compared with the store's position, never bound: an error names it as given)
+    return check_position("expected_position", expected_position, bound=False)
 
 
 def check_duplicates(
