@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import tempfile
 from pathlib import Path
 
 import pendulum
@@ -201,6 +202,13 @@ def test_streams_of_bytes_are_read_and_written_as_utf8_and_left_open(wa: Registr
     trickle = _Trickle()
     export_events(wa, trickle)
     assert bytes(trickle.taken) == expected and not trickle.closed
+    # A stream of bytes that says so only by its mode, deriving from none of io's classes.
+    with tempfile.SpooledTemporaryFile(mode="w+b") as spooled:
+        export_events(wa, spooled)
+        spooled.seek(0)
+        assert spooled.read() == expected
+        spooled.seek(0)
+        assert import_events(Registry(), spooled) == wa.position and not spooled.closed
     for given in (io.BytesIO(expected), io.BytesIO(gzip.compress(expected)), _Trickle(expected),
                   io.BufferedReader(io.BytesIO(b"\xef\xbb\xbf" + expected))):  # a byte-order mark
         copy = Registry()

@@ -134,7 +134,13 @@ class _Utf8Writer:
 
 
 def _is_binary(given: object) -> TypeGuard[IO[bytes]]:
-    return isinstance(given, (io.RawIOBase, io.BufferedIOBase))
+    if isinstance(given, io.TextIOBase):
+        return False
+    # Not every stream of bytes derives from io's classes (a SpooledTemporaryFile does not):
+    # those say so by their mode, as open() gives it.
+    mode = getattr(given, "mode", None)
+    return (isinstance(given, (io.RawIOBase, io.BufferedIOBase))
+            or (isinstance(mode, str) and "b" in mode))
 
 
 def _stream(given: Any, method: str) -> IO[str]:
