@@ -408,3 +408,14 @@ def test_import_names_the_line_of_standard_input_that_is_not_utf8(
     assert main(["import", "-", "--db", str(tmp_path / "x.sqlite")]) == 2
     assert capsys.readouterr().err == ("aes-membership: error: line 1: not UTF-8 text "
                                        "(byte 0xef at column 67)\n")
+
+
+def test_version_names_the_installed_release(capsys: pytest.CaptureFixture[str]) -> None:
+    """--version prints the installed release and exits 0."""
+    import importlib.metadata
+
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    expected = importlib.metadata.version("aes_membership")
+    assert capsys.readouterr().out == f"aes-membership {expected}\n"

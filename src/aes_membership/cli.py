@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import contextlib
+import importlib.metadata
 import io
 import json
 import os
@@ -310,6 +311,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="aes-membership",
         description="Who belonged to which bloc, and who led what, on any date.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -375,6 +377,14 @@ def _parser() -> argparse.ArgumentParser:
     chart.add_argument("--as-known-at", default=None, type=_known_at)
     chart.set_defaults(func=_cmd_chart)
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version (the source tree run in place has none)."""
+    try:
+        return importlib.metadata.version("aes_membership")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
