@@ -419,3 +419,15 @@ def test_version_names_the_installed_release(capsys: pytest.CaptureFixture[str])
     assert caught.value.code == 0
     expected = importlib.metadata.version("aes_membership")
     assert capsys.readouterr().out == f"aes-membership {expected}\n"
+
+
+def test_import_from_standard_input_that_is_not_there_is_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """import - in a process without standard input is refused in one line, and no store is made."""
+    monkeypatch.setattr(sys, "stdin", None)
+    target = tmp_path / "x.sqlite"
+    assert main(["import", "-", "--db", str(target)]) == 2
+    assert capsys.readouterr().err == ("aes-membership: error: there is no standard input to "
+                                       "import from ('-')\n")
+    assert not target.exists()

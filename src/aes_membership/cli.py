@@ -288,6 +288,8 @@ def _source(file: str) -> str | IO[str] | IO[bytes]:
     read as the UTF-8 that every format is whatever the locale says, unpacked if gzip."""
     if file != "-":
         return file
+    if sys.stdin is None:  # (a process started without one, as a service may be)
+        raise MembershipError("there is no standard input to import from ('-')")
     # (a stream of text only, as an embedding program may give, is read as it is)
     return getattr(sys.stdin, "buffer", sys.stdin)
 
