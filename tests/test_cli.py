@@ -431,3 +431,14 @@ def test_import_from_standard_input_that_is_not_there_is_one_line(
     assert capsys.readouterr().err == ("aes-membership: error: there is no standard input to "
                                        "import from ('-')\n")
     assert not target.exists()
+
+
+def test_chart_without_matplotlib_says_which_extra_in_one_line(
+        db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """chart where matplotlib is not installed names the extra to install, in one line, exit 2."""
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # (importing it now fails)
+    assert main(["chart", "ECOWAS", "--out", str(tmp_path / "e.png"), "--db", db]) == 2
+    assert capsys.readouterr().err == ("aes-membership: error: charts need matplotlib: install "
+                                       "aes_membership[plot]\n")
+    assert not (tmp_path / "e.png").exists()

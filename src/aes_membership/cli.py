@@ -303,7 +303,10 @@ def _remove_store_file(path: Path) -> None:
 
 def _cmd_chart(args: argparse.Namespace) -> int:
     with _open(args) as registry:
-        registry.chart(args.subject, args.out, as_known_at=args.as_known_at)
+        try:
+            registry.chart(args.subject, args.out, as_known_at=args.as_known_at)
+        except ImportError as error:  # the plot extra is not installed: its error says so
+            raise MembershipError(str(error)) from None
     sys.stderr.write(f"wrote {args.out}\n")
     return 0
 
