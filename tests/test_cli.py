@@ -442,3 +442,40 @@ def test_chart_without_matplotlib_says_which_extra_in_one_line(
     assert capsys.readouterr().err == ("aes-membership: error: charts need matplotlib: install "
                                        "aes_membership[plot]\n")
     assert not (tmp_path / "e.png").exists()
+
+
+def test_commands_that_read_take_libpq_keyword_connection_strings(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A --db of libpq's host=… dbname=… pairs is a PostgreSQL store for every command, not
+    a missing file."""
+    import uuid
+
+    from conftest import postgres_dsn
+
+    url, schema = postgres_dsn(), f"t_{uuid.uuid4().hex[:16]}"  # (skips without a server)
+    conninfo = pytest.importorskip("psycopg.conninfo")
+    keywords = conninfo.make_conninfo(**conninfo.conninfo_to_dict(url))
+    assert "://" not in keywords
+    try:
+        assert main(["demo", "--db", keywords, "--schema", schema]) == 0
+        capsys.readouterr()
+        assert main(["members", "AES", "--on", "2025-01-01", "--db", keywords,
+                     "--schema", schema]) == 0
+        rows = capsys.readouterr().out.splitlines()
+        assert [row.split("\t")[0] for row in rows] == ["BFA", "MLI", "NER"]
+    finally:
+        psycopg = pytest.importorskip("psycopg")
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_schema_with_an_sqlite_store_is_refused_in_one_line(
+        db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--schema with an SQLite --db is refused in one line, exit 2, and makes no file."""
+    assert main(["members", "AES", "--db", db, "--schema", "s"]) == 2
+    assert capsys.readouterr().err == (f"aes-membership: error: --schema is for PostgreSQL "
+                                       f"stores, and --db {db!r} is not a PostgreSQL connection "
+                                       "string\n")
+    target = tmp_path / "new.sqlite"
+    assert main(["demo", "--db", str(target), "--schema", "s"]) == 2
+    assert not target.exists()

@@ -20,6 +20,7 @@ from typing import IO, Any
 from .codec import default_codec
 from .errors import MembershipError
 from .registry import Registry
+from .stores import _is_postgres_target
 from .stores.sqlite import SQLiteStore
 
 __all__ = ["main"]
@@ -41,6 +42,9 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> Registry:
 
 
 def _options(args: argparse.Namespace, *, create: bool = False) -> dict[str, Any]:
+    if args.schema is not None and not _is_postgres_target(args.db):
+        raise MembershipError(f"--schema is for PostgreSQL stores, and --db {args.db!r} is not "
+                              "a PostgreSQL connection string")
     options: dict[str, Any] = {"schema": args.schema} if args.schema else {}
     if not create and args.db != ":memory:":  # (a PostgreSQL schema: see _target for files)
         options["create"] = False
@@ -51,7 +55,8 @@ def _target(args: argparse.Namespace, *, create: bool = False) -> str:
     """``--db``, which only the commands that record may create: a mistyped path must not
     leave an empty store behind and answer from it."""
     db: str = args.db
-    if not create and db != ":memory:" and "://" not in db and not Path(db).exists():
+    if (not create and db != ":memory:" and "://" not in db and not _is_postgres_target(db)
+            and not Path(db).exists()):
         raise MembershipError(f"no store at {db!r}: give its path with --db, or make one "
                               "with `aes-membership demo` or `aes-membership import`")
     return db
