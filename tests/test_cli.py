@@ -99,12 +99,14 @@ def test_checkpoint_refuses_a_broken_chain(db: str, capsys: pytest.CaptureFixtur
         (["blocs", "MIL", "--on", "2025-01-01"], "did you mean 'MLI'"),
         (["members", "ECOWAS", "--on", "2025-01-01", "--as-known-at", "²"],
          "as_known_at: invalid date '²'"),
+        (["members", "ECOWAS", "--as-known-at", "-5"],
+         "as_known_at: expected a log position from 0 to 103, got -5"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(db: str, capsys: pytest.CaptureFixture[str],
                                         argv: list[str], message: str) -> None:
-    """Bad dates (a digit of another kind too) and unknown ids print one clear line on
-    stderr and exit with 2."""
+    """Bad dates (a digit of another kind too), positions below 0 and unknown ids print one
+    clear line on stderr and exit with 2."""
     assert main([*argv, "--db", db]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err

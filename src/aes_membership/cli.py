@@ -63,8 +63,11 @@ def _target(args: argparse.Namespace, *, create: bool = False) -> str:
 
 
 def _known_at(text: str) -> str | int:
-    """``--as-known-at``: an instant's text, or digits for a log position."""
-    return int(text) if text.isascii() and text.isdigit() else text  # (not "²", a digit to str)
+    """``--as-known-at``: an instant's text, or digits for a log position (with a minus sign,
+    refused as a position rather than as a date)."""
+    digits = text.removeprefix("-")
+    # (isascii: "²" is a digit to str.isdigit, and no position)
+    return int(text) if digits.isascii() and digits.isdigit() else text
 
 
 def _names(registry: Registry, ids: Sequence[str], on: str) -> str:
