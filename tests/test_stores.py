@@ -157,6 +157,27 @@ def test_a_url_of_another_kind_is_refused_without_echoing_it(tmp_path: Path,
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("dsn", "shown"), [
+    ("postgresql://u:secret@db.example.org/m", "postgresql://u:***@db.example.org/m"),
+    ("postgresql://u:se@cr/et@db.example.org:5432/m", "postgresql://u:***@db.example.org:5432/m"),
+    ("host=db.example.org password=secret dbname=m", "host=db.example.org password=*** dbname=m"),
+    ("host=db.example.org password='se cret' dbname=m", "host=db.example.org password=*** dbname=m"),
+    ("host=db password='it\\'s secret' dbname=m", "host=db password=*** dbname=m"),
+    ("host=db PASSWORD = secret", "host=db PASSWORD = ***"),
+    ("postgresql://db/m?password=secret&sslmode=require", None),
+], ids=["url", "url-at-and-slash", "pairs", "pairs-quoted", "pairs-quoted-escape", "pairs-spaced",
+        "url-query"])
+def test_a_connection_strings_password_is_never_shown(dsn: str, shown: str | None) -> None:
+    """Error messages show a connection string with no part of its password, in every form
+    libpq takes it."""
+    from aes_membership.stores.postgres import redact_dsn
+
+    redacted = redact_dsn(dsn)
+    assert "secret" not in redacted and "cret" not in redacted and "et@" not in redacted
+    if shown is not None:
+        assert redacted == shown
+
+
 @pytest.mark.parametrize("target", [5, None, "", "   ", ["a.sqlite"]])
 def test_a_target_that_names_no_store_is_a_field_error(
         target: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -84,8 +84,11 @@ _CREATE_LOCK = 0x_AE5_0001
 
 def redact_dsn(dsn: str) -> str:
     """The connection string with its password replaced by ``***`` (for error messages)."""
-    dsn = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", dsn)
-    return re.sub(r"(password\s*=\s*)(\S+)", r"\1***", dsn, flags=re.IGNORECASE)
+    # A URL's password runs to the last "@": one left unescaped may hold "@" and "/".
+    dsn = re.sub(r"(://[^:/@]*:).*@", r"\1***@", dsn, flags=re.DOTALL)
+    # A pair's value may be quoted, with spaces and escaped quotes inside.
+    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", r"\1***", dsn,
+                  flags=re.IGNORECASE | re.DOTALL)
 
 
 class PostgresStore:
