@@ -481,3 +481,28 @@ def test_schema_with_an_sqlite_store_is_refused_in_one_line(
     target = tmp_path / "new.sqlite"
     assert main(["demo", "--db", str(target), "--schema", "s"]) == 2
     assert not target.exists()
+
+
+def test_a_password_in_db_is_never_printed(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo's report and the --schema refusal show --db with its password hidden."""
+    import uuid
+
+    from conftest import postgres_dsn
+
+    assert main(["members", "AES", "--db", "mysql://u:secret@h/m", "--schema", "s"]) == 2
+    assert capsys.readouterr().err == ("aes-membership: error: --schema is for PostgreSQL "
+                                       "stores, and --db 'mysql://u:***@h/m' is not a "
+                                       "PostgreSQL connection string\n")
+    url, schema = postgres_dsn(), f"t_{uuid.uuid4().hex[:16]}"  # (skips without a server)
+    conninfo = pytest.importorskip("psycopg.conninfo")
+    # (the test server trusts its clients: a password given is not checked, only carried)
+    with_password = conninfo.make_conninfo(url, password="secret")
+    try:
+        assert main(["demo", "--db", with_password, "--schema", schema]) == 0
+        out = capsys.readouterr().out
+        assert "password=***" in out and "secret" not in out
+    finally:
+        psycopg = pytest.importorskip("psycopg")
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

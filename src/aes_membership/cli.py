@@ -21,6 +21,7 @@ from .codec import default_codec
 from .errors import MembershipError
 from .registry import Registry
 from .stores import _is_postgres_target
+from .stores.base import redact_dsn
 from .stores.sqlite import SQLiteStore
 
 __all__ = ["main"]
@@ -43,8 +44,8 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> Registry:
 
 def _options(args: argparse.Namespace, *, create: bool = False) -> dict[str, Any]:
     if args.schema is not None and not _is_postgres_target(args.db):
-        raise MembershipError(f"--schema is for PostgreSQL stores, and --db {args.db!r} is not "
-                              "a PostgreSQL connection string")
+        raise MembershipError(f"--schema is for PostgreSQL stores, and --db "
+                              f"{redact_dsn(args.db)!r} is not a PostgreSQL connection string")
     options: dict[str, Any] = {"schema": args.schema} if args.schema else {}
     if not create and args.db != ":memory:":  # (a PostgreSQL schema: see _target for files)
         options["create"] = False
@@ -82,7 +83,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if registry.position == 0:
         west_africa(registry)
     out = sys.stdout
-    out.write(f"West Africa history: {registry.position} events in {args.db}\n")
+    out.write(f"West Africa history: {registry.position} events in {redact_dsn(args.db)}\n")
     for on, caption in _STORY_DATES:
         snap = registry.snapshot(on)
         out.write(f"\n{on} — {caption}\n")

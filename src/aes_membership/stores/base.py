@@ -16,6 +16,7 @@ import datetime as _dt
 import hashlib
 import json
 import operator
+import re
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -62,6 +63,7 @@ __all__ = [
     "next_recorded_at",
     "parse_stored_instant",
     "recorded_envelopes",
+    "redact_dsn",
     "verify_rows",
 ]
 
@@ -298,6 +300,16 @@ def verify_rows(rows: Iterator[tuple[int, str, str, int, str, str, str]], *, aft
 def missing_anchor(after: int) -> VerifyReport:
     """The report on a chain checked from a row that is not there."""
     return VerifyReport(False, 0, after, f"row {after}, where the check was to start, is missing")
+
+
+def redact_dsn(dsn: str) -> str:
+    """The connection string with its password replaced by ``***`` (for error messages and
+    for what the command line prints: a URL of any kind, or libpq's keyword pairs)."""
+    # A URL's password runs to the last "@": one left unescaped may hold "@" and "/".
+    dsn = re.sub(r"(://[^:/@]*:).*@", r"\1***@", dsn, flags=re.DOTALL)
+    # A pair's value may be quoted, with spaces and escaped quotes inside.
+    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", r"\1***", dsn,
+                  flags=re.IGNORECASE | re.DOTALL)
 
 
 def check_checkpoint_data(data: object) -> None:

@@ -53,6 +53,7 @@ from .base import (
     next_recorded_at,
     parse_stored_instant,
     recorded_envelopes,
+    redact_dsn,
     verify_rows,
 )
 
@@ -80,15 +81,6 @@ _CHECKPOINTS = (
 )
 # One key for "creating the schema", so two processes opening a new database don't race.
 _CREATE_LOCK = 0x_AE5_0001
-
-
-def redact_dsn(dsn: str) -> str:
-    """The connection string with its password replaced by ``***`` (for error messages)."""
-    # A URL's password runs to the last "@": one left unescaped may hold "@" and "/".
-    dsn = re.sub(r"(://[^:/@]*:).*@", r"\1***@", dsn, flags=re.DOTALL)
-    # A pair's value may be quoted, with spaces and escaped quotes inside.
-    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", r"\1***", dsn,
-                  flags=re.IGNORECASE | re.DOTALL)
 
 
 class PostgresStore:
