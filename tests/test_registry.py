@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import attrs
 import pendulum
@@ -796,9 +797,17 @@ def test_a_number_of_retries_that_is_not_a_whole_number_from_1_is_refused(retrie
 
 
 def test_a_registry_over_something_that_is_not_a_store_is_a_type_error() -> None:
-    """Registry(store) takes a store, and says so when given something else."""
-    with pytest.raises(TypeError, match=r"store: expected a Store .*, got str 'file\.sqlite'"):
-        Registry("file.sqlite")  # type: ignore[arg-type]
+    """Registry(store) takes a store, and says so when given something else; given a path or
+    a connection string, it points to Registry.open and does not echo it (a password)."""
+    with pytest.raises(TypeError, match=r"store: expected a Store .*, got int 5$"):
+        Registry(5)  # type: ignore[arg-type]
+    for target in ("file.sqlite", Path("file.sqlite"), "postgresql://u:secret@h/m"):
+        with pytest.raises(TypeError) as caught:
+            Registry(target)  # type: ignore[arg-type]
+        assert str(caught.value) == (
+            f"store: expected a Store (see aes_membership.stores), got "
+            f"{type(target).__name__}: to open a file or a connection string, use "
+            f"Registry.open(target)")
 
 
 @pytest.mark.parametrize(("options", "message"), [

@@ -143,6 +143,10 @@ class Registry:
         if ambiguous not in ("reject", "allow"):
             raise FieldError("ambiguous", ambiguous, "'reject' or 'allow'")
         check_number("max_retries", max_retries, least=1, whole=True)
+        if isinstance(store, (str, bytes, os.PathLike)):  # (not echoed: it may hold a password)
+            raise TypeError(f"store: expected a Store (see aes_membership.stores), got "
+                            f"{type(store).__name__}: to open a file or a connection string, "
+                            f"use Registry.open(target)")
         if not isinstance(store, Store):
             raise TypeError(f"store: expected a Store (see aes_membership.stores), "
                             f"got {type(store).__name__} {store!r}")
