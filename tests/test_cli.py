@@ -506,3 +506,10 @@ def test_a_password_in_db_is_never_printed(tmp_path: Path,
         psycopg = pytest.importorskip("psycopg")
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_no_answers_print_no_lines(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """members and blocs with nothing to list print nothing, not an empty line."""
+    assert main(["members", "ECOWAS", "--on", "1900-01-01", "--db", db]) == 0
+    assert main(["blocs", "MLI", "--on", "1900-01-01", "--db", db]) == 0
+    assert capsys.readouterr().out == ""

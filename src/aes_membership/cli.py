@@ -139,7 +139,7 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
         # the escapes above, which are not JSON.
         json.dump(data, sys.stdout, ensure_ascii=not _speaks_utf8(sys.stdout), indent=2)
         sys.stdout.write("\n")
-    else:
+    elif text:  # (no lines for no answers: `| wc -l` counts 0 members, not 1)
         sys.stdout.write(text + "\n")
 
 
