@@ -513,3 +513,29 @@ def test_no_answers_print_no_lines(db: str, capsys: pytest.CaptureFixture[str]) 
     assert main(["members", "ECOWAS", "--on", "1900-01-01", "--db", db]) == 0
     assert main(["blocs", "MLI", "--on", "1900-01-01", "--db", db]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_a_name_with_a_tab_or_a_line_break_keeps_its_row_whole(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Text output writes a name's tabs and line breaks as escapes, one row per answer, so
+    that cut and wc read it right; --json keeps the name as it is."""
+    db = str(tmp_path / "odd.sqlite")
+    with Registry.open(db) as reg:
+        reg.register_state("XYZ", name="Upper\tVolta\nand more\u2028still")
+        reg.register_person("p", name="A\r\nB")
+        reg.found("B1", name="Bloc\x0bOne", on="2000-01-01")
+        reg.join("XYZ", "B1", on="2000-01-01")
+        reg.create_post("B1/chair", bloc="B1", title="Chair", on="2000-01-01")
+        reg.appoint("B1/chair", "p", on="2000-01-01")
+    for argv, row in (
+        (["members", "B1"], "XYZ\tUpper\\x09Volta\\x0aand more\\u2028still\tfull"),
+        (["blocs", "XYZ"], "B1\tBloc\\x0bOne"),
+        (["holder", "B1/chair"], "p\tA\\x0d\\x0aB"),
+    ):
+        assert main([*argv, "--on", "2001-01-01", "--db", db]) == 0
+        assert capsys.readouterr().out == row + "\n"
+    assert main(["history", "XYZ", "--db", db]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2  # registered, joined
+    assert main(["members", "B1", "--on", "2001-01-01", "--db", db, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["members"][0]["name"] == (
+        "Upper\tVolta\nand more\u2028still")

@@ -133,6 +133,18 @@ def _fit_stdout(args: argparse.Namespace) -> None:
         out.reconfigure(errors="backslashreplace")
 
 
+# Characters that would end a line or a tab-separated cell of the text output (str.splitlines
+# breaks lines at some beyond ASCII's controls), written as escapes instead: a name that holds
+# one, from an imported file, must not split its row.
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, 0x85)} | {
+    0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def _cell(value: object) -> str:
+    """``value`` as one cell of a row of text output."""
+    return str(value).translate(_CONTROLS)
+
+
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     if args.json:
         # JSON is UTF-8 or, where standard output cannot write that, plain ASCII: never
@@ -152,7 +164,7 @@ def _cmd_members(args: argparse.Namespace) -> int:
                  "suspended": s in suspended} for s in members]
         text = "\n".join(
             "\t".join(
-                [str(d["state"]), str(d["name"]), str(d["kind"])]
+                [_cell(d["state"]), _cell(d["name"]), _cell(d["kind"])]
                 + (["suspended"] if d["suspended"] else [])
             )
             for d in data
@@ -166,7 +178,7 @@ def _cmd_blocs(args: argparse.Namespace) -> int:
         snap = registry.snapshot(args.on, as_known_at=args.as_known_at)
         blocs = sorted(snap.blocs_of(args.state))
         _emit(args, {"state": args.state, "on": str(snap.on), "blocs": blocs},
-              "\n".join(f"{b}\t{snap.name(b, 'bloc')}" for b in blocs))
+              "\n".join(f"{b}\t{_cell(snap.name(b, 'bloc'))}" for b in blocs))
     return 0
 
 
@@ -176,7 +188,8 @@ def _cmd_holder(args: argparse.Namespace) -> int:
         holders = list(snap.holders(args.post))
         names = [snap.name(h, "person") for h in holders]
         _emit(args, {"post": args.post, "on": str(snap.on), "holders": holders},
-              "\n".join(f"{h}\t{n}" for h, n in zip(holders, names, strict=True)) or "vacant")
+              "\n".join(f"{h}\t{_cell(n)}" for h, n in zip(holders, names, strict=True))
+              or "vacant")
     return 0
 
 
@@ -188,7 +201,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
         lines = []
         for event, fields in zip(events, data, strict=True):
             detail = ", ".join(
-                f"{k}={v}" for k, v in fields.items()
+                f"{k}={_cell(v)}" for k, v in fields.items()
                 if k not in ("type", "version", "id", "on", "source", "note") and v not in (None, {})
             )
             lines.append(f"{event.effective or '—'}\t{event.TYPE}\t{detail}")
