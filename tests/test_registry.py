@@ -578,6 +578,29 @@ def test_retracted_and_retracting_events_keep_their_positions(registry: Registry
     assert registry.periods("MLI", "AES")[0].start.isoformat() == "2023-09-18"
 
 
+def test_a_second_correction_of_one_event_points_to_its_replacement(registry: Registry) -> None:
+    """Correcting or retracting an event already corrected is refused naming the event that
+    replaced it; one merely retracted is refused without such a pointer; nothing is recorded."""
+    sahel(registry)
+    registry.register_state("SEN", name="Senegal")
+    joined = registry.join("SEN", "AES", on="2023-09-17")
+    fixed = registry.correct(joined.id, reason="a day late", on="2023-09-16")
+    before = registry.position
+    for attempt in (lambda: registry.correct(joined.id, reason="again", on="2023-09-15"),
+                    lambda: registry.retract(joined.id, reason="again")):
+        with pytest.raises(InvariantError) as caught:
+            attempt()
+        assert str(caught.value).split(": ", 1)[1].startswith(
+            f"event {joined.id} is already retracted; it was replaced by {fixed.id}: correct "
+            "or retract that event instead (conflicts with event-retracted")
+    dropped = registry.join("SEN", "ECOWAS", on="1975-05-28")
+    registry.retract(dropped.id, reason="never joined")
+    with pytest.raises(InvariantError, match=rf": event {dropped.id} is already retracted "
+                                             r"\(conflicts with"):
+        registry.retract(dropped.id, reason="again")
+    assert registry.position == before + 2
+
+
 def test_a_correction_that_cannot_be_made_says_why_and_records_nothing(registry: Registry) -> None:
     """correct() refuses unknown fields, bad values, no change, two kinds of change, a retraction."""
     sahel(registry)

@@ -1233,11 +1233,13 @@ class _Draft:
             if not validate:
                 return
             if event.target.int in self.retractions:
-                raise InvariantError(
-                    f"event {event.target} is already retracted",
-                    event=event,
-                    conflicting=self.event_at(self.retractions[event.target.int][3]),
-                )
+                earlier = self.event_at(self.retractions[event.target.int][3])
+                # (a second correction of the same event: point to what stands in its place)
+                replaced = (f"; it was replaced by {earlier.replacement}: correct or retract "
+                            "that event instead" if isinstance(earlier, EventRetracted)
+                            and earlier.replacement is not None else "")
+                raise InvariantError(f"event {event.target} is already retracted{replaced}",
+                                     event=event, conflicting=earlier)
             retraction = self._retraction_named(event.target)  # (not live, not retracted)
             if retraction is not None:
                 raise InvariantError(
