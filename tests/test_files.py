@@ -221,6 +221,24 @@ def test_streams_of_bytes_are_read_and_written_as_utf8_and_left_open(wa: Registr
     assert copy.snapshot("2025-02-01").members("ECOWAS") == wa.snapshot("2025-02-01").members("ECOWAS")
 
 
+def test_a_codecs_stream_is_text_though_its_mode_says_binary(wa: Registry, tmp_path: Path) -> None:
+    """A codecs.open() stream, whose mode is its file's ("rb", "wb"), is written and read as
+    the text it takes and gives."""
+    import codecs
+    import warnings
+
+    path = tmp_path / "wa.jsonl"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # (codecs.open, from Python 3.14)
+        with codecs.open(str(path), "w", encoding="utf-8") as out:
+            assert "b" in out.mode
+            assert export_events(wa, out) == wa.position
+        with codecs.open(str(path), "r", encoding="utf-8") as source:
+            copy = Registry()
+            assert import_events(copy, source) == wa.position
+    assert copy.events() == wa.events()
+
+
 def test_a_stream_of_bytes_that_is_not_utf8_names_the_line(wa: Registry) -> None:
     """A byte that is not UTF-8 in a stream of bytes is named by line and column, as in a file."""
     good = b'{"type": "state-registered", "event": {"state": "MLI", "name": "Mali"}}\n'

@@ -136,11 +136,13 @@ class _Utf8Writer:
 def _is_binary(given: object) -> TypeGuard[IO[bytes]]:
     if isinstance(given, io.TextIOBase):
         return False
+    if isinstance(given, (io.RawIOBase, io.BufferedIOBase)):
+        return True
     # Not every stream of bytes derives from io's classes (a SpooledTemporaryFile does not):
-    # those say so by their mode, as open() gives it.
+    # those say so by their mode, as open() gives it, and have no encoding. (A codecs.open()
+    # stream gives the mode of the file under it, "rb", and reads text in its encoding.)
     mode = getattr(given, "mode", None)
-    return (isinstance(given, (io.RawIOBase, io.BufferedIOBase))
-            or (isinstance(mode, str) and "b" in mode))
+    return isinstance(mode, str) and "b" in mode and getattr(given, "encoding", None) is None
 
 
 def _stream(given: Any, method: str) -> IO[str]:
