@@ -190,6 +190,29 @@ class _Trickle(io.RawIOBase):
         return min(len(data), 7)
 
 
+class _Duck(io.IOBase):
+    """A stream of bytes as an HTTP client may give one: an IOBase, but neither raw nor
+    buffered, and no mode."""
+
+    def __init__(self, content: bytes) -> None:
+        self._content, self.written = io.BytesIO(content), bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self._content.read(size)
+
+    def readinto(self, buffer: bytearray) -> int:
+        return self._content.readinto(buffer)
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"a bytes-like object is required, not {type(data).__name__!r}")
+        self.written += data
+        return len(data)
+
+
 def test_streams_of_bytes_are_read_and_written_as_utf8_and_left_open(wa: Registry) -> None:
     """A stream of bytes, buffered or not, is read as UTF-8 (unpacked if gzip) and written as
     UTF-8, as a file is, and left open for its owner."""
@@ -202,7 +225,12 @@ def test_streams_of_bytes_are_read_and_written_as_utf8_and_left_open(wa: Registr
     trickle = _Trickle()
     export_events(wa, trickle)
     assert bytes(trickle.taken) == expected and not trickle.closed
-    # A stream of bytes that says so only by its mode, deriving from none of io's classes.
+    # Streams of bytes that derive from none of io's classes for bytes.
+    duck = _Duck(expected)
+    copy = Registry()
+    assert import_events(copy, duck) == wa.position and copy.events() == wa.events()
+    export_events(wa, duck)
+    assert bytes(duck.written) == expected
     with tempfile.SpooledTemporaryFile(mode="w+b") as spooled:
         export_events(wa, spooled)
         spooled.seek(0)

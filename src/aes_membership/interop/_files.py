@@ -69,7 +69,7 @@ def reading(source: Source, *, errors: str = "strict") -> Iterator[IO[str]]:
         if isinstance(source, (str, os.PathLike)):
             with open(source, "rb") as raw, _text_of(raw, errors) as handle:
                 yield handle
-        elif _is_binary(source):
+        elif _reads_bytes(source):
             with _text_of(source, errors) as handle:
                 yield handle
         else:
@@ -109,7 +109,7 @@ def writing(target: Source) -> Iterator[IO[str]]:
         opener: Any = gzip.open if path.endswith(".gz") else open
         with opener(path, "wt", encoding="utf-8", newline="") as handle:
             yield handle
-    elif _is_binary(target):
+    elif _writes_bytes(target):
         yield _Utf8Writer(target)  # type: ignore[misc]  # (write() is all the formats call)
     else:
         yield _stream(target, "write")
@@ -133,16 +133,34 @@ class _Utf8Writer:
         return len(text)
 
 
-def _is_binary(given: object) -> TypeGuard[IO[bytes]]:
+def _reads_bytes(given: object) -> TypeGuard[IO[bytes]]:
+    """Whether ``given`` is a stream that reads bytes rather than text."""
     if isinstance(given, io.TextIOBase):
         return False
     if isinstance(given, (io.RawIOBase, io.BufferedIOBase)):
         return True
-    # Not every stream of bytes derives from io's classes (a SpooledTemporaryFile does not):
-    # those say so by their mode, as open() gives it, and have no encoding. (A codecs.open()
-    # stream gives the mode of the file under it, "rb", and reads text in its encoding.)
-    mode = getattr(given, "mode", None)
-    return isinstance(mode, str) and "b" in mode and getattr(given, "encoding", None) is None
+    # Not every stream derives from io's classes (a SpooledTemporaryFile, a codecs.open()
+    # stream, an HTTP client's response): reading nothing tells which it gives.
+    try:
+        return isinstance(given.read(0), bytes)  # type: ignore[attr-defined]
+    except Exception:  # (no read(size): what reads it next says what is wrong)
+        return False
+
+
+def _writes_bytes(given: object) -> TypeGuard[IO[bytes]]:
+    """Whether ``given`` is a stream that writes bytes rather than text."""
+    if isinstance(given, io.TextIOBase):
+        return False
+    if isinstance(given, (io.RawIOBase, io.BufferedIOBase)):
+        return True
+    # As above: writing nothing tells, as a stream of bytes refuses text, even empty.
+    try:
+        given.write("")  # type: ignore[attr-defined]
+    except TypeError:
+        return True
+    except Exception:  # (no write(): what writes to it next says what is wrong)
+        return False
+    return False
 
 
 def _stream(given: Any, method: str) -> IO[str]:
