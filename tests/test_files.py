@@ -203,9 +203,6 @@ class _Duck(io.IOBase):
     def read(self, size: int = -1) -> bytes:
         return self._content.read(size)
 
-    def readinto(self, buffer: bytearray) -> int:
-        return self._content.readinto(buffer)
-
     def write(self, data: bytes) -> int:  # type: ignore[override]
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"a bytes-like object is required, not {type(data).__name__!r}")

@@ -86,7 +86,8 @@ def reading(source: Source, *, errors: str = "strict") -> Iterator[IO[str]]:
 def _text_of(binary: IO[bytes], errors: str) -> Iterator[IO[str]]:
     """The UTF-8 text of a stream of bytes, unpacked if it is gzip; the stream stays open."""
     # Peeking needs a buffer; a stream without one (a socket's, an unbuffered file) gets one.
-    buffered: Any = binary if callable(getattr(binary, "peek", None)) else io.BufferedReader(binary)
+    buffered: Any = (binary if callable(getattr(binary, "peek", None))
+                     else io.BufferedReader(_RawReader(binary)))
     packed = buffered.peek(len(_GZIP_MAGIC))[:len(_GZIP_MAGIC)] == _GZIP_MAGIC
     unpacked = gzip.GzipFile(fileobj=buffered, mode="rb") if packed else buffered
     # (utf-8-sig: a byte-order mark, as some editors write, is not part of the text)
@@ -97,8 +98,24 @@ def _text_of(binary: IO[bytes], errors: str) -> Iterator[IO[str]]:
         text.detach()  # (closing the wrapper would close the stream under it)
         if packed:
             unpacked.close()  # (a GzipFile leaves the stream it reads open)
-        if buffered is not binary:
-            buffered.detach()
+
+
+class _RawReader(io.RawIOBase):
+    """A stream's ``read``, as the raw stream a buffer reads from: any stream that reads
+    bytes can then be buffered, and closing the buffer leaves the stream open."""
+
+    def __init__(self, binary: IO[bytes]) -> None:
+        self._read = binary.read
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._read(len(buffer))
+        if data is None:  # (a non-blocking stream with nothing to give now)
+            raise BlockingIOError(errno.EAGAIN, "the stream has nothing to give now")
+        buffer[: len(data)] = data
+        return len(data)
 
 
 @contextlib.contextmanager
