@@ -125,6 +125,26 @@ def test_progress_bar_only_on_a_terminal() -> None:
     assert pipe.getvalue() == ""
 
 
+@pytest.mark.parametrize("columns", [12, 30, 50, 80, 200])
+def test_the_progress_line_fits_the_terminal_and_ends_once(columns: int) -> None:
+    """Every progress line fits in the terminal's width (a bar only where there is room for
+    one), and the last line is ended once, close() adding no empty line."""
+    screen = Terminal()
+    bar = TerminalProgress(screen, delay=0, columns=columns)
+    bar("reading", 123_456, None)
+    bar._last = 0.0  # (the bar redraws at most every tenth of a second)
+    bar("recording", 0, 23_885)
+    bar("recorded", 23_885, 23_885)
+    bar.close()
+    written = screen.getvalue()
+    assert written.endswith("\n") and written.count("\n") == 1
+    lines = [part.removesuffix("\033[K") for part in written.rstrip("\n").split("\r")[1:]]
+    assert len(lines) == 3 and all(len(line) <= columns - 1 for line in lines)
+    assert ("[" in lines[-1]) == (columns >= 50)
+    if columns >= 50:
+        assert lines[-1].startswith("recorded") and "23,885/23,885" in lines[-1]
+
+
 def test_frames_and_charts_without_their_extra_name_the_extra_to_install(
         wa: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without pandas a frame, and without matplotlib a chart, raises ImportError naming the

@@ -7,6 +7,7 @@ before the batch is validated and stored, and ``("recorded", events, events)`` a
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -28,14 +29,18 @@ def check_progress(progress: object) -> None:
 class TerminalProgress:
     """A one-line progress display on a terminal, shown only once a job takes over a second.
 
-    Writes nothing when ``stream`` is not a terminal, so logs and pipes stay clean.
+    Writes nothing when ``stream`` is not a terminal, so logs and pipes stay clean. The line
+    fits the terminal's width (asked of it at each update; ``columns`` fixes it), so that it
+    never wraps: a wrapped line could not be redrawn in place.
     """
 
-    def __init__(self, stream: IO[str] | None = None, *, delay: float = 1.0) -> None:
+    def __init__(self, stream: IO[str] | None = None, *, delay: float = 1.0,
+                 columns: int | None = None) -> None:
         self._stream = stream if stream is not None else sys.stderr
         self._enabled = self._stream.isatty()
         self._started = time.monotonic()
         self._delay = delay
+        self._columns = columns
         self._shown = False
         self._last = 0.0
 
@@ -48,20 +53,30 @@ class TerminalProgress:
         if elapsed < self._delay or (now - self._last < 0.1 and not final):
             return
         self._last = now
-        if total:
-            width = 30
+        counted = f"{done:,}/{total:,}" if total else f"{done:,}"
+        line = f"{stage:<10} {counted}  {elapsed:5.1f} s"
+        room = self._width() - 1 - len(line)  # (the last column would wrap on some terminals)
+        if total and room >= 8:  # a bar of 5 or more cells, its brackets and a space
+            width = min(30, room - 3)
             filled = int(width * min(done, total) / total)
-            figure = f"[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}"
-        else:
-            figure = f"{done:,}"
-        self._stream.write(f"\r{stage:<10} {figure}  {elapsed:5.1f} s\033[K")
+            line = f"{stage:<10} [{'#' * filled}{'.' * (width - filled)}] {counted}  {elapsed:5.1f} s"
+        self._stream.write(f"\r{line[: max(self._width() - 1, 1)]}\033[K")
         if final:
             self._stream.write("\n")
         self._stream.flush()
-        self._shown = True
+        self._shown = not final  # (a line ended here needs no ending from close())
+
+    def _width(self) -> int:
+        """The terminal's width in columns (80 where it cannot be asked)."""
+        if self._columns is not None:
+            return self._columns
+        try:
+            return os.get_terminal_size(self._stream.fileno()).columns or 80
+        except (AttributeError, ValueError, OSError):  # (no file descriptor, or no terminal)
+            return 80
 
     def close(self) -> None:
-        """End the line if anything was shown."""
+        """End the line if anything was shown and not ended."""
         if self._shown and self._enabled:
             self._stream.write("\n")
             self._stream.flush()
