@@ -539,3 +539,45 @@ def test_a_name_with_a_tab_or_a_line_break_keeps_its_row_whole(
     assert main(["members", "B1", "--on", "2001-01-01", "--db", db, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["members"][0]["name"] == (
         "Upper\tVolta\nand more\u2028still")
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--rule", "12-31"], "--rule is for --format cow-state-year or cow-igo-year, not jsonl"),
+    (["--years", "1990-1991"], "--years is for --format cow-state-year or cow-igo-year, not jsonl"),
+    (["--on", "2024-01-01"], "--on is for --format popolo, not jsonl"),
+    (["--format", "cow-state-year", "--as-known-at", "5"],
+     "--as-known-at is for --format jsonl or popolo, not cow-state-year"),
+])
+def test_export_refuses_an_option_its_format_does_not_take(
+        db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str],
+        message: str) -> None:
+    """An export option given with a format that does not take it is refused, not ignored."""
+    out = tmp_path / "out"
+    assert main(["export", "--db", db, "--out", str(out), *options]) == 2
+    assert capsys.readouterr().err == f"aes-membership: error: {message}\n"
+    assert not out.exists()
+
+
+def test_export_of_a_cow_panel_takes_its_years(
+        db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A COW export writes the imported panel's years, or those of --years; a store with no
+    imported panel asks for --years, and says why its panel is empty."""
+    panel = tmp_path / "panel.csv"
+    panel.write_text("ccode,year,state,ecowas\n432,1990,mali,1\n432,1991,mali,1\n"
+                     "432,1992,mali,1\n", encoding="utf-8")
+    cow_db = str(tmp_path / "cow.sqlite")
+    assert main(["import", str(panel), "--format", "cow-state-year", "--db", cow_db]) == 0
+    out = tmp_path / "out.csv"
+    for years, rows in ((None, ["1990", "1991", "1992"]), ("1991-1991", ["1991"])):
+        assert main(["export", "--format", "cow-state-year", "--db", cow_db, "--out", str(out),
+                     *(["--years", years] if years else [])]) == 0
+        assert [line.split(",")[1] for line in out.read_text().splitlines()[1:]] == rows
+    capsys.readouterr()
+    assert main(["export", "--format", "cow-igo-year", "--db", db, "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "aes-membership: error: this store holds no imported COW panel to take the years "
+        "from: give them as --years FIRST-LAST, such as --years 1960-2014\n")
+    assert main(["export", "--format", "cow-state-year", "--db", db, "--out", str(out),
+                 "--years", "1960-2026"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"exported 0 rows to {out}\n") and err.endswith("none were found\n")

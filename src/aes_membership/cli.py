@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .codec import default_codec
-from .errors import MembershipError
+from .errors import FieldError, MembershipError
 from .registry import Registry
 from .stores import _is_postgres_target
 from .stores.base import redact_dsn
@@ -238,9 +238,35 @@ def _cmd_checkpoint(args: argparse.Namespace) -> int:
 FORMATS = ("jsonl", "popolo", "cow-state-year", "cow-igo-year")
 
 
+# The options of export that only some formats take (a COW panel is always written from
+# everything recorded), and those formats: an option given to another is refused, not ignored.
+_EXPORT_OPTIONS = (
+    ("on", "--on", ("popolo",)),
+    ("as_known_at", "--as-known-at", ("jsonl", "popolo")),
+    ("rule", "--rule", ("cow-state-year", "cow-igo-year")),
+    ("years", "--years", ("cow-state-year", "cow-igo-year")),
+)
+
+
+def _years(text: str) -> range:
+    """``--years FIRST-LAST``: the years, both included, as a panel can hold them."""
+    from .interop.cow import _LAST_YEAR
+
+    first, dash, last = text.partition("-")
+    if not (dash and first.isascii() and first.isdigit() and last.isascii() and last.isdigit()
+            and 1 <= int(first) <= int(last) <= _LAST_YEAR):
+        raise argparse.ArgumentTypeError(f"expected FIRST-LAST, years from 1 to {_LAST_YEAR} "
+                                         f"such as 1960-2014, got {text!r}")
+    return range(int(first), int(last) + 1)
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from .interop import cow, jsonl, popolo
 
+    for name, option, formats in _EXPORT_OPTIONS:
+        if getattr(args, name) is not None and args.format not in formats:
+            raise MembershipError(f"{option} is for --format {' or '.join(formats)}, "
+                                  f"not {args.format}")
     with _open(args) as registry:
         target: Any = sys.stdout if args.out == "-" else args.out
         if args.format == "jsonl":
@@ -253,10 +279,21 @@ def _cmd_export(args: argparse.Namespace) -> int:
         else:
             export = cow.export_state_year if args.format == "cow-state-year" \
                 else cow.export_igo_year
-            count = export(registry, target, rule=args.rule)
+            try:
+                count = export(registry, target, rule=args.rule or "any", years=args.years)
+            except FieldError as error:
+                if error.field != "years" or args.years is not None:
+                    raise
+                raise MembershipError("this store holds no imported COW panel to take the "
+                                      "years from: give them as --years FIRST-LAST, such as "
+                                      "--years 1960-2014") from None
             what = "rows"
         if args.out != "-":
             sys.stderr.write(f"exported {count} {what} to {args.out}\n")
+        if count == 0 and what == "rows":  # (the store was not built from a panel, most likely)
+            sys.stderr.write("a COW panel holds the blocs that have a COW identifier and the "
+                             "states in COW's state system in those years, as an imported "
+                             "panel records them: none were found\n")
     return 0
 
 
@@ -383,10 +420,14 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", default="-", help="file to write (default: standard output)")
     export.add_argument("--on", default=None,
                         help="popolo only: export the snapshot of this date, not the history")
-    export.add_argument("--rule", default="any",
+    export.add_argument("--rule", default=None,
                         help="COW panels: code a year by membership on 'any' day (default) or "
                              "on a day of the year given as MM-DD")
-    export.add_argument("--as-known-at", default=None, type=_known_at)
+    export.add_argument("--years", default=None, type=_years,
+                        help="COW panels: the years to write, FIRST-LAST (default: those of "
+                             "the imported panel)")
+    export.add_argument("--as-known-at", default=None, type=_known_at,
+                        help="jsonl and popolo: write what was recorded by then")
     export.set_defaults(func=_cmd_export)
     imported = command("import", "record a file's events, all or nothing")
     imported.add_argument("file", help="the file to read, or - for standard input")
