@@ -142,6 +142,11 @@ def test_a_history_imported_into_a_newer_store_needs_recorded_at_now(
     assert main(["import", str(out), "--db", target, "--format", "popolo",
                  "--recorded-at", "now"]) == 2
     assert "--recorded-at is for --format jsonl" in capsys.readouterr().err
+    fresh = tmp_path / "fresh.sqlite"
+    assert main(["import", str(out), "--db", str(fresh), "--states-file", str(out)]) == 2
+    assert capsys.readouterr().err == ("aes-membership: error: --states-file is for --format "
+                                       "cow-state-year or cow-igo-year, not jsonl\n")
+    assert not fresh.exists()
 
 
 def test_popolo_export_and_import(db: str, tmp_path: Path) -> None:
@@ -227,7 +232,7 @@ def test_an_empty_import_into_a_new_file_makes_an_empty_store(
         (["export", "--out", "{tmp}/no/such/folder/x.jsonl"],
          "No such file or directory: '{tmp}/no/such/folder/x.jsonl'"),
         (["export", "--format", "cow-state-year", "--out", "{tmp}/x.csv"],
-         "years: expected a range of years"),
+         "give them as --years FIRST-LAST"),
         (["export", "--format", "cow-igo-year", "--rule", "13-45", "--out", "{tmp}/x.csv"],
          "rule: expected 'any' or a day of the year as 'MM-DD'"),
     ],

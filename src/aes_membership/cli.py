@@ -306,6 +306,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if args.recorded_at is not None and args.format != "jsonl":
         raise MembershipError(f"--recorded-at is for --format jsonl; a {args.format} file is "
                               "always recorded now")
+    if args.states_file is not None and not args.format.startswith("cow-"):
+        raise MembershipError(f"--states-file is for --format cow-state-year or cow-igo-year, "
+                              f"not {args.format}")
     progress = TerminalProgress()
     # A refused import into a file it made leaves no file: an empty store left behind
     # would be taken for the history by the next command.
