@@ -378,7 +378,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="aes-membership",
         description="Who belonged to which bloc, and who led what, on any date.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -450,12 +450,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _version() -> str:
-    """The installed distribution's version (the source tree run in place has none)."""
-    try:
-        return importlib.metadata.version("aes_membership")
-    except importlib.metadata.PackageNotFoundError:
-        return "(not installed)"
+class _VersionAction(argparse.Action):
+    """``--version``: the installed release, looked up only when asked for (a few
+    milliseconds that every other command would pay)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **_: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0,
+                         help="show the installed release and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        try:
+            version = importlib.metadata.version("aes_membership")
+        except importlib.metadata.PackageNotFoundError:  # (the source tree run in place)
+            version = "(not installed)"
+        sys.stdout.write(f"{parser.prog} {version}\n")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
