@@ -53,14 +53,17 @@ class TerminalProgress:
         if elapsed < self._delay or (now - self._last < 0.1 and not final):
             return
         self._last = now
-        counted = f"{done:,}/{total:,}" if total else f"{done:,}"
-        line = f"{stage:<10} {counted}  {elapsed:5.1f} s"
-        room = self._width() - 1 - len(line)  # (the last column would wrap on some terminals)
+        head = f"{stage:<10} "
+        tail = f"{done:,}/{total:,}" if total else f"{done:,}"
+        tail += f"  {elapsed:5.1f} s"
+        fits = max(self._width() - 1, 1)  # (the last column would wrap on some terminals)
+        room = fits - len(head) - len(tail)
+        bar = ""
         if total and room >= 8:  # a bar of 5 or more cells, its brackets and a space
             width = min(30, room - 3)
             filled = int(width * min(done, total) / total)
-            line = f"{stage:<10} [{'#' * filled}{'.' * (width - filled)}] {counted}  {elapsed:5.1f} s"
-        self._stream.write(f"\r{line[: max(self._width() - 1, 1)]}\033[K")
+            bar = f"[{'#' * filled}{'.' * (width - filled)}] "
+        self._stream.write(f"\r{(head + bar + tail)[:fits]}\033[K")
         if final:
             self._stream.write("\n")
         self._stream.flush()
