@@ -586,3 +586,18 @@ def test_export_of_a_cow_panel_takes_its_years(
                  "--years", "1960-2026"]) == 0
     err = capsys.readouterr().err
     assert err.startswith(f"exported 0 rows to {out}\n") and err.endswith("none were found\n")
+
+
+@pytest.mark.parametrize("command", [["demo"], ["export"], ["import", "x.jsonl"],
+                                     ["chart", "ECOWAS", "--out", "x.png"]])
+def test_commands_with_no_answer_to_give_refuse_json(
+        command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """demo, export, import and chart, which write files or tell a story, refuse --json
+    rather than ignore it, and write nothing."""
+    monkeypatch.chdir(tmp_path)  # (where the default store would be made)
+    with pytest.raises(SystemExit) as caught:
+        main([*command, "--json"])
+    assert caught.value.code == 2
+    assert "unrecognized arguments: --json" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -381,13 +381,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, *, answers: bool = True) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--db", default=DEFAULT_DB,
                          help=f"SQLite file or PostgreSQL connection string (default: {DEFAULT_DB})")
         sub.add_argument("--schema", default=None,
                          help="PostgreSQL only: the schema holding the store (default: public)")
-        sub.add_argument("--json", action="store_true", help="print JSON")
+        if answers:  # (a command that writes a file or tells a story has no JSON to give)
+            sub.add_argument("--json", action="store_true", help="print JSON")
         return sub
 
     def dated(sub: argparse.ArgumentParser) -> None:
@@ -397,7 +398,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="an ISO instant, or a log position: answer with what was "
                               "recorded by then")
 
-    demo = command("demo", "load the bundled West Africa history and tell its story")
+    demo = command("demo", "load the bundled West Africa history and tell its story", answers=False)
     demo.set_defaults(func=_cmd_demo)
     for name, argument, help_text, func in (
         ("members", "bloc", "the members of a bloc on a date", _cmd_members),
@@ -416,7 +417,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.set_defaults(func=_cmd_verify)
     keep = command("checkpoint", "keep the replayed state in the store, so opening is fast")
     keep.set_defaults(func=_cmd_checkpoint)
-    export = command("export", "write the history as JSON Lines, Popolo or a COW panel")
+    export = command("export", "write the history as JSON Lines, Popolo or a COW panel", answers=False)
     export.add_argument("--format", choices=FORMATS, default="jsonl",
                         help="jsonl (default: every event, lossless), popolo, cow-state-year, "
                              "cow-igo-year")
@@ -432,7 +433,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--as-known-at", default=None, type=_known_at,
                         help="jsonl and popolo: write what was recorded by then")
     export.set_defaults(func=_cmd_export)
-    imported = command("import", "record a file's events, all or nothing")
+    imported = command("import", "record a file's events, all or nothing", answers=False)
     imported.add_argument("file", help="the file to read, or - for standard input")
     imported.add_argument("--format", choices=FORMATS, default="jsonl",
                           help="jsonl (default), popolo, cow-state-year, cow-igo-year")
@@ -442,7 +443,8 @@ def _parser() -> argparse.ArgumentParser:
                           help="jsonl: keep the file's recording instants (default), or record "
                                "it all now, as the other formats are")
     imported.set_defaults(func=_cmd_import)
-    chart = command("chart", "draw a bloc's members or a state's blocs over time (PNG or SVG)")
+    chart = command("chart", "draw a bloc's members or a state's blocs over time (PNG or SVG)",
+                    answers=False)
     chart.add_argument("subject", help="a bloc id (ECOWAS) or a state id (MLI)")
     chart.add_argument("--out", required=True, help="the picture to write: .png or .svg")
     chart.add_argument("--as-known-at", default=None, type=_known_at)
