@@ -566,7 +566,8 @@ def test_export_refuses_an_option_its_format_does_not_take(
 def test_export_of_a_cow_panel_takes_its_years(
         db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A COW export writes the imported panel's years, or those of --years; a store with no
-    imported panel asks for --years, and says why its panel is empty."""
+    imported panel asks for --years, and says why its panel is empty if nothing in it has a
+    COW code."""
     panel = tmp_path / "panel.csv"
     panel.write_text("ccode,year,state,ecowas\n432,1990,mali,1\n432,1991,mali,1\n"
                      "432,1992,mali,1\n", encoding="utf-8")
@@ -583,6 +584,13 @@ def test_export_of_a_cow_panel_takes_its_years(
         "aes-membership: error: this store holds no imported COW panel to take the years "
         "from: give them as --years FIRST-LAST, such as --years 1960-2014\n")
     assert main(["export", "--format", "cow-state-year", "--db", db, "--out", str(out),
+                 "--years", "1976-1978"]) == 0  # (the bundled history names COW's codes)
+    assert "402,1977,capeverde,1,-1" in out.read_text().splitlines()
+    plain = str(tmp_path / "plain.sqlite")
+    with Registry.open(plain) as reg:
+        reg.register_state("XYZ", name="Nowhere")
+    capsys.readouterr()
+    assert main(["export", "--format", "cow-state-year", "--db", plain, "--out", str(out),
                  "--years", "1960-2026"]) == 0
     err = capsys.readouterr().err
     assert err.startswith(f"exported 0 rows to {out}\n") and err.endswith("none were found\n")

@@ -399,3 +399,25 @@ def test_full_igo_year_round_trip(tmp_path: Path) -> None:
     assert changes[("-1", "0")] == 907
     missing_rows = changes[(None, "0")] + changes[(None, "-1")]
     assert missing_rows % len(states) == 0  # whole rows: years the file skips in an IGO's life
+
+
+def test_a_history_recorded_by_hand_exports_by_its_cow_codes() -> None:
+    """A registry no panel was imported into exports its states with a COW code, every year,
+    and its blocs named by a COW column or a COW abbreviation (cow_igo), in both shapes."""
+    reg = Registry()
+    reg.register_state("MLI", name="Mali", identifiers={"cow": "432"})
+    reg.register_state("XYZ", name="Nowhere")  # no COW code: no row, no column
+    reg.found("ECOWAS", name="ECOWAS", on="1975-05-28", identifiers={"cow_igo": "ECOWAS"})
+    reg.found("UEMOA", name="UEMOA", on="1994-01-10", identifiers={"cow": "uemoa"})
+    reg.found("OTHER", name="Other", on="1990-01-01")
+    reg.join("MLI", "ECOWAS", on="1975-05-28")
+    reg.withdraw("MLI", "ECOWAS", on="2025-01-29")
+    reg.join("MLI", "UEMOA", on="1994-01-10")
+    out = io.StringIO()
+    assert cow.export_state_year(reg, out, years=range(1993, 1995)) == 2
+    assert out.getvalue() == "ccode,year,state,ecowas,uemoa\n432,1993,mali,1,-1\n432,1994,mali,1,1\n"
+    out = io.StringIO()
+    assert cow.export_igo_year(reg, out, years=range(2025, 2027)) == 4
+    rows = {(row["ioname"], row["year"]): row["mali"] for row in csv.DictReader(io.StringIO(out.getvalue()))}
+    assert rows == {("ECOWAS", "2025"): "1", ("ECOWAS", "2026"): "0",
+                    ("UEMOA", "2025"): "1", ("UEMOA", "2026"): "1"}

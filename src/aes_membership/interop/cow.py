@@ -580,7 +580,10 @@ def _cow_blocs(timeline: Timeline) -> list[tuple[str, str]]:
         created, _ = timeline.lifetime("bloc", bloc)
         if created is None or bloc == SYSTEM_BLOC:
             continue
-        column = getattr(timeline.event_of(created), "identifiers", {}).get("cow")
+        identifiers = getattr(timeline.event_of(created), "identifiers", {})
+        # An import records the column as "cow"; a history recorded by hand (the bundled one)
+        # may name COW's abbreviation as "cow_igo", whose lower case is the column.
+        column = identifiers.get("cow") or str(identifiers.get("cow_igo") or "").lower()
         if column:
             found.append((column, bloc))
     return sorted(found)
@@ -599,7 +602,10 @@ def _cow_states(timeline: Timeline) -> list[tuple[CowState, str]]:
 
 def _system_years(timeline: Timeline, state: str, years: range,
                   days: dict[int, _YearDays]) -> list[int]:
-    """The years in which ``state`` was in the state system on any day."""
+    """The years in which ``state`` was in the state system on any day: all of ``years`` if
+    the registry does not say (no panel was imported into it), as the IGO-year export has it."""
+    if not timeline.exists("bloc", SYSTEM_BLOC):
+        return list(years)
     line = _line(timeline, state, SYSTEM_BLOC)
     if line is None:
         return []
@@ -627,13 +633,14 @@ def export_state_year(registry: Registry, target: Source, *, rule: str = "any",
                       years: range | None = None) -> int:
     """Write the registry as a COW state-year panel (format 3.0b); returns the row count.
 
-    Rows are the years each state spent in the COW state system (membership of
-    ``"COW-SYSTEM"``, on any day of the year), columns the blocs with a COW identifier, by
-    name. ``rule`` decides how a year is coded: ``"any"`` (the default) codes a state a
-    member if it was certainly a member on at least one day of the year, with its kind on the
-    last such day; ``"MM-DD"`` (such as
-    ``"12-31"``) codes the membership on that day of each year. Years in which the bloc did not
-    exist are -1. ``years`` limits the rows (default: from the state system's start to 2014).
+    Rows are the states with a COW code (``identifiers["cow"]``), in the years each spent in
+    the COW state system (membership of ``"COW-SYSTEM"``, on any day of the year; every year
+    where no panel was imported to say so), columns the blocs with a COW identifier
+    (``"cow"``, the column, or ``"cow_igo"``, COW's abbreviation), by name. ``rule`` decides
+    how a year is coded: ``"any"`` (the default) codes a state a member if it was certainly a
+    member on at least one day of the year, with its kind on the last such day; ``"MM-DD"``
+    (such as ``"12-31"``) codes the membership on that day of each year. Years in which the
+    bloc did not exist are -1. ``years`` chooses the rows (default: the imported panel's).
     """
     month_day = _year_rule(rule)
     timeline = registry._view(None)[0]
