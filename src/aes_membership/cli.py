@@ -290,10 +290,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
             what = "rows"
         if args.out != "-":
             sys.stderr.write(f"exported {count} {what} to {args.out}\n")
-        if count == 0 and what == "rows":  # (the store was not built from a panel, most likely)
-            sys.stderr.write("a COW panel holds the blocs that have a COW identifier and the "
-                             "states in COW's state system in those years, as an imported "
-                             "panel records them: none were found\n")
+        if count == 0 and what == "rows":
+            sys.stderr.write("a COW panel holds the states that name their COW code and the "
+                             "blocs that name their COW IGO (identifiers 'cow' or 'cow_igo'), "
+                             "in the years they were in the state system: none were found\n")
     return 0
 
 
