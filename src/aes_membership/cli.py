@@ -238,14 +238,28 @@ def _cmd_checkpoint(args: argparse.Namespace) -> int:
 FORMATS = ("jsonl", "popolo", "cow-state-year", "cow-igo-year")
 
 
-# The options of export that only some formats take (a COW panel is always written from
-# everything recorded), and those formats: an option given to another is refused, not ignored.
+# The options of export and import that only some formats take (a COW panel is always written
+# from everything recorded, and any file but JSON Lines is recorded now), and those formats:
+# an option given to another is refused, not ignored.
+_COW_FORMATS = ("cow-state-year", "cow-igo-year")
 _EXPORT_OPTIONS = (
     ("on", "--on", ("popolo",)),
     ("as_known_at", "--as-known-at", ("jsonl", "popolo")),
-    ("rule", "--rule", ("cow-state-year", "cow-igo-year")),
-    ("years", "--years", ("cow-state-year", "cow-igo-year")),
+    ("rule", "--rule", _COW_FORMATS),
+    ("years", "--years", _COW_FORMATS),
 )
+_IMPORT_OPTIONS = (
+    ("recorded_at", "--recorded-at", ("jsonl",)),
+    ("states_file", "--states-file", _COW_FORMATS),
+)
+
+
+def _refuse_options(args: argparse.Namespace,
+                    options: tuple[tuple[str, str, tuple[str, ...]], ...]) -> None:
+    for name, option, formats in options:
+        if getattr(args, name) is not None and args.format not in formats:
+            raise MembershipError(f"{option} is for --format {' or '.join(formats)}, "
+                                  f"not {args.format}")
 
 
 def _years(text: str) -> range:
@@ -263,10 +277,7 @@ def _years(text: str) -> range:
 def _cmd_export(args: argparse.Namespace) -> int:
     from .interop import cow, jsonl, popolo
 
-    for name, option, formats in _EXPORT_OPTIONS:
-        if getattr(args, name) is not None and args.format not in formats:
-            raise MembershipError(f"{option} is for --format {' or '.join(formats)}, "
-                                  f"not {args.format}")
+    _refuse_options(args, _EXPORT_OPTIONS)
     with _open(args) as registry:
         target: Any = sys.stdout if args.out == "-" else args.out
         if args.format == "jsonl":
@@ -303,12 +314,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     if args.file != "-" and not Path(args.file).exists():
         raise MembershipError(f"no such file: {args.file!r}")
-    if args.recorded_at is not None and args.format != "jsonl":
-        raise MembershipError(f"--recorded-at is for --format jsonl; a {args.format} file is "
-                              "always recorded now")
-    if args.states_file is not None and not args.format.startswith("cow-"):
-        raise MembershipError(f"--states-file is for --format cow-state-year or cow-igo-year, "
-                              f"not {args.format}")
+    _refuse_options(args, _IMPORT_OPTIONS)
     progress = TerminalProgress()
     # A refused import into a file it made leaves no file: an empty store left behind
     # would be taken for the history by the next command.

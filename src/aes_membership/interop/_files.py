@@ -152,13 +152,10 @@ class _Utf8Writer:
 
 def _reads_bytes(given: object) -> TypeGuard[IO[bytes]]:
     """Whether ``given`` is a stream that reads bytes rather than text."""
-    if isinstance(given, io.TextIOBase):
-        return False
-    if isinstance(given, (io.RawIOBase, io.BufferedIOBase)):
-        return True
-    # Not every stream derives from io's classes (a SpooledTemporaryFile, a codecs.open()
-    # stream, an HTTP client's response): reading nothing tells which it gives.
-    try:
+    known = _bytes_by_class(given)
+    if known is not None:
+        return known
+    try:  # reading nothing tells which it gives
         return isinstance(given.read(0), bytes)  # type: ignore[attr-defined]
     except Exception:  # (no read(size): what reads it next says what is wrong)
         return False
@@ -166,18 +163,27 @@ def _reads_bytes(given: object) -> TypeGuard[IO[bytes]]:
 
 def _writes_bytes(given: object) -> TypeGuard[IO[bytes]]:
     """Whether ``given`` is a stream that writes bytes rather than text."""
-    if isinstance(given, io.TextIOBase):
-        return False
-    if isinstance(given, (io.RawIOBase, io.BufferedIOBase)):
-        return True
-    # As above: writing nothing tells, as a stream of bytes refuses text, even empty.
-    try:
+    known = _bytes_by_class(given)
+    if known is not None:
+        return known
+    try:  # writing nothing tells, as a stream of bytes refuses text, even empty
         given.write("")  # type: ignore[attr-defined]
     except TypeError:
         return True
     except Exception:  # (no write(): what writes to it next says what is wrong)
         return False
     return False
+
+
+def _bytes_by_class(given: object) -> bool | None:
+    """Whether io's classes say ``given`` is a stream of bytes; ``None`` where it derives from
+    none of them (a SpooledTemporaryFile, a codecs.open() stream, an HTTP client's response)
+    and must be asked."""
+    if isinstance(given, io.TextIOBase):
+        return False
+    if isinstance(given, (io.RawIOBase, io.BufferedIOBase)):
+        return True
+    return None
 
 
 def _stream(given: Any, method: str) -> IO[str]:

@@ -603,7 +603,7 @@ def _cow_states(timeline: Timeline) -> list[tuple[CowState, str]]:
 def _system_years(timeline: Timeline, state: str, years: range,
                   days: dict[int, _YearDays]) -> list[int]:
     """The years in which ``state`` was in the state system on any day: all of ``years`` if
-    the registry does not say (no panel was imported into it), as the IGO-year export has it."""
+    the registry does not say (no panel was imported into it)."""
     if not timeline.exists("bloc", SYSTEM_BLOC):
         return list(years)
     line = _line(timeline, state, SYSTEM_BLOC)
@@ -684,12 +684,8 @@ def export_igo_year(registry: Registry, target: Source, *, rule: str = "any",
     days, any_day = _rule_days(span_years, month_day)
     known = dict((cow.ccode, state) for cow, state in _cow_states(timeline))
     columns = sorted(cow_states(), key=lambda c: c.column)
-    has_system = timeline.exists("bloc", SYSTEM_BLOC)
-    in_system = {
-        cow.ccode: set(_system_years(timeline, known[cow.ccode], span_years, any_day)
-                       if has_system else span_years)
-        for cow in columns if cow.ccode in known
-    }
+    in_system = {cow.ccode: set(_system_years(timeline, known[cow.ccode], span_years, any_day))
+                 for cow in columns if cow.ccode in known}
     count = 0
     with writing(target) as out:
         writer = csv.writer(out, lineterminator="\n")
