@@ -997,6 +997,51 @@ def test_recording_instants_that_cannot_be_are_refused_by_name(registry: Registr
     assert registry.ids("state") == {"MLI", "NER"} and registry.position == 2
 
 
+def test_learned_lists_the_events_recorded_in_a_window_of_instants_or_positions(
+        registry: Registry) -> None:
+    """learned(since, until) gives the events recorded after since and up to until, each
+    given as an instant or a position."""
+    instants = [f"202{n}-01-01T00:00Z" for n in range(4)]
+    for code, instant in zip(("MLI", "NER", "BFA", "TCD"), instants, strict=True):
+        registry.record(StateRegistered(state=code, name=code), recorded_at=instant)
+    states = lambda found: [r.event.state for r in found]  # noqa: E731
+    assert states(registry.learned(since=instants[0], until=instants[2])) == ["NER", "BFA"]
+    assert states(registry.learned(since=1, until="2022-06-01T00:00Z")) == ["NER", "BFA"]
+    assert states(registry.learned(since=3)) == ["TCD"]
+    assert states(registry.learned(until=1)) == ["MLI"]
+    assert registry.learned(since=2, until=2) == []
+
+
+@pytest.mark.parametrize(("since", "until"), [
+    (3, 1), ("2023-01-01T00:00Z", "2020-06-01T00:00Z"),
+    # (no event was recorded between these two, but they are still the wrong way round)
+    ("2022-03-01T00:00Z", "2022-02-01T00:00Z"), ("2022-06-01T00:00Z", 1),
+])
+def test_a_window_that_ends_before_it_begins_is_refused(
+        registry: Registry, since: object, until: object) -> None:
+    """learned() with until before since names until and since, rather than answering with
+    an empty list that reads as nothing having been learned."""
+    for code, year in (("MLI", 2020), ("NER", 2021), ("BFA", 2023)):
+        registry.record(StateRegistered(state=code, name=code), recorded_at=f"{year}-01-01T00:00Z")
+    with pytest.raises(FieldError, match=f"^until: expected an instant or position not before "
+                                         f"since, {re.escape(repr(since))}, got "
+                                         f"{re.escape(repr(until))}$"):
+        registry.learned(since=since, until=until)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("field", ["since", "until"])
+@pytest.mark.parametrize(("bad", "expected"), [
+    ("2020-01-01", "invalid date '2020-01-01': expected an aware datetime"),
+    (-1, "expected a log position from 0 to 1"), (2.5, "expected an instant, ISO instant text"),
+])
+def test_a_window_bound_that_is_no_point_of_the_log_is_named_as_given(
+        registry: Registry, field: str, bad: object, expected: str) -> None:
+    """A bound of learned() that is no instant or position is refused under its own name."""
+    registry.register_state("MLI", name="Mali")
+    with pytest.raises(FieldError, match=f"^{field}: {expected}"):
+        registry.learned(**{field: bad})
+
+
 @pytest.mark.parametrize("ident", [["MLI"], None, 432])
 def test_renaming_something_that_is_no_id_is_a_field_error(registry: Registry, ident: object) -> None:
     """rename() given a list, None or a number names it as no id, rather than failing on

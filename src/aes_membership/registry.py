@@ -638,15 +638,15 @@ class Registry:
 
     # -- reading: which point of the log --------------------------------------------------
 
-    def _position_at(self, as_known_at: KnownAt) -> tuple[int, pendulum.DateTime | None]:
+    def _position_at(self, as_known_at: KnownAt, field: str = "as_known_at",
+                     ) -> tuple[int, pendulum.DateTime | None]:
         if as_known_at is None:
             return self.position, None
         if not isinstance(as_known_at, (str, _dt.datetime)):
             if not hasattr(as_known_at, "__index__") or isinstance(as_known_at, bool):
-                raise FieldError("as_known_at", as_known_at,
-                                 "an instant, ISO instant text or log position")
-            return check_position("as_known_at", as_known_at, last=self.position), None
-        instant = parse_instant(as_known_at)
+                raise FieldError(field, as_known_at, "an instant, ISO instant text or log position")
+            return check_position(field, as_known_at, last=self.position), None
+        instant = parse_instant(as_known_at, field=field)
         return bisect.bisect_right(self._stamps, instant.timestamp()), instant
 
     def _timeline_at(self, position: int) -> Timeline:
@@ -757,11 +757,17 @@ class Registry:
         return event.id.int in timeline.retractions
 
     def learned(self, since: KnownAt = None, until: KnownAt = None) -> list[Recorded]:
-        """The events recorded after ``since`` and up to ``until`` (instants or positions)."""
+        """The events recorded after ``since`` and up to ``until`` (instants or positions).
+
+        ``until`` before ``since`` is refused: it is most likely the two given the wrong
+        way round, whose answer would be an empty list that looks like a quiet spell."""
         with self._lock:
-            start = self._position_at(since)[0] if since is not None else 0
-            end = self._position_at(until)[0] if until is not None else self.position
-            return self._recorded(start, max(start, end))
+            start, first = self._position_at(since, "since") if since is not None else (0, None)
+            end, last = (self._position_at(until, "until") if until is not None
+                         else (self.position, None))
+            if end < start or (first is not None and last is not None and last < first):
+                raise FieldError("until", until, f"an instant or position not before since, {since!r}")
+            return self._recorded(start, end)
 
     def impact(self, event_id: uuid.UUID | str) -> Impact:
         """Which answers recording this event changed, for which dates."""
