@@ -152,9 +152,33 @@ def test_is_member_tells_a_pair_without_history_from_an_unknown_id(registry: Reg
         snap.is_member("MIL", "AES")
     with pytest.raises(UnknownIdError, match=r"unknown bloc 'AESS' — did you mean 'AES'\?"):
         snap.is_member("MLI", "AESS")
-    with pytest.raises(UnknownIdError, match="unknown state 'AES'"):
+    with pytest.raises(UnknownIdError, match=r"^unknown state 'AES' — it is the id of a bloc$"):
         snap.is_member("AES", "MLI")  # the arguments swapped
     assert registry.snapshot("2023-09-15").is_member("MLI", "ECOWAS")
+
+
+@pytest.mark.parametrize(("command", "message", "known_as"), [
+    (lambda r: r.join("AES", "MLI", on="2024-01-01"), "unknown state 'AES' — it is the id of a bloc",
+     ("bloc",)),
+    (lambda r: r.appoint("AES/president", "MLI", on="2025-01-01"),
+     "unknown person 'MLI' — it is the id of a state", ("state",)),
+    (lambda r: r.snapshot("2025-01-01").holder("assimi-goita"),
+     "unknown post 'assimi-goita' — it is the id of a person", ("person",)),
+    (lambda r: r.periods("ECOWAS", "NER"), "unknown state 'ECOWAS' — it is the id of a bloc",
+     ("bloc",)),
+    (lambda r: r.rename("AES/president", name="Chair", on="2025-01-01"),
+     "unknown state, bloc or person 'AES/president' — it is the id of a post", ("post",)),
+])
+def test_an_id_given_where_another_kind_is_expected_is_named_as_what_it_is(
+        registry: Registry, command, message: str, known_as: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    """An id of another kind (arguments swapped, a state for a person) is refused saying
+    what it is the id of, in the message and as known_as."""
+    sahel(registry)
+    with pytest.raises(UnknownIdError, match=f"^{message}$") as caught:
+        command(registry)
+    assert caught.value.known_as == known_as
+    both = UnknownIdError("person", "MLI", ["MLL"], known_as=["state", "bloc"])
+    assert str(both) == "unknown person 'MLI' — it is the id of a state and of a bloc; did you mean 'MLL'?"
 
 
 @pytest.mark.parametrize(

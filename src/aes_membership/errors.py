@@ -87,23 +87,27 @@ class UnknownIdError(MembershipError, LookupError):
     """An id does not name anything the registry knows.
 
     ``kind`` is what was looked for (``"state"``, ``"bloc"``, …), ``value`` the id given,
-    ``suggestions`` the known ids that are spelt most like it, and ``retracted`` whether
-    ``value`` was known once, until the event that made it was retracted.
+    ``suggestions`` the known ids that are spelt most like it, ``retracted`` whether
+    ``value`` was known once, until the event that made it was retracted, and ``known_as``
+    the other kinds ``value`` does name (a bloc's id given as a state's: arguments swapped).
     """
 
     def __init__(self, kind: str, value: str, known: Iterable[str] = (), *,
-                 retracted: bool = False) -> None:
+                 retracted: bool = False, known_as: Iterable[str] = ()) -> None:
         self.kind = kind
         self.value = value
         self.retracted = retracted
+        self.known_as: tuple[str, ...] = tuple(known_as)
         self.suggestions: tuple[str, ...] = tuple(
             _close_matches(value, (k for k in known if k != value)))
         message = f"unknown {kind} {value!r}"
         if retracted:
             message += " (the event that made it was retracted)"
+        if self.known_as:
+            message += f" — it is the id of a {' and of a '.join(self.known_as)}"
         if self.suggestions:
             quoted = " or ".join(repr(s) for s in self.suggestions)
-            message += f" — did you mean {quoted}?"
+            message += f"{';' if self.known_as else ' —'} did you mean {quoted}?"
         super().__init__(message)
 
     def __str__(self) -> str:  # LookupError would otherwise quote the message
@@ -111,12 +115,12 @@ class UnknownIdError(MembershipError, LookupError):
 
 
 def unknown_id(kind: str, value: object, known: Iterable[str], *,
-               retracted: bool = False) -> MembershipError:
+               retracted: bool = False, known_as: Iterable[str] = ()) -> MembershipError:
     """The error to raise for ``value``, which names no ``kind`` known: an
     :class:`UnknownIdError` with suggestions, or a :class:`FieldError` if it is not text."""
     if not isinstance(value, str):
         return FieldError(kind, value, "an id (text)")
-    return UnknownIdError(kind, value, known, retracted=retracted)
+    return UnknownIdError(kind, value, known, retracted=retracted, known_as=known_as)
 
 
 def check_number(field: str, value: object, *, least: float, whole: bool = False,

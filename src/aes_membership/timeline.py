@@ -998,11 +998,14 @@ class Timeline:
         ``subject`` is not text)."""
         known: set[str] = set()
         retracted = False
+        kinds = tuple(kinds)
         for kind in kinds:
             known |= self.known(kind)  # (ids whose creation was retracted are not suggested)
             retracted = retracted or (isinstance(subject, str)
                                       and subject in (self.ids.get(kind) or ()))
-        return unknown_id(label, subject, known, retracted=retracted)
+        known_as = [kind for kind in SUBJECT_KINDS if kind not in kinds
+                    and isinstance(subject, str) and self.exists(kind, subject)]
+        return unknown_id(label, subject, known, retracted=retracted, known_as=known_as)
 
     def lifetime(self, kind: str, subject: str) -> tuple[Entry | None, Entry | None]:
         created: Entry | None = None
@@ -1368,7 +1371,9 @@ class _Draft:
                 if not self._exists(kind, ident):
                     ever = self.ids.get(kind) or frozenset()
                     raise UnknownIdError(kind, ident, {i for i in ever if self._exists(kind, i)},
-                                         retracted=ident in ever)
+                                         retracted=ident in ever, known_as=[
+                                             other for other in SUBJECT_KINDS
+                                             if other != kind and self._exists(other, ident)])
                 found.add(reference)
         # A retracted creation must leave nothing that still refers to its subject.
         for event in events if retracted_now else ():
