@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -155,6 +156,33 @@ def test_a_url_of_another_kind_is_refused_without_echoing_it(tmp_path: Path,
         Registry.open("mysql://user:secret@localhost/db")
     assert "secret" not in str(caught.value)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("uri", ["file:x.sqlite", "FILE:x.sqlite?mode=ro", "file:///tmp/x.sqlite"])
+def test_an_sqlite_uri_is_refused_for_the_files_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    uri: str) -> None:
+    """A file: URI is refused, asking for the file's path: SQLite builds differ on whether
+    they read one, so it would open one file on one machine and another elsewhere."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError, match=f"^cannot open a file: URI \\({re.escape(repr(uri))}\\): "
+                                         "expected the SQLite file's path, such as 'membership.sqlite'$"):
+        Registry.open(uri)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["file:x.sqlite", "a?mode=ro#b.sqlite", "100%.sqlite"])
+def test_an_sqlite_store_opens_the_file_its_path_names_whatever_the_characters(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """SQLiteStore takes its path as a path: characters that mean something in a URI open the
+    file of that name, and nothing else, on every build of SQLite."""
+    monkeypatch.chdir(tmp_path)  # (a relative path is the one a build may read as a URI)
+    with Registry(SQLiteStore(name)) as registry:
+        registry.register_state("MLI", name="Mali")
+    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))] == [name]
+    with Registry(SQLiteStore(name, create=False)) as registry:
+        assert registry.ids("state") == {"MLI"}
+    with Registry(SQLiteStore(name, read_only=True)) as registry:
+        assert registry.ids("state") == {"MLI"}
 
 
 @pytest.mark.parametrize(("dsn", "shown"), [

@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from ..errors import FieldError, StoreError
-from .base import Recorded, Store, VerifyReport
+from .base import Recorded, Store, VerifyReport, redact_dsn
 from .memory import MemoryStore
 from .sqlite import SQLiteStore
 
@@ -72,6 +72,9 @@ def open_store(target: str | os.PathLike[str], **options: Any) -> Store:
         from .postgres import PostgresStore
 
         return PostgresStore(text, **options)
+    if text[:5].lower() == "file:":  # SQLite's URIs: some builds would read one, others not
+        raise StoreError(f"cannot open a file: URI ({redact_dsn(text)!r}): expected the SQLite file's path, "
+                         "such as 'membership.sqlite'")
     url = _URL.match(text)
     if url:  # a URL of a kind there is no store for, not a file's path (not echoed: it
         # may carry a password)

@@ -143,11 +143,14 @@ class SQLiteStore:
             raise
 
     def _connect(self, busy_timeout: float) -> sqlite3.Connection:
+        # The file is always named to SQLite by its URI, which Path escapes: SQLite builds made
+        # with SQLITE_USE_URI (Debian's) would otherwise take a path that begins with "file:"
+        # for a URI of another file, and other builds would not.
+        uri = ":memory:" if str(self.path) == ":memory:" else self.path.resolve().as_uri()
         if self.path.exists() and (self.read_only or not os.access(self.path, os.W_OK)):
             self.read_only = True
-            uri = f"{self.path.resolve().as_uri()}?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
-                                   timeout=busy_timeout)
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None,
+                                   check_same_thread=False, timeout=busy_timeout)
         else:
             if self.read_only:
                 raise StoreError(f"cannot open {str(self.path)!r} read-only: there is no such file")
@@ -156,7 +159,7 @@ class SQLiteStore:
             if not self.path.parent.exists():
                 raise StoreError(f"cannot create the store {str(self.path)!r}: "
                                  f"the folder {str(self.path.parent)!r} does not exist")
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
                                    timeout=busy_timeout)
         return conn
 
