@@ -304,3 +304,32 @@ def test_questions_about_what_has_no_history_answer_no_and_unknown_ids_are_refus
     with pytest.raises(UnknownIdError, match="unknown id 'NOWHERE'"):
         snap.name("NOWHERE")
     assert repr(snap) == f"<Snapshot on=2000-01-01 position={registry.position}>"
+
+
+def test_a_snapshot_is_its_own_copy_and_is_refused_by_pickle_saying_what_to_send(
+        registry: Registry) -> None:
+    """copy and deepcopy give the snapshot itself; pickle refuses it with a TypeError that
+    gives its basis, from which a registry elsewhere makes the same snapshot."""
+    import copy
+    import pickle
+
+    snap = registry.snapshot(ON)
+    assert copy.copy(snap) is snap and copy.deepcopy({"june": snap})["june"] is snap
+    with pytest.raises(TypeError, match=r"^a Snapshot cannot be pickled: .* here on='2000-01-01', "
+                                        rf"as_known_at={registry.position}$"):
+        pickle.dumps(snap)
+    basis = pickle.loads(pickle.dumps(snap.basis))
+    again = registry.snapshot(basis.on, as_known_at=basis.position)
+    assert again.members("B") == snap.members("B") == {f"S0{n}" for n in range(6)}
+
+
+def test_a_registry_is_refused_by_pickle_and_copy_naming_its_open_store(registry: Registry) -> None:
+    """A registry holds an open store: pickling or copying it is a TypeError saying to open
+    the store again, rather than one about a lock deep inside."""
+    import copy
+    import pickle
+
+    for attempt in (pickle.dumps, copy.copy, copy.deepcopy):
+        with pytest.raises(TypeError, match=r"^a Registry cannot be pickled or copied: it holds an "
+                                            r"open store\. Open the same store again .*Registry\.open"):
+            attempt(registry)

@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, NoReturn, SupportsIndex, TypeVar
 
 import attrs
 import pendulum
@@ -255,6 +255,11 @@ class Registry:
 
     def __repr__(self) -> str:
         return f"<Registry events={self.position} store={self._store!r}>"
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        # (copy.copy and copy.deepcopy ask this too: a copy would share, or lose, the store)
+        raise TypeError("a Registry cannot be pickled or copied: it holds an open store. Open "
+                        "the same store again where it is needed, with Registry.open(target)")
 
     def _repr_html_(self) -> str:
         counts = {kind: len(self._timeline.known(kind))  # (those retracted are not counted)

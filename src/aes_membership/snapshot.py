@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import html
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, NoReturn, SupportsIndex
 
 import attrs
 import pendulum
@@ -446,6 +446,23 @@ class Snapshot:
     def __repr__(self) -> str:
         known = f", as_known_at={self.basis.as_known_at}" if self.basis.as_known_at else ""
         return f"<Snapshot on={self.basis.on} position={self.basis.position}{known}>"
+
+    # A snapshot never changes what it answers: a copy of it is itself.
+    def __copy__(self) -> Snapshot:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Snapshot:
+        return self
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        # Pickled, it would carry its registry's whole timeline (a worker process's task,
+        # snap.members sent to a pool, would ship every event), and its locks refuse anyway.
+        raise TypeError(
+            "a Snapshot cannot be pickled: it reads its registry's whole timeline. Send its "
+            "answers (memberships(), to_frame()), or its basis, and ask a registry opened in "
+            "the other process: Registry.open(target).snapshot(basis.on, "
+            f"as_known_at=basis.position), here on={str(self.basis.on)!r}, "
+            f"as_known_at={self.basis.position}")
 
     def to_frame(self) -> Any:
         """The memberships in force on this date as a pandas DataFrame (``pandas`` extra)."""
