@@ -14,6 +14,7 @@ import pytest
 
 from aes_membership import Registry
 from aes_membership.cli import main
+from aes_membership.stores.base import redact_dsn
 
 
 @pytest.fixture
@@ -264,6 +265,20 @@ def test_a_command_that_reads_does_not_make_a_store_where_there_is_none(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", [["members", "ECOWAS"], ["verify"], ["checkpoint"]])
+def test_an_empty_file_given_as_the_store_is_told_as_no_store_and_left_empty(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    """An empty --db (made by touch, say) is told as a missing store is, in the command
+    line's words rather than the API's create=False, and stays empty."""
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    assert main([*command, "--db", str(empty)]) == 2
+    assert capsys.readouterr().err == (
+        f"aes-membership: error: no store at {str(empty)!r}: give its path with --db, or make "
+        "one with `aes-membership demo` or `aes-membership import`\n")
+    assert empty.stat().st_size == 0
+
+
 def test_a_command_that_reads_does_not_make_a_postgres_store_where_there_is_none(
         capsys: pytest.CaptureFixture[str]) -> None:
     """Reading from a PostgreSQL schema that holds no store is one line, exit 2, and no schema."""
@@ -274,7 +289,10 @@ def test_a_command_that_reads_does_not_make_a_postgres_store_where_there_is_none
     dsn, schema = postgres_dsn(), f"t_{uuid.uuid4().hex[:16]}"  # (skips without a server)
     psycopg = pytest.importorskip("psycopg")
     assert main(["members", "AES", "--on", "2025-01-01", "--db", dsn, "--schema", schema]) == 2
-    assert f"schema {schema!r} of " in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"aes-membership: error: no store in schema {schema!r} of {redact_dsn(dsn)!r}: give the "
+        "schema that holds it with --schema, or make one with `aes-membership demo` or "
+        "`aes-membership import`\n")
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT count(*) FROM information_schema.schemata"
                             " WHERE schema_name = %s", (schema,)).fetchone() == (0,)

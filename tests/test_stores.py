@@ -236,9 +236,11 @@ def test_checkpoint_is_true_or_false(checkpoint: object) -> None:
 
 
 def test_create_false_opens_a_store_and_refuses_to_make_one(durable: Backend) -> None:
-    """With create=False a durable store opens only where a store is, and makes nothing."""
-    with pytest.raises(StoreError, match=r"no store .*\(and create=False\)"):
+    """With create=False a durable store opens only where a store is, and makes nothing; the
+    error says, as missing, that there was no store rather than a store that failed."""
+    with pytest.raises(StoreError, match=r"no store .*\(and create=False\)") as caught:
         durable.open(create=False)
+    assert caught.value.missing
     if durable.kind == "sqlite":
         assert not Path(durable.target).exists()
     else:
@@ -261,9 +263,17 @@ def test_create_false_refuses_an_empty_sqlite_file(tmp_path: Path) -> None:
     """An empty file is not a store, and create=False leaves it empty."""
     empty = tmp_path / "empty.sqlite"
     empty.touch()
-    with pytest.raises(StoreError, match="holds no store"):
+    with pytest.raises(StoreError, match="holds no store") as caught:
         SQLiteStore(empty, create=False)
+    assert caught.value.missing
     assert empty.stat().st_size == 0
+    for read_only in (empty, tmp_path / "absent.sqlite"):
+        with pytest.raises(StoreError, match="read-only") as caught:
+            SQLiteStore(read_only, read_only=True)
+        assert caught.value.missing
+    with pytest.raises(StoreError, match="not a readable aes_membership store") as caught:
+        SQLiteStore(Path(__file__))
+    assert not caught.value.missing  # (a file that is something else: not a missing store)
 
 
 def test_newer_schema_is_refused(durable: Backend) -> None:

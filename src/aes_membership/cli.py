@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .codec import default_codec
-from .errors import FieldError, MembershipError
+from .errors import FieldError, MembershipError, StoreError
 from .registry import Registry
 from .stores import _is_postgres_target
 from .stores.base import redact_dsn
@@ -42,6 +42,15 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> Registry:
     return Registry.open(_target(args, create=create), **_options(args, create=create))
 
 
+def _no_store(args: argparse.Namespace) -> str:
+    """What to tell of a --db that holds no store (a missing or empty file, or a PostgreSQL
+    schema without one), in the command line's words rather than the API's."""
+    where = (f"in schema {args.schema or 'public'!r} of {redact_dsn(args.db)!r}: give the "
+             "schema that holds it with --schema" if _is_postgres_target(args.db)
+             else f"at {args.db!r}: give its path with --db")
+    return f"no store {where}, or make one with `aes-membership demo` or `aes-membership import`"
+
+
 def _options(args: argparse.Namespace, *, create: bool = False) -> dict[str, Any]:
     if args.schema is not None and not _is_postgres_target(args.db):
         raise MembershipError(f"--schema is for PostgreSQL stores, and --db "
@@ -58,8 +67,7 @@ def _target(args: argparse.Namespace, *, create: bool = False) -> str:
     db: str = args.db
     if (not create and db != ":memory:" and "://" not in db and not _is_postgres_target(db)
             and not Path(db).exists()):
-        raise MembershipError(f"no store at {db!r}: give its path with --db, or make one "
-                              "with `aes-membership demo` or `aes-membership import`")
+        raise StoreError(f"there is no store at {db!r}", missing=True)
     return db
 
 
@@ -483,7 +491,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except MembershipError as error:
-        sys.stderr.write(f"aes-membership: error: {error}\n")
+        missing = isinstance(error, StoreError) and error.missing and hasattr(args, "db")
+        sys.stderr.write(f"aes-membership: error: {_no_store(args) if missing else error}\n")
         return 2
     except BrokenPipeError:
         # The reader went away (`aes-membership demo | head`): stop quietly, as Unix tools do.

@@ -228,7 +228,16 @@ class DecodeError(MembershipError, ValueError):
 
 
 class StoreError(MembershipError, RuntimeError):
-    """The store cannot be opened, read or written (driver errors are translated to this)."""
+    """The store cannot be opened, read or written (driver errors are translated to this).
+
+    ``missing`` is true when the target holds no store and none was to be made there
+    (``create=False``, or ``read_only``): a mistyped path or schema, rather than a store
+    that failed.
+    """
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        self.missing = missing
+        super().__init__(message)
 
 
 class SchemaVersionError(StoreError):

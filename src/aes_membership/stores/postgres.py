@@ -165,7 +165,7 @@ class PostgresStore:
                     )
                 if not found and not self._may_create:
                     raise StoreError(f"schema {self.schema!r} of {redact_dsn(self.dsn)!r} holds "
-                                     "no store (and create=False)")
+                                     "no store (and create=False)", missing=True)
                 if not found:
                     self._create(conn)
                 elif "aes_checkpoints" not in found:

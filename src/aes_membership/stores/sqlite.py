@@ -153,9 +153,10 @@ class SQLiteStore:
                                    check_same_thread=False, timeout=busy_timeout)
         else:
             if self.read_only:
-                raise StoreError(f"cannot open {str(self.path)!r} read-only: there is no such file")
+                raise StoreError(f"cannot open {str(self.path)!r} read-only: there is no such file",
+                                 missing=True)
             if not self._may_create and not self.path.exists():
-                raise StoreError(f"there is no store at {str(self.path)!r} (and create=False)")
+                raise StoreError(f"there is no store at {str(self.path)!r} (and create=False)", missing=True)
             if not self.path.parent.exists():
                 raise StoreError(f"cannot create the store {str(self.path)!r}: "
                                  f"the folder {str(self.path.parent)!r} does not exist")
@@ -173,10 +174,12 @@ class SQLiteStore:
             )
         if self.read_only:
             if not tables:
-                raise StoreError(f"{str(self.path)!r} is read-only and holds no store")
+                raise StoreError(f"{str(self.path)!r} is read-only and holds no store",
+                                 missing=True)
         else:
             if not tables and not self._may_create:  # an empty file
-                raise StoreError(f"{str(self.path)!r} holds no store (and create=False)")
+                raise StoreError(f"{str(self.path)!r} holds no store (and create=False)",
+                                 missing=True)
             # One wait for another connection's large batch, whether it holds the reads
             # above or the change of journal below.
             self._enter_wal(max(0.0, deadline - time.monotonic()))
