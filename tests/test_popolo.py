@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import pendulum
@@ -149,6 +150,24 @@ def test_bad_popolo_is_refused_with_the_item_named() -> None:
                                           r"non-empty id without spaces, got 'M LI'"):
         import_popolo(reg, data)
     assert reg.position == 0
+
+
+@pytest.mark.parametrize(("text", "got"), [
+    ('{"type": "state-registered", "state": "MLI", "name": "Mali", "v": 1}',
+     "an object whose keys are 'name', 'state', 'type', 'v'"),
+    ("{}", "an empty object"),
+])
+def test_an_object_that_is_no_popolo_container_is_refused_rather_than_imported_as_nothing(
+        text: str, got: str) -> None:
+    """A JSON object with none of Popolo's lists (a one-line JSON Lines file of events, given
+    the wrong --format) is refused naming the lists expected and the keys it has."""
+    reg = Registry()
+    with pytest.raises(DecodeError, match=r"^expected a Popolo container, with one or more of "
+                                          r"areas, events, memberships, .*vote_events; "
+                                          f"got {re.escape(got)}$"):
+        import_popolo(reg, io.StringIO(text))
+    assert reg.position == 0
+    assert import_popolo(reg, to_popolo(Registry(), on="2024-01-01")) == 0  # (empty, but Popolo)
 
 
 def test_the_schema_check_itself_catches_bad_items() -> None:

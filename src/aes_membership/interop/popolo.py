@@ -16,7 +16,7 @@ import datetime as _dt
 import json
 import uuid
 from collections import defaultdict
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from ..dates import PartialDate, When, parse_day, parse_when, span
 from ..errors import DateError, DecodeError, FieldError
@@ -237,6 +237,12 @@ def _by_id(data: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
     return found
 
 
+# The lists a Popolo container (popoloproject.com's export format) may hold.
+_POPOLO_COLLECTIONS: Final = frozenset({"areas", "events", "memberships", "motions",
+                                        "organizations", "persons", "posts", "speeches",
+                                        "vote_events"})
+
+
 def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
                   source_note: str | None = None, progress: Progress | None = None) -> int:
     """Record the memberships of a Popolo container as events; returns how many were new.
@@ -253,6 +259,13 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
             data = parse_json(handle.read())
     if not isinstance(data, dict) or not isinstance(data.get("memberships", []), list):
         raise DecodeError(["expected a Popolo container with a 'memberships' list"])
+    if _POPOLO_COLLECTIONS.isdisjoint(data):
+        # (an event of a JSON Lines file, say, which would otherwise import as nothing)
+        keys = sorted(repr(key) for key in data)
+        got = (f"an object whose keys are {', '.join(keys[:8])}{', …' if keys[8:] else ''}"
+               if keys else "an empty object")
+        raise DecodeError([f"expected a Popolo container, with one or more of "
+                           f"{', '.join(sorted(_POPOLO_COLLECTIONS))}; got {got}"])
     organizations = _by_id(data, "organizations")
     persons = _by_id(data, "persons")
     posts = _by_id(data, "posts")
