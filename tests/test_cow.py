@@ -124,9 +124,9 @@ def test_export_rule_on_a_given_day(fixture_registry: Registry) -> None:
         with pytest.raises(FieldError, match="'any' or a day of the year"):
             cow.export_state_year(fixture_registry, io.StringIO(), rule=rule)  # type: ignore[arg-type]
     for export in (cow.export_state_year, cow.export_igo_year):
-        for years in ("1990", range(0, 3), range(9990, 10001)):
+        for years in ("1990", range(0, 3), range(9990, 10001), range(2015, 1816), range(1990, 1990)):
             with pytest.raises(FieldError, match=r"years: expected a range of years from 1 to "
-                                                 rf"9998, .*got {re.escape(repr(years))}$"):
+                                                 rf"9998, not empty, .*got {re.escape(repr(years))}$"):
                 export(fixture_registry, io.StringIO(), years=years)  # type: ignore[arg-type]
 
 

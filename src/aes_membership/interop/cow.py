@@ -614,10 +614,11 @@ def _system_years(timeline: Timeline, state: str, years: range,
 
 def _year_range(timeline: Timeline, years: range | None) -> range:
     if years is not None:
-        if not isinstance(years, range) or (years and not (
-                min(years) >= 1 and max(years) <= _LAST_YEAR)):
-            raise FieldError("years", years, f"a range of years from 1 to {_LAST_YEAR}, such as "
-                             "range(1816, 2015)")
+        # (an empty range, range(2015, 1816) say, would write a panel of no rows)
+        if not isinstance(years, range) or not years or not (
+                min(years) >= 1 and max(years) <= _LAST_YEAR):
+            raise FieldError("years", years, f"a range of years from 1 to {_LAST_YEAR}, not "
+                             "empty, such as range(1816, 2015)")
         return years
     created, _ = timeline.lifetime("bloc", SYSTEM_BLOC)
     panel = (getattr(timeline.event_of(created), "identifiers", {}).get("cow_panel_years")
