@@ -56,6 +56,7 @@ def test_every_error_survives_pickling_with_its_message_and_attributes() -> None
         errors.DateError("2024-13", "an ISO date", field="on"),
         errors.UnknownIdError("state", "MIL", ["MLI"]),
         errors.UnknownIdError("state", "AES", ["AES"], known_as=["bloc"], retracted=True),
+        errors.UnknownIdError("bloc", "AES", as_known_at=3, recorded_later=True),
         errors.InvariantError("already a member", event=event, conflicting=event),
         errors.AmbiguousDateError("order unknown", event=event),
         errors.DuplicateEventError(uuid.UUID(int=1)), errors.DecodeError(["bad @ $.on"], line=3),

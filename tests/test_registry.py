@@ -157,6 +157,45 @@ def test_is_member_tells_a_pair_without_history_from_an_unknown_id(registry: Reg
     assert registry.snapshot("2023-09-15").is_member("MLI", "ECOWAS")
 
 
+def test_an_id_unknown_as_known_at_an_earlier_point_is_told_as_such(registry: Registry) -> None:
+    """Asked as known at an earlier point, an unknown id is told as unknown at that position,
+    and whether it was recorded after it: the history has it, the question's point does not."""
+    registry.register_state("MLI", name="Mali")
+    early = registry.position
+    registry.register_state("SEN", name="Senegal")
+    registry.found("AES", name="Alliance of Sahel States", on="2023-09-16")
+    past = registry.snapshot("2024-01-01", as_known_at=early)
+    with pytest.raises(UnknownIdError, match=rf"^unknown bloc 'AES' as known at position {early} "
+                                             r"\(it was recorded after that\)$") as caught:
+        past.members("AES")
+    assert (caught.value.as_known_at, caught.value.recorded_later) == (early, True)
+    with pytest.raises(UnknownIdError, match=rf"^unknown bloc 'XYZ' as known at position {early}$"):
+        past.members("XYZ")
+    with pytest.raises(UnknownIdError, match=r"^unknown state 'SEN' as known at position \d+ \(it "):
+        registry.periods("SEN", "AES", as_known_at=early)
+    with pytest.raises(UnknownIdError, match=r"^unknown bloc 'XYZ'$") as caught:
+        registry.snapshot("2024-01-01", as_known_at=registry.position).members("XYZ")
+    assert caught.value.as_known_at is None  # (as known now: nothing is recorded after)
+
+
+def test_a_snapshot_of_an_earlier_point_does_not_keep_its_registry() -> None:
+    """A snapshot as known at an earlier point, kept after its registry is let go of, does
+    not keep the registry (nor its store) alive; it still tells an unknown id's position."""
+    import gc
+    import weakref
+
+    registry = Registry()
+    registry.register_state("MLI", name="Mali")
+    registry.found("AES", name="AES", on="2023-09-16")
+    past = registry.snapshot("2024-01-01", as_known_at=1)
+    gone = weakref.ref(registry)
+    del registry
+    gc.collect()
+    assert gone() is None
+    with pytest.raises(UnknownIdError, match=r"^unknown bloc 'AES' as known at position 1$"):
+        past.members("AES")
+
+
 @pytest.mark.parametrize(("command", "message", "known_as"), [
     (lambda r: r.join("AES", "MLI", on="2024-01-01"), "unknown state 'AES' — it is the id of a bloc",
      ("bloc",)),

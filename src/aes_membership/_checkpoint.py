@@ -77,7 +77,8 @@ _VALUE_CLASSES: Final = (
     _timeline.MembershipLine, _timeline.PostLine, PartialDate,  # spells are not kept: derived
 )
 _TIMELINE_FIELDS: Final = tuple(
-    f.name for f in attrs.fields(Timeline) if f.name not in ("bloc_indexes", "known_ids", "events")
+    f.name for f in attrs.fields(Timeline)
+    if f.name not in ("bloc_indexes", "known_ids", "events", "past")
 )
 
 

@@ -90,17 +90,26 @@ class UnknownIdError(MembershipError, LookupError):
     ``suggestions`` the known ids that are spelt most like it, ``retracted`` whether
     ``value`` was known once, until the event that made it was retracted, and ``known_as``
     the other kinds ``value`` does name (a bloc's id given as a state's: arguments swapped).
+    Asked of the history as known at an earlier point, ``as_known_at`` is that point's log
+    position, and ``recorded_later`` whether ``value`` was recorded after it.
     """
 
     def __init__(self, kind: str, value: str, known: Iterable[str] = (), *,
-                 retracted: bool = False, known_as: Iterable[str] = ()) -> None:
+                 retracted: bool = False, known_as: Iterable[str] = (),
+                 as_known_at: int | None = None, recorded_later: bool = False) -> None:
         self.kind = kind
         self.value = value
         self.retracted = retracted
         self.known_as: tuple[str, ...] = tuple(known_as)
+        self.as_known_at = as_known_at
+        self.recorded_later = recorded_later
         self.suggestions: tuple[str, ...] = tuple(
             _close_matches(value, (k for k in known if k != value)))
         message = f"unknown {kind} {value!r}"
+        if as_known_at is not None:
+            message += f" as known at position {as_known_at}"
+            if recorded_later:
+                message += " (it was recorded after that)"
         if retracted:
             message += " (the event that made it was retracted)"
         if self.known_as:
@@ -114,13 +123,15 @@ class UnknownIdError(MembershipError, LookupError):
         return str(self.args[0])
 
 
-def unknown_id(kind: str, value: object, known: Iterable[str], *,
-               retracted: bool = False, known_as: Iterable[str] = ()) -> MembershipError:
+def unknown_id(kind: str, value: object, known: Iterable[str], *, retracted: bool = False,
+               known_as: Iterable[str] = (), as_known_at: int | None = None,
+               recorded_later: bool = False) -> MembershipError:
     """The error to raise for ``value``, which names no ``kind`` known: an
     :class:`UnknownIdError` with suggestions, or a :class:`FieldError` if it is not text."""
     if not isinstance(value, str):
         return FieldError(kind, value, "an id (text)")
-    return UnknownIdError(kind, value, known, retracted=retracted, known_as=known_as)
+    return UnknownIdError(kind, value, known, retracted=retracted, known_as=known_as,
+                          as_known_at=as_known_at, recorded_later=recorded_later)
 
 
 def check_number(field: str, value: object, *, least: float, whole: bool = False,

@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 import warnings
+import weakref
 from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -663,6 +664,14 @@ class Registry:
             return cached
         log = self._timeline.events
         timeline = build(log.span(0, position), log)
+        # (a weak reference: a snapshot kept after its registry must not keep the store open)
+        registry = weakref.ref(self)
+
+        def known_later(kind: str, ident: str) -> bool:
+            now = registry()
+            return now is not None and now._timeline.exists(kind, ident)
+
+        object.__setattr__(timeline, "past", (position, known_later))
         self._past[position] = timeline
         if len(self._past) > _CACHE_SIZE:
             self._past.popitem(last=False)

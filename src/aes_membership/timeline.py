@@ -913,6 +913,11 @@ class Timeline:
     events: EventLog = attrs.field(factory=EventLog, eq=False, repr=False)
     bloc_indexes: _BlocIndexCache = attrs.field(factory=_BlocIndexCache, eq=False, repr=False)
     known_ids: dict[str, frozenset[str]] = attrs.field(factory=dict, eq=False, repr=False)
+    # Set on a timeline of an earlier point of a registry's log (as_known_at): that position,
+    # and what tells whether an id of a kind was recorded after it. Unknown ids are told as
+    # unknown at that point, not as unknown at all.
+    past: tuple[int, Callable[[str, str], bool]] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False)
 
     @property
     def event_count(self) -> int:
@@ -1005,7 +1010,12 @@ class Timeline:
                                       and subject in (self.ids.get(kind) or ()))
         known_as = [kind for kind in SUBJECT_KINDS if kind not in kinds
                     and isinstance(subject, str) and self.exists(kind, subject)]
-        return unknown_id(label, subject, known, retracted=retracted, known_as=known_as)
+        if self.past is None:
+            return unknown_id(label, subject, known, retracted=retracted, known_as=known_as)
+        position, known_later = self.past
+        later = isinstance(subject, str) and any(known_later(kind, subject) for kind in kinds)
+        return unknown_id(label, subject, known, retracted=retracted, known_as=known_as,
+                          as_known_at=position, recorded_later=later)
 
     def lifetime(self, kind: str, subject: str) -> tuple[Entry | None, Entry | None]:
         created: Entry | None = None
