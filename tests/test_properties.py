@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from aes_membership import (
     BlocDissolved,
     BlocFounded,
+    BlocRenamed,
     Event,
     EventRetracted,
     HolderAppointed,
@@ -63,6 +64,8 @@ def histories(draw: st.DrawFn) -> list[Event]:
         events.append(BlocFounded(bloc=bloc, name=bloc, on=day(0)))
         if draw(st.booleans()):
             ends[bloc] = draw(st.integers(1500, 2000))
+        if draw(st.booleans()):  # (before any dissolution: a bloc is renamed while it exists)
+            events.append(BlocRenamed(bloc=bloc, name=f"{bloc} renamed", on=day(draw(st.integers(1, 1400)))))
     for state in STATES:
         for bloc in BLOCS:
             limit = ends.get(bloc, 2000)
@@ -548,6 +551,13 @@ def _answers(reg: Registry, days: list[int]) -> dict[tuple[str, ...], list[Any]]
         except UnknownIdError:
             holder = None
         answers.setdefault(("post", "P"), []).append(holder)
+        for kind, ids in (("state", STATES), ("bloc", BLOCS), ("person", PERSONS), ("post", ("P",))):
+            for ident in ids:
+                try:
+                    name = snap.name(ident, kind)
+                except UnknownIdError:  # (a creation retracted)
+                    name = None
+                answers.setdefault(("name", kind, ident), []).append(name)
     return answers
 
 

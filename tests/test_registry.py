@@ -12,6 +12,7 @@ import pytest
 from aes_membership import (
     AmbiguousDateError,
     BlocFounded,
+    Change,
     DateError,
     DecodeError,
     DuplicateEventError,
@@ -941,6 +942,26 @@ def test_a_bloc_dissolved_changes_the_answers_of_its_members_from_then_on(regist
     dissolved = (pendulum.Date(2025, 6, 1), None)
     assert changes == {("membership", "NER", "ECOWAS"): dissolved,
                        ("membership", "BFA", "ECOWAS"): dissolved}
+
+
+def test_an_impact_covers_names_and_titles_from_the_day_they_change(registry: Registry) -> None:
+    """A rename changes the name answers from its day on, and moving it changes them between
+    the two days; a first name holds on every earlier date too, so a registration's impact
+    starts at the first date there is."""
+    registry.register_state("BFA", name="Upper Volta")
+    assert registry.last_impact.changes == (Change(("name", "state", "BFA"), pendulum.Date(1, 1, 1), None),)
+    renamed = registry.rename("BFA", name="Burkina Faso", on="1984-08-05")
+    assert registry.last_impact.names == {"BFA"}
+    assert registry.last_impact.changes == (
+        Change(("name", "state", "BFA"), pendulum.Date(1984, 8, 5), None),)
+    fixed = registry.correct(renamed.id, on="1984-08-04", reason="the decree took effect on 4 August")
+    assert registry.last_impact.changes == (
+        Change(("name", "state", "BFA"), pendulum.Date(1984, 8, 4), pendulum.Date(1984, 8, 5)),)
+    assert registry.impact(fixed.id).changes == (
+        Change(("name", "state", "BFA"), pendulum.Date(1984, 8, 4), None),)
+    registry.found("AES", name="Alliance of Sahel States", on="2023-09-16")
+    registry.create_post("AES/president", bloc="AES", title="President", on="2024-07-06")
+    assert registry.last_impact.names == {"AES/president"} and not registry.last_impact.posts
 
 
 def test_the_last_impact_when_another_writer_stored_part_of_the_batch_first() -> None:

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import attrs
 import pendulum
 
-from .events import Event, EventRetracted, PostCreated
+from .events import (
+    BlocFounded,
+    BlocRenamed,
+    Event,
+    EventRetracted,
+    PersonRegistered,
+    PersonRenamed,
+    PostCreated,
+    StateRegistered,
+    StateRenamed,
+)
 from .timeline import Timeline, references
 
 __all__ = ["Change", "Impact", "compare"]
@@ -18,7 +28,9 @@ __all__ = ["Change", "Impact", "compare"]
 class Change:
     """Answers about ``subject`` differ over ``[start, end)`` (``end`` ``None``: from then on).
 
-    ``subject`` is ``("membership", state, bloc)`` or ``("post", post)``.
+    ``subject`` is ``("membership", state, bloc)``, ``("post", post)`` (its holders) or
+    ``("name", kind, id)`` (the name of a state, bloc or person, or a post's title, where a
+    first name holds on every date before it too: its change starts on 0001-01-01).
     """
 
     subject: tuple[str, ...]
@@ -44,6 +56,11 @@ class Impact:
     def posts(self) -> frozenset[str]:
         """Posts whose holder answers changed."""
         return frozenset(c.subject[1] for c in self.changes if c.subject[0] == "post")
+
+    @property
+    def names(self) -> frozenset[str]:
+        """States, blocs, persons and posts whose name (or title) answers changed."""
+        return frozenset(c.subject[2] for c in self.changes if c.subject[0] == "name")
 
 
 def _ranges(
@@ -73,6 +90,29 @@ def _ranges(
     return found
 
 
+# The events that give a subject its name (or a post its title), by the subject's kind.
+_NAMING_EVENTS: Final[dict[type[Event], str]] = {
+    StateRegistered: "state", StateRenamed: "state", PersonRegistered: "person",
+    PersonRenamed: "person", BlocFounded: "bloc", BlocRenamed: "bloc", PostCreated: "post",
+}
+# Where a subject's first name holds from: every date before its own too (Snapshot.name).
+_DAWN: Final = 1
+
+
+def _names(timeline: Timeline, kind: str, subject: str) -> tuple[list[int], list[str]]:
+    """The days from which each of ``subject``'s names holds, and the names."""
+    points: list[int] = []
+    names: list[str] = []
+    event_at = timeline.events.getter()
+    for entry in timeline.lifecycle(kind, subject):  # (sorted by date, as name_on reads them)
+        event = event_at(entry[3])
+        text = getattr(event, "name", None) or getattr(event, "title", None)
+        if text is not None:
+            points.append(entry[0] if points else _DAWN)
+            names.append(text)
+    return points, names
+
+
 def _subjects(timeline: Timeline, event: Event) -> set[tuple[str, ...]]:
     if isinstance(event, EventRetracted):
         return set()
@@ -82,6 +122,9 @@ def _subjects(timeline: Timeline, event: Event) -> set[tuple[str, ...]]:
         subjects.add(("membership", refs["state"], refs["bloc"]))
     if "post" in refs:
         subjects.add(("post", refs["post"]))
+    kind = _NAMING_EVENTS.get(type(event))
+    if kind is not None:
+        subjects.add(("name", kind, refs[kind]))
     if "bloc" in refs and "state" not in refs and "post" not in refs:
         bloc = refs["bloc"]
         for state, _ in timeline.memberships.column(bloc):
@@ -111,6 +154,9 @@ def compare(before: Timeline, after: Timeline, events: Iterable[Event]) -> Impac
                 line_a.points if line_a else (), line_a.codes if line_a else (),
                 line_b.points if line_b else (), line_b.codes if line_b else (), 0,
             )
+        elif subject[0] == "name":
+            ranges = _ranges(*_names(before, subject[1], subject[2]),
+                             *_names(after, subject[1], subject[2]), None)
         else:
             post_a = before.posts.get(subject[1])
             post_b = after.posts.get(subject[1])
