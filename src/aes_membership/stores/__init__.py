@@ -73,8 +73,8 @@ def open_store(target: str | os.PathLike[str], **options: Any) -> Store:
 
         return PostgresStore(text, **options)
     if text[:5].lower() == "file:":  # SQLite's URIs: some builds would read one, others not
-        raise StoreError(f"cannot open a file: URI ({redact_dsn(text)!r}): expected the SQLite file's path, "
-                         "such as 'membership.sqlite'")
+        raise StoreError(f"cannot open a file: URI ({redact_dsn(text)!r}): expected the SQLite "
+                         "file's path, such as 'membership.sqlite'")
     url = _URL.match(text)
     if url:  # a URL of a kind there is no store for, not a file's path (not echoed: it
         # may carry a password)

@@ -156,7 +156,8 @@ class SQLiteStore:
                 raise StoreError(f"cannot open {str(self.path)!r} read-only: there is no such file",
                                  missing=True)
             if not self._may_create and not self.path.exists():
-                raise StoreError(f"there is no store at {str(self.path)!r} (and create=False)", missing=True)
+                raise StoreError(f"there is no store at {str(self.path)!r} (and create=False)",
+                                 missing=True)
             if not self.path.parent.exists():
                 raise StoreError(f"cannot create the store {str(self.path)!r}: "
                                  f"the folder {str(self.path.parent)!r} does not exist")
