@@ -170,7 +170,7 @@ def test_an_sqlite_uri_is_refused_for_the_files_path(tmp_path: Path, monkeypatch
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("name", ["file:x.sqlite", "a?mode=ro#b.sqlite", "100%.sqlite"])
+@pytest.mark.parametrize("name", ["file:x.sqlite", "a?mode=ro#b.sqlite", "100%.sqlite", "données é.sqlite"])
 def test_an_sqlite_store_opens_the_file_its_path_names_whatever_the_characters(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     """SQLiteStore takes its path as a path: characters that mean something in a URI open the
