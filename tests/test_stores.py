@@ -368,6 +368,18 @@ def test_missing_server_is_a_clear_error() -> None:
     assert "127.0.0.1:1" in str(caught.value) and "secret" not in str(caught.value)
 
 
+@pytest.mark.parametrize("schema", ["Upper", "a b", 'a"b', "", "1st", "a" * 49, "abc\n", "pg_catalog",
+                                    "pg_mine", 5, None])
+def test_a_schema_that_is_no_plain_lower_case_name_is_refused_before_connecting(schema: object) -> None:
+    """A PostgreSQL schema must be a plain lower-case name, not one of PostgreSQL's own (pg_…):
+    anything else is a FieldError naming it, before any connection (here to no server)."""
+    pytest.importorskip("psycopg")
+    with pytest.raises(FieldError, match=r"^schema: expected a lower-case PostgreSQL name: up to "
+                                         r"48 letters, digits and _, not beginning with a digit or "
+                                         rf"pg_, got {re.escape(repr(schema))}$"):
+        Registry.open("postgresql://user@127.0.0.1:1/db", schema=schema, connect_timeout=0.5)
+
+
 def test_keyword_connection_string_opens_postgres_not_a_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """libpq's keyword=value form is a PostgreSQL target, never the name of a new SQLite file."""

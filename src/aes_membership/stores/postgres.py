@@ -68,7 +68,7 @@ __all__ = ["PostgresStore", "redact_dsn"]
 _APPLICATION = "aes_membership"
 _CHUNK = 2_000  # rows per statement: large single pipelines can hang psycopg (psycopg #685)
 _READ_PAGE = 10_000  # rows per read query: reading a long log keeps memory flat
-_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,47}$")
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,47}")  # (fullmatch: "$" would let "x\n" through)
 _PART = 1 << 26  # checkpoint bytes per row: PostgreSQL caps a value at 1 GB
 # A cache of the replayed log, not part of it (added to older stores when they are opened).
 _CHECKPOINTS = (
@@ -100,8 +100,10 @@ class PostgresStore:
             raise StoreError(
                 "PostgreSQL stores need psycopg: install aes_membership[postgres]"
             )
-        if not _SCHEMA_NAME.match(schema):
-            raise FieldError("schema", schema, "a lower-case PostgreSQL name (letters, digits, _)")
+        # (PostgreSQL keeps names beginning with pg_ for its own schemas, and refuses them)
+        if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema) or schema.startswith("pg_"):
+            raise FieldError("schema", schema, "a lower-case PostgreSQL name: up to 48 letters, "
+                             "digits and _, not beginning with a digit or pg_")
         check_number("connect_timeout", connect_timeout, least=0, exclusive=True)
         check_number("catch_up", catch_up, least=0, exclusive=True)
         self.dsn = dsn
