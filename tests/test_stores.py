@@ -380,6 +380,41 @@ def test_a_schema_that_is_no_plain_lower_case_name_is_refused_before_connecting(
         Registry.open("postgresql://user@127.0.0.1:1/db", schema=schema, connect_timeout=0.5)
 
 
+@pytest.mark.parametrize(("options", "message"), [
+    ({"create": "no"}, "create: expected True or False, got 'no'"),
+    ({"read_only": 1}, "read_only: expected True or False, got 1"),
+    ({"bulk_load": None}, "bulk_load: expected True or False, got None"),
+    ({"codec": 5}, "codec: expected an aes_membership.codec.Codec, or None for the default, got 5"),
+])
+def test_an_sqlite_option_of_the_wrong_kind_is_refused_by_name_and_makes_nothing(
+        tmp_path: Path, options: dict[str, object], message: str) -> None:
+    """create="no" is true to Python, and would make the store it refuses: options that are
+    flags take True or False only, and a codec must be one; nothing is made otherwise."""
+    with pytest.raises(FieldError, match=f"^{re.escape(message)}$"):
+        SQLiteStore(tmp_path / "x.sqlite", **options)  # type: ignore[arg-type]
+    with pytest.raises(FieldError, match=r"^path: expected an SQLite file's path: text, bytes or "
+                                         r"a pathlib\.Path, got 5$"):
+        SQLiteStore(5)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("dsn", "options", "message"), [
+    ("postgresql://u:secret@127.0.0.1:1/db", {"create": "no"}, "create: expected True or False, got 'no'"),
+    ("postgresql://u:secret@127.0.0.1:1/db", {"codec": "json"},
+     "codec: expected an aes_membership.codec.Codec, or None for the default, got 'json'"),
+    (b"postgresql://u:secret@127.0.0.1:1/db", {},
+     "dsn: expected a PostgreSQL connection string (text), got bytes"),
+])
+def test_a_postgres_option_of_the_wrong_kind_is_refused_by_name_before_connecting(
+        dsn: object, options: dict[str, object], message: str) -> None:
+    """The PostgreSQL store refuses a flag that is not True or False, a codec that is none and
+    a connection string that is not text (told by its type, as it may hold a password),
+    before it connects (here to no server)."""
+    pytest.importorskip("psycopg")
+    with pytest.raises(FieldError, match=f"^{re.escape(message)}$"):
+        PostgresStore(dsn, connect_timeout=0.5, **options)  # type: ignore[arg-type]
+
+
 def test_keyword_connection_string_opens_postgres_not_a_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """libpq's keyword=value form is a PostgreSQL target, never the name of a new SQLite file."""

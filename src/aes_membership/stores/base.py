@@ -312,6 +312,22 @@ def redact_dsn(dsn: str) -> str:
                   flags=re.IGNORECASE | re.DOTALL)
 
 
+def check_flag(field: str, value: object) -> None:
+    """Refuse an option that is not ``True`` or ``False`` (``create="no"`` is true to Python)."""
+    if type(value) is not bool:
+        raise FieldError(field, value, "True or False")
+
+
+def store_codec(codec: object) -> Codec:
+    """The codec a store is given, or the default one; anything else is refused by name
+    rather than failing at the first event written."""
+    if codec is None:
+        return default_codec()
+    if not isinstance(codec, Codec):
+        raise FieldError("codec", codec, "an aes_membership.codec.Codec, or None for the default")
+    return codec
+
+
 def check_checkpoint_data(data: object) -> None:
     """Refuse checkpoint data that is not bytes (a driver would store text, or fail deep)."""
     if not isinstance(data, bytes):

@@ -25,7 +25,7 @@ from typing import Any
 
 import pendulum
 
-from ..codec import Codec, default_codec
+from ..codec import Codec
 from ..errors import (
     ConcurrencyError,
     FieldError,
@@ -44,6 +44,7 @@ from .base import (
     check_batch,
     check_checkpoint_data,
     check_duplicates,
+    check_flag,
     check_position,
     check_wait,
     decode_row,
@@ -54,6 +55,7 @@ from .base import (
     parse_stored_instant,
     recorded_envelopes,
     redact_dsn,
+    store_codec,
     verify_rows,
 )
 
@@ -100,16 +102,21 @@ class PostgresStore:
             raise StoreError(
                 "PostgreSQL stores need psycopg: install aes_membership[postgres]"
             )
+        if not isinstance(dsn, str):  # (shown by its type alone: it may hold a password)
+            raise FieldError("dsn", dsn, "a PostgreSQL connection string (text)",
+                             shown=type(dsn).__name__)
         # (PostgreSQL keeps names beginning with pg_ for its own schemas, and refuses them)
         if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema) or schema.startswith("pg_"):
             raise FieldError("schema", schema, "a lower-case PostgreSQL name: up to 48 letters, "
                              "digits and _, not beginning with a digit or pg_")
         check_number("connect_timeout", connect_timeout, least=0, exclusive=True)
         check_number("catch_up", catch_up, least=0, exclusive=True)
+        check_flag("create", create)
+        codec = store_codec(codec)
         self.dsn = dsn
         self.schema = schema
         self._may_create = create
-        self._codec = codec or default_codec()
+        self._codec = codec
         self._connect_timeout = connect_timeout
         self._catch_up = catch_up
         self._lock = threading.RLock()

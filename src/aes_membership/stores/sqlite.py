@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 
-from ..codec import Codec, default_codec
+from ..codec import Codec
 from ..errors import ConcurrencyError, FieldError, SchemaVersionError, StoreError, check_number
 from ..events import Event
 from .base import (
@@ -32,6 +32,7 @@ from .base import (
     check_batch,
     check_checkpoint_data,
     check_duplicates,
+    check_flag,
     check_position,
     check_wait,
     decode_row,
@@ -41,6 +42,7 @@ from .base import (
     next_recorded_at,
     parse_stored_instant,
     recorded_envelopes,
+    store_codec,
     verify_rows,
 )
 
@@ -116,14 +118,17 @@ class SQLiteStore:
         if type(cache_mib) is not int or cache_mib < 1:
             raise FieldError("cache_mib", cache_mib, "a whole number of MiB ≥ 1")
         check_number("busy_timeout", busy_timeout, least=0)
-        if type(bulk_load) is not bool:
-            raise FieldError("bulk_load", bulk_load, "True or False")
-        self.path = Path(path)
+        for flag, value in (("bulk_load", bulk_load), ("read_only", read_only), ("create", create)):
+            check_flag(flag, value)
+        codec = store_codec(codec)
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            raise FieldError("path", path, "an SQLite file's path: text, bytes or a pathlib.Path")
+        self.path = Path(os.fsdecode(path))
         self._cache_kib = cache_mib * 1024
         self._busy_timeout = busy_timeout
         self._bulk_load = bulk_load
         self._out_of_wal = False  # left by a large batch that could not put the log back
-        self._codec = codec or default_codec()
+        self._codec = codec
         self._lock = threading.RLock()
         self.read_only = read_only
         self._may_create = create
