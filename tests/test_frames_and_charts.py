@@ -102,6 +102,25 @@ def test_a_chart_file_name_without_a_picture_format_is_refused(wa: Registry, tmp
     with pytest.raises(FieldError, match=r"out: expected a file name ending in a picture format: .*\.png"):
         wa.chart("ECOWAS", tmp_path / "ecowas.txt")
     assert list(tmp_path.iterdir()) == []
+    with pytest.raises(FieldError, match=r"^out: expected a file path ending in a picture format, "
+                                         r"such as \.png or \.svg, or None, got 5$"):
+        wa.chart("ECOWAS", 5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("options", "error", "message"), [
+    ({"delay": "1"}, FieldError, "^delay: expected a number ≥ 0, got '1'$"),
+    ({"delay": -1}, FieldError, "^delay: expected a number ≥ 0, got -1$"),
+    ({"columns": -3}, FieldError, "^columns: expected a whole number of columns ≥ 1, or None, got -3$"),
+    ({"columns": 40.0}, FieldError, "^columns: expected a whole number of columns ≥ 1, or None, got 40.0$"),
+    ({"stream": 5}, TypeError, r"^stream: expected a text stream to write to \(such as sys\.stderr\), "
+                               "got int 5$"),
+])
+def test_a_progress_line_refuses_options_it_could_not_use_when_made(
+        options: dict[str, object], error: type[Exception], message: str) -> None:
+    """TerminalProgress refuses a delay, a width or a stream it could not use when it is made,
+    rather than at the first report of a long import, or never."""
+    with pytest.raises(error, match=message):
+        TerminalProgress(**options)  # type: ignore[arg-type]
 
 
 class Terminal(io.StringIO):

@@ -72,6 +72,9 @@ def chart(registry: Registry, subject: str, out: str | os.PathLike[str] | None =
 
     Returns the matplotlib ``Figure``. Open memberships run to ``until`` (default: today).
     """
+    if out is not None and not isinstance(out, (str, os.PathLike)):  # (before drawing it all)
+        raise FieldError("out", out, "a file path ending in a picture format, such as .png or "
+                         ".svg, or None")
     timeline = registry._view(as_known_at)[0]
     is_bloc = timeline.exists("bloc", subject)
     if not is_bloc and not timeline.exists("state", subject):

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import IO
 
+from ..errors import FieldError, check_number
+
 __all__ = ["Progress", "TerminalProgress"]
 
 Progress = Callable[[str, int, "int | None"], None]
@@ -36,6 +38,12 @@ class TerminalProgress:
 
     def __init__(self, stream: IO[str] | None = None, *, delay: float = 1.0,
                  columns: int | None = None) -> None:
+        if stream is not None and not (hasattr(stream, "write") and hasattr(stream, "isatty")):
+            raise TypeError(f"stream: expected a text stream to write to (such as sys.stderr), "
+                            f"got {type(stream).__name__} {stream!r}")
+        check_number("delay", delay, least=0)
+        if columns is not None and (type(columns) is not int or columns < 1):
+            raise FieldError("columns", columns, "a whole number of columns ≥ 1, or None")
         self._stream = stream if stream is not None else sys.stderr
         self._enabled = self._stream.isatty()
         self._started = time.monotonic()
