@@ -7,6 +7,7 @@ import io
 import sys
 from pathlib import Path
 
+import pendulum
 import pytest
 
 from aes_membership import DateError, FieldError, Registry, UnknownIdError
@@ -94,6 +95,19 @@ def test_a_chart_runs_open_memberships_to_the_day_asked(wa: Registry) -> None:
         assert dt.date(2030, 6, 30) <= right <= dt.date(2032, 1, 1)
     with pytest.raises(DateError, match="until: invalid date 'soon'"):
         wa.chart("AES", until="soon")
+
+
+def test_a_charts_open_memberships_run_to_today_in_utc(wa: Registry,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without until, open memberships run to today as Registry.snapshot() takes it (UTC),
+    whatever the machine's own date: here a clock at 2030-01-01T02:00Z draws as until does."""
+    pytest.importorskip("matplotlib")
+    import aes_membership.interop.charts as charts
+
+    monkeypatch.setattr(charts, "utc_now", lambda: pendulum.datetime(2030, 1, 1, 2, tz="UTC"))
+    drawn = wa.chart("AES").axes[0].dataLim
+    asked = wa.chart("AES", until="2030-01-01").axes[0].dataLim
+    assert (drawn.x0, drawn.x1) == (asked.x0, asked.x1)
 
 
 def test_a_chart_file_name_without_a_picture_format_is_refused(wa: Registry, tmp_path: Path) -> None:

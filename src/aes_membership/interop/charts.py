@@ -13,7 +13,7 @@ import os
 import textwrap
 from typing import Any
 
-from ..dates import When, parse_day, span
+from ..dates import When, parse_day, span, utc_now
 from ..errors import FieldError
 from ..registry import KnownAt, Registry
 from ._tables import Segment, membership_segments, tenure_rows
@@ -70,7 +70,8 @@ def chart(registry: Registry, subject: str, out: str | os.PathLike[str] | None =
           as_known_at: KnownAt = None, until: _dt.date | str | None = None) -> Any:
     """Draw ``subject`` (a bloc or a state id); save to ``out`` (``.png``/``.svg``) if given.
 
-    Returns the matplotlib ``Figure``. Open memberships run to ``until`` (default: today).
+    Returns the matplotlib ``Figure``. Open memberships run to ``until`` (default: today,
+    UTC).
     """
     if out is not None and not isinstance(out, (str, os.PathLike)):  # (before drawing it all)
         raise FieldError("out", out, "a file path ending in a picture format, such as .png or "
@@ -79,7 +80,8 @@ def chart(registry: Registry, subject: str, out: str | os.PathLike[str] | None =
     is_bloc = timeline.exists("bloc", subject)
     if not is_bloc and not timeline.exists("state", subject):
         raise timeline.unknown(subject, ("bloc", "state"), "bloc or state")
-    today = (_dt.date.today() if until is None else parse_day(until, field="until")).toordinal()
+    # (today in UTC, as Registry.snapshot() takes it: not the machine's own date)
+    today = (utc_now().date() if until is None else parse_day(until, field="until")).toordinal()
     segments = [s for s in membership_segments(registry, as_known_at=as_known_at)
                 if (s.bloc if is_bloc else s.state) == subject and s.bloc != "COW-SYSTEM"]
     latest = today
