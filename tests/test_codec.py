@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -87,6 +88,17 @@ def test_no_silent_coercion() -> None:
         codec.decode("post-created", version, {**payload, "seats": "2"})
     with pytest.raises(DecodeError, match="seats"):
         codec.decode("post-created", version, {**payload, "seats": True})
+
+
+@pytest.mark.parametrize("method", ["encode", "encode_text", "to_dict"])
+@pytest.mark.parametrize("value", ["MLI", {"type": "state-registered", "state": "MLI"}, None])
+def test_encoding_something_that_is_no_event_is_a_type_error_naming_it(method: str,
+                                                                        value: object) -> None:
+    """A codec given something other than an event to encode says so, naming what it got,
+    rather than failing on a missing TYPE."""
+    with pytest.raises(TypeError, match=f"^{method}\\(\\) takes an event, got "
+                                        f"{type(value).__name__} {re.escape(repr(value))}$"):
+        getattr(Codec(), method)(value)
 
 
 def test_unknown_type_and_newer_version_are_refused() -> None:

@@ -195,6 +195,7 @@ class Codec:
 
     def encode(self, event: Event) -> tuple[str, int, dict[str, Any]]:
         """The event's type tag, schema version and JSON-ready payload."""
+        _check_event("encode", event)
         if self._fast and type(event) is _PLANS[event.TYPE][0]:
             return event.TYPE, event.VERSION, _fast_encode(event)
         payload: dict[str, Any] = self.converter.unstructure(event, unstructure_as=type(event))
@@ -202,6 +203,7 @@ class Codec:
 
     def encode_text(self, event: Event) -> tuple[str, int, str]:
         """The event's type tag, version and canonical JSON payload text (what stores keep)."""
+        _check_event("encode_text", event)
         type_tag, version, text, _ = self._encode_row(event, str(event.id))
         return type_tag, version, text
 
@@ -274,6 +276,7 @@ class Codec:
 
     def to_dict(self, event: Event) -> dict[str, Any]:
         """The event as one JSON-ready object, its type tag and version included."""
+        _check_event("to_dict", event)
         type_tag, version, payload = self.encode(event)
         return {TAG_KEY: type_tag, "version": version, **payload}
 
@@ -285,6 +288,13 @@ class Codec:
         type_tag = payload.pop(TAG_KEY, None)
         version = payload.pop("version", 1)
         return self.decode(type_tag, version, payload)
+
+
+def _check_event(method: str, value: object) -> None:
+    """Refuse what is not an event, as Registry.record() does: a mistake in the program,
+    named, rather than an AttributeError about a missing TYPE."""
+    if not isinstance(value, Event):
+        raise TypeError(f"{method}() takes an event, got {type(value).__name__} {value!r}")
 
 
 # -- the fast path for the log's own rows ------------------------------------------------------
