@@ -9,6 +9,7 @@ import pytest
 
 from aes_membership import (
     DateError,
+    EventRetracted,
     FieldError,
     MembershipError,
     PostCreated,
@@ -66,6 +67,10 @@ def test_a_clock_set_before_1970_still_gives_a_valid_id(monkeypatch: pytest.Monk
         (lambda: StateRegistered(state="MLI", name="Mali", identifiers={"cow": ""}), "identifiers",
          {"cow": ""}, "non-empty text scheme and id"),
         (lambda: StateRegistered(id="not-a-uuid", state="MLI", name="Mali"), "id", "not-a-uuid",
+         "a UUID"),
+        (lambda: EventRetracted(target="not-a-uuid", reason="wrong"), "target", "not-a-uuid",
+         "a UUID"),
+        (lambda: EventRetracted(target=new_id(), reason="wrong", replacement=5), "replacement", 5,
          "a UUID"),
         (lambda: StateJoined(state="MLI", bloc="AES", kind="member", on="2023-09-16"), "kind",
          "member", "one of full, associate, observer"),

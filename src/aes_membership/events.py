@@ -78,7 +78,8 @@ def new_id() -> uuid.UUID:
     return uuid.UUID(int=milliseconds << 80 | _VERSION_7 | fraction << 64 | _VARIANT | random_bits)
 
 
-def _to_uuid(value: object) -> uuid.UUID:
+def _uuid(field: str, value: object) -> uuid.UUID:
+    """An event id given as a UUID or its text; anything else is refused under ``field``."""
     if isinstance(value, uuid.UUID):
         return value
     if isinstance(value, str):
@@ -86,7 +87,20 @@ def _to_uuid(value: object) -> uuid.UUID:
             return uuid.UUID(value)
         except ValueError:
             pass
-    raise FieldError("id", value, "a UUID")
+    raise FieldError(field, value, "a UUID")
+
+
+# (named functions, one per field: mypy's attrs plugin reads no other converters)
+def _to_id(value: object) -> uuid.UUID:
+    return _uuid("id", value)
+
+
+def _to_target(value: object) -> uuid.UUID:
+    return _uuid("target", value)
+
+
+def _to_replacement(value: object) -> uuid.UUID | None:
+    return None if value is None else _uuid("replacement", value)
 
 
 def _to_when(value: object) -> When:
@@ -160,7 +174,7 @@ class Event:
     TYPE: ClassVar[str] = ""
     VERSION: ClassVar[int] = 1
 
-    id: uuid.UUID = attrs.field(factory=new_id, converter=_to_uuid)
+    id: uuid.UUID = attrs.field(factory=new_id, converter=_to_id)
     source: str | None = attrs.field(default=None, validator=_check_optional_text)
     note: str | None = attrs.field(default=None, validator=_check_optional_text)
 
@@ -363,10 +377,10 @@ class EventRetracted(Event):
     """
 
     TYPE: ClassVar[str] = "event-retracted"
-    target: uuid.UUID = attrs.field(converter=_to_uuid)
+    target: uuid.UUID = attrs.field(converter=_to_target)
     reason: str = attrs.field(validator=_check_text)
     replacement: uuid.UUID | None = attrs.field(
-        default=None, converter=attrs.converters.optional(_to_uuid)
+        default=None, converter=_to_replacement,
     )
 
 
