@@ -11,6 +11,7 @@ import pendulum
 import pytest
 
 from aes_membership import DecodeError, InvariantError, Registry
+from aes_membership.datasets import west_africa
 from aes_membership.interop.popolo import export_popolo, import_popolo, to_popolo
 from conftest import shared_file
 
@@ -110,6 +111,25 @@ def test_a_file_that_has_grown_or_been_reordered_records_only_what_is_new(wa: Re
     with pytest.raises(InvariantError, match="already a member"):
         import_popolo(reg, changed)
     assert reg.position == before
+
+
+def test_a_file_imported_before_under_another_source_note_is_told_as_such(wa: Registry) -> None:
+    """A fact's imported id is derived from its source too: imported again under another
+    source_note, a file's facts conflict with themselves, and the error names the note they
+    were recorded with. The same fact recorded otherwise (by hand) gets no such advice."""
+    data = to_popolo(wa)
+    reg = Registry()
+    import_popolo(reg, data, source_note="Wikipedia, November 2026")
+    with pytest.raises(InvariantError, match=r"already a member since .*; it is the same fact, "
+                                             r"recorded before with source 'Wikipedia, November "
+                                             r"2026': import the file with source_note="
+                                             r"'Wikipedia, November 2026' to record only its new "
+                                             r"facts \(conflicts with "):
+        import_popolo(reg, data)
+    assert import_popolo(reg, data, source_note="Wikipedia, November 2026") == 0
+    with pytest.raises(InvariantError) as caught:
+        import_popolo(west_africa(), data)  # (the bundled history, recorded with its sources)
+    assert "already a member" in str(caught.value) and "same fact" not in str(caught.value)
 
 
 def test_export_to_a_file_and_back(wa: Registry, tmp_path: Any) -> None:

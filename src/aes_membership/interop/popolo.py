@@ -19,7 +19,7 @@ from collections import defaultdict
 from typing import Any, Final, TypeVar
 
 from ..dates import PartialDate, When, parse_day, parse_when, span
-from ..errors import DateError, DecodeError, FieldError
+from ..errors import DateError, DecodeError, FieldError, InvariantError
 from ..events import (
     BlocDissolved,
     BlocFounded,
@@ -272,6 +272,13 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
     for post_id, post_item in posts.items():
         _text_or_none(post_item.get("organization_id"), f"$.posts[id={post_id}].organization_id")
     note = source_note or "Popolo import"
+    # What each event was made from, to tell a fact imported before under another note.
+    derived: dict[uuid.UUID, dict[str, Any]] = {}
+
+    def made(where: str, cls: type[_E], **fields: Any) -> _E:
+        event = _made(where, cls, **fields)
+        derived[event.id] = fields
+        return event
 
     state_spells: dict[tuple[str, str], list[tuple[When, When | None, str, int]]] = defaultdict(list)
     tenures: list[tuple[str, str, When, When | None, int]] = []
@@ -327,8 +334,8 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
     for state in sorted(states - known["state"]):
         org = organizations[state]
         where = f"$.organizations[id={state}]"
-        events.append(_made(where, StateRegistered, state=state, name=org.get("name") or state,
-                            identifiers=identifiers(org, where), source=note))
+        events.append(made(where, StateRegistered, state=state, name=org.get("name") or state,
+                           identifiers=identifiers(org, where), source=note))
     ends: dict[str, When | None] = {}  # each bloc's half-open end, from its inclusive date
     for bloc in sorted(b for b in blocs if b is not None):
         last = organizations[bloc].get("dissolution_date")
@@ -339,13 +346,13 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
         where = f"$.organizations[id={bloc}]"
         if not org.get("founding_date"):
             raise DecodeError([f"{where}.founding_date: required for a bloc"])
-        events.append(_made(where, BlocFounded, bloc=bloc,
-                            name=org.get("name") or bloc, identifiers=identifiers(org, where),
-                            on=_date(org["founding_date"], where, "founding_date"),
-                            source=note))
+        events.append(made(where, BlocFounded, bloc=bloc,
+                           name=org.get("name") or bloc, identifiers=identifiers(org, where),
+                           on=_date(org["founding_date"], where, "founding_date"),
+                           source=note))
         end = ends[bloc]
         if end is not None:
-            events.append(_made(where, BlocDissolved, bloc=bloc, source=note, on=end))
+            events.append(made(where, BlocDissolved, bloc=bloc, source=note, on=end))
     for (state, bloc), spells in sorted(state_spells.items()):
         spells.sort(key=lambda s: span(s[0]))
         dissolved = ends[bloc]
@@ -355,24 +362,24 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
             following = spells[number + 1] if number + 1 < len(spells) else None
             if previous is not None and previous[1] is not None \
                     and span(previous[1]) == span(start):  # the same membership, another kind
-                events.append(_made(where, KindChanged, state=state, bloc=bloc, kind=kind,
-                                    on=start, source=note))
+                events.append(made(where, KindChanged, state=state, bloc=bloc, kind=kind,
+                                   on=start, source=note))
             else:
-                events.append(_made(where, StateJoined, state=state, bloc=bloc, kind=kind,
-                                    on=start, source=note))
+                events.append(made(where, StateJoined, state=state, bloc=bloc, kind=kind,
+                                   on=start, source=note))
             continued = following is not None and end is not None \
                 and span(following[0]) == span(end)
             ended_by_dissolution = dissolved is not None and end is not None \
                 and span(end) == span(dissolved)
             if end is not None and not continued and not ended_by_dissolution:
-                events.append(_made(where, StateWithdrew, state=state, bloc=bloc, on=end,
-                                    source=note))
+                events.append(made(where, StateWithdrew, state=state, bloc=bloc, on=end,
+                                   source=note))
     for person in sorted({t[1] for t in tenures} - known["person"]):
         item = persons[person]
         where = f"$.persons[id={person}]"
-        events.append(_made(where, PersonRegistered, person=person,
-                            name=item.get("name") or person,
-                            identifiers=identifiers(item, where), source=note))
+        events.append(made(where, PersonRegistered, person=person,
+                           name=item.get("name") or person,
+                           identifiers=identifiers(item, where), source=note))
     for post in sorted({t[0] for t in tenures} - known["post"]):
         item = posts[post]
         owner = item.get("organization_id")
@@ -380,20 +387,42 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
         on = _date(item["start_date"], f"$.posts[id={post}]", "start_date") \
             if item.get("start_date") else first
         owner_field = {"state": owner} if owner in states else {"bloc": owner}
-        events.append(_made(f"$.posts[id={post}]", PostCreated, post=post,
-                            title=item.get("label") or post, on=on, source=note,
-                            **owner_field))
+        events.append(made(f"$.posts[id={post}]", PostCreated, post=post,
+                           title=item.get("label") or post, on=on, source=note,
+                           **owner_field))
     for post, person, start, end, index in tenures:
         where = f"$.memberships[{index}]"
-        events.append(_made(where, HolderAppointed, post=post, person=person, on=start,
-                            source=note))
+        events.append(made(where, HolderAppointed, post=post, person=person, on=start,
+                           source=note))
         if end is not None:
-            events.append(_made(where, HolderLeft, post=post, person=person, on=end,
-                                source=note))
+            events.append(made(where, HolderLeft, post=post, person=person, on=end,
+                               source=note))
     if progress is not None:
         progress("recording", 0, len(events))
     before = registry.position
-    registry.record(*events)
+    try:
+        registry.record(*events)
+    except InvariantError as error:
+        raise _imported_before(error, derived) from error
     if progress is not None:
         progress("recorded", len(events), len(events))
     return registry.position - before
+
+
+def _imported_before(error: InvariantError,
+                     derived: dict[uuid.UUID, dict[str, Any]]) -> InvariantError:
+    """``error``, told as a fact imported before under another ``source_note`` where it is
+    one: the ids of imported events are derived from all they say, their source included, so
+    such a fact reads as a second, conflicting one. (Only where the recorded event is the one
+    this import makes with that note: the same fact recorded otherwise gets no such advice.)"""
+    event, conflicting = error.event, error.conflicting
+    fields = derived.get(getattr(event, "id", None))  # type: ignore[arg-type]
+    if (fields is None or conflicting is None or type(event) is not type(conflicting)
+            or event.source == conflicting.source
+            or derived_id(_NAMESPACE, type(event), {**fields, "source": conflicting.source})
+            != conflicting.id):
+        return error
+    return InvariantError(
+        f"{error.reason}; it is the same fact, recorded before with source "
+        f"{conflicting.source!r}: import the file with source_note={conflicting.source!r} to "
+        f"record only its new facts", event=event, conflicting=conflicting)
