@@ -100,3 +100,47 @@ def test_a_bad_announcement_date_names_its_own_field() -> None:
     """A withdrawal's announcement date that cannot be read is named as announced, not on."""
     with pytest.raises(DateError, match=r"^announced: invalid date 'soon'"):
         StateWithdrew(state="MLI", bloc="AES", on="2025-01-29", announced="soon")
+
+
+@pytest.mark.parametrize(("make", "field", "value", "expected"), [
+    (lambda v: StateRegistered(state="MLI", name=v), "name", "Ma\tli",
+     "text without control characters, such as tabs or line breaks"),
+    (lambda v: PostCreated(post="P", title=v, bloc="B", on="2000"), "title", "Chair\n",
+     "text without control characters, such as tabs or line breaks"),
+    (lambda v: StateRegistered(state=v, name="Mali"), "state", "MLI\x00",
+     "an id without control characters"),
+    (lambda v: StateJoined(state="MLI", bloc=v, on="2000"), "bloc", "AES\x7f",
+     "an id without control characters"),
+])
+def test_a_new_name_or_id_with_a_control_character_is_refused(make, field: str, value: str,  # type: ignore[no-untyped-def]
+                                                               expected: str) -> None:
+    """A tab, a line break, a NUL or DEL in a new event's name, title or id is refused by
+    name: it would print as nothing, break a table's row, or make "MLI\\x00" another id."""
+    with pytest.raises(FieldError) as caught:
+        make(value)
+    assert (caught.value.field, caught.value.value, caught.value.expected) == (field, value, expected)
+
+
+def test_free_text_may_run_to_several_lines_and_names_may_hold_other_letters() -> None:
+    """A reason, a source and a note may hold line breaks; a name may hold any letter, and
+    the C1 range that old encodings leave in real data (COW's "Nordens V\\x8alf\\x8ardscenter")."""
+    note = StateRegistered(state="MLI", name="Côte d'Ivoire V\x8alf", note="line one\nline two",
+                           source="a\tb")
+    assert note.note == "line one\nline two"
+    assert EventRetracted(target=new_id(), reason="wrong:\nsee the decree").reason.endswith("decree")
+
+
+def test_events_as_recorded_keep_the_control_characters_they_were_recorded_with() -> None:
+    """An event recorded before such characters were refused is taken as it was: decoded by
+    the codec (from a store or a JSON Lines file), or built inside as_recorded()."""
+    from aes_membership.codec import Codec
+    from aes_membership.events import as_recorded
+
+    codec = Codec()
+    payload = {**codec.to_dict(StateRegistered(state="MLI", name="Mali")), "name": "Ma\tli"}
+    assert codec.from_dict(payload).name == "Ma\tli"
+    with as_recorded():
+        assert StateRegistered(state="MLI\x00", name="x").state == "MLI\x00"
+    with pytest.raises(FieldError):  # (and only there)
+        StateRegistered(state="MLI\x00", name="x")
+

@@ -27,7 +27,7 @@ from cattrs.strategies import configure_tagged_union
 from ._memo import memo
 from .dates import PartialDate, When, parse_when
 from .errors import DateError, DecodeError, FieldError
-from .events import Event, event_classes
+from .events import Event, as_recorded, event_classes
 
 __all__ = [
     "TAG_KEY",
@@ -268,7 +268,8 @@ class Codec:
                                    f"{type(data).__name__} {data!r}, not a dict"])
             version += 1
         try:
-            event: Event = self.converter.structure(data, cls)
+            with as_recorded():  # (what was recorded is taken as it was: see events)
+                event: Event = self.converter.structure(data, cls)
         except Exception as exc:  # cattrs groups every fault; report each with its path
             problems = cattrs.transform_error(exc, path="$", format_exception=_format_exception)
             raise DecodeError([_pin_field(p) for p in problems]) from None
