@@ -180,6 +180,11 @@ def test_bad_cells_name_line_and_column() -> None:
      "line 3: ioname 'ecowas': the IGO 'ECOWAS' again"),
     ("igo-year", "ioname,orgname,year,mali\nWest Africa,Economic,1975,1\n",
      "line 2: ioname 'West Africa': expected an IGO name without spaces"),
+    ("igo-year", 'ioname,orgname,year,mali\nECOWAS,"Economic\tCommunity",1975,1\n',
+     "line 2: orgname 'Economic\\tCommunity': expected a name without control characters, such "
+     "as tabs or line breaks"),
+    ("igo-year", "ioname,orgname,year,mali\nECO\x00WAS,Economic,1975,1\n",
+     "line 2: ioname 'ECO\\x00WAS': expected an IGO name without spaces"),
     ("igo-year", "ioname,orgname,year,mali\nECOWAS,Economic,99999,1\n",
      "line 2: column 'year': expected a year from 1 to 9998, got '99999'"),
     ("state-year", "ccode,year,state,ecowas\n432,1975,mali\n", "line 2: expected 4 cells, got 3"),

@@ -51,6 +51,7 @@ __all__ = [
     "event_classes",
     "new_id",
     "valid_id",
+    "valid_name",
 ]
 
 Kind: TypeAlias = Literal["full", "associate", "observer"]
@@ -177,6 +178,11 @@ def _check_optional_id(instance: object, attribute: attrs.Attribute[Any], value:
 def _check_text(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         raise FieldError(attribute.name, value, "non-empty text")
+
+
+def valid_name(value: object) -> bool:
+    """Whether ``value`` can be a name or a title: non-empty text without control characters."""
+    return isinstance(value, str) and bool(value.strip()) and _CONTROL.search(value) is None
 
 
 def _check_name(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:

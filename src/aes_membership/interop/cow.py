@@ -49,6 +49,7 @@ from ..events import (
     StateRegistered,
     StateWithdrew,
     valid_id,
+    valid_name,
 )
 from ..registry import Registry
 from ..timeline import Entry, Timeline
@@ -421,6 +422,10 @@ def _read_igo_year(registry: Registry, source: Source, states_file: Source | Non
             year = _year(row[2], line)
             if name not in igos:
                 _igo_name(name, seen, line, "ioname")
+                if row[1].strip() and not valid_name(row[1].strip()):
+                    raise DecodeError([f"orgname {row[1].strip()!r}: expected a name without "
+                                       f"control characters, such as tabs or line breaks"],
+                                      line=line)
             igo = igos.setdefault(name, {"orgname": row[1].strip(), "years": {}, "dead": False,
                                          "lines": {}})
             _first_time(igo["lines"], year, line, f"IGO {name!r} in {year}")
