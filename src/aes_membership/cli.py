@@ -34,7 +34,7 @@ _STORY_DATES = (
     ("2023-12-01", "the AES exists; the G5 Sahel is falling apart"),
     ("2024-06-01", "the exits from ECOWAS are announced, not yet effective"),
     ("2025-02-01", "the exits have taken effect"),
-    ("2026-01-01", "today's picture"),
+    ("2026-01-01", "where the bundled history ends"),
 )
 
 
