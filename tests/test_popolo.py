@@ -236,6 +236,10 @@ def test_kind_changes_and_an_abolished_post_round_trip() -> None:
           "start_date": "2023-09-16", "role": "chair"},
          r"\$\.memberships\[0\]\.role: expected one of \['associate member', 'member', 'observer'\], "
          r"got 'chair'"),
+        ({"member": {"@type": "Organization", "id": "MLI"}, "organization_id": "AES",
+          "start_date": "2023-09-16", "role": ["member"]},
+         r"\$\.memberships\[0\]\.role: expected one of \['associate member', 'member', 'observer'\], "
+         r"got \['member'\]"),
         ({"person_id": "nobody", "post_id": "AES/president", "start_date": "2024-07-06"},
          r"\$\.memberships\[0\]\.person_id: unknown person 'nobody'"),
         ({"person_id": "assimi-goita", "post_id": "AES/none", "start_date": "2024-07-06"},

@@ -301,7 +301,7 @@ def import_popolo(registry: Registry, source: Source | dict[str, Any], *,
             if state not in organizations:
                 raise DecodeError([f"{where}.member.id: unknown organization {state!r}"])
             role = item.get("role") or "member"
-            if role not in _KINDS:
+            if not isinstance(role, str) or role not in _KINDS:
                 raise DecodeError([f"{where}.role: expected one of {sorted(_KINDS)}, got {role!r}"])
             state_spells[(state, bloc)].append(
                 (start, _day_after(end) if end else None, _KINDS[role], index))
