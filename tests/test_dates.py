@@ -80,6 +80,19 @@ def test_a_partial_date_of_parts_that_are_not_whole_numbers_is_refused(
         PartialDate(**fields)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(("fields", "shown"), [
+    ({"year": 2024, "month": 1, "day": 2**31}, "PartialDate(year=2024, month=1, day=2147483648)"),
+    ({"year": 2**70}, "PartialDate(year=1180591620717411303424, month=None, day=None)"),
+    ({"year": 10**5000}, "PartialDate(year=<a whole number of 16610 bits>, month=None, day=None)"),
+])
+def test_a_partial_date_of_numbers_too_large_for_a_calendar_is_a_date_error(
+        fields: dict[str, int], shown: str) -> None:
+    """Parts past what a calendar (or C's int) holds are a DateError showing them, rather than
+    an OverflowError, or a ValueError from writing a number of thousands of digits."""
+    with pytest.raises(DateError, match=f"^invalid date {re.escape(repr(shown))}: expected an ISO"):
+        PartialDate(**fields)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("text", ["２０２４", "٢٠٢٤-٠١", "2024-０１-01"])
 def test_digits_of_other_scripts_are_not_a_date(text: str) -> None:
     """Only ASCII digits make an ISO date, though Python's int() reads other scripts' too."""

@@ -48,6 +48,18 @@ def _check_qualifier(instance: PartialDate, attribute: attrs.Attribute[str], val
         raise DateError(value, "a qualifier '', '?', '~' or '%'", field=attribute.name)
 
 
+def _shown(part: object) -> str:
+    """``repr(part)``, but a number too long for Python to write (over 4,300 digits) by size."""
+    if isinstance(part, int) and part.bit_length() > 4000:
+        return f"<a whole number of {part.bit_length()} bits>"
+    return repr(part)
+
+
+def _too_large(date: PartialDate) -> bool:
+    """Whether a part of ``date`` is too long to be written as ISO text (a huge number)."""
+    return any(part is not None and abs(part) > 9999 for part in (date.year, date.month, date.day))
+
+
 @attrs.frozen(kw_only=True, order=False)
 class PartialDate:
     """A calendar date known to year or month precision (or a qualified exact date).
@@ -74,11 +86,13 @@ class PartialDate:
         try:  # (month 0 and day 0 are not "unknown": those are None)
             _dt.date(self.year, 1 if self.month is None else self.month,
                      1 if self.day is None else self.day)
-        except ValueError:
-            raise DateError(self.isoformat(), _WHEN_FORMS) from None
+        except (ValueError, OverflowError):  # (a number past C's int: OverflowError)
+            raise DateError(self._fields() if _too_large(self) else self.isoformat(),
+                            _WHEN_FORMS) from None
 
     def _fields(self) -> str:
-        return f"PartialDate(year={self.year!r}, month={self.month!r}, day={self.day!r})"
+        return (f"PartialDate(year={_shown(self.year)}, month={_shown(self.month)}, "
+                f"day={_shown(self.day)})")
 
     @property
     def precision(self) -> Precision:
