@@ -75,7 +75,7 @@ def test_a_clock_set_before_1970_still_gives_a_valid_id(monkeypatch: pytest.Monk
         (lambda: StateJoined(state="MLI", bloc="AES", kind="member", on="2023-09-16"), "kind",
          "member", "one of full, associate, observer"),
         (lambda: PostCreated(post="AES/president", title="President", bloc="AES", seats=0,
-                             on="2024-07-06"), "seats", 0, "a whole number of seats ≥ 1"),
+                             on="2024-07-06"), "seats", 0, "a whole number of seats from 1 to 1,000,000"),
     ],
 )
 def test_a_bad_field_value_raises_a_field_error_naming_it(make, field: str, value: object,  # type: ignore[no-untyped-def]

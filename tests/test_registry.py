@@ -839,6 +839,20 @@ def test_a_position_that_is_not_one_of_the_log_is_a_field_error(
     assert caught.value.value == bad
 
 
+def test_a_number_too_large_to_write_is_refused_by_its_size(registry: Registry) -> None:
+    """A whole number of thousands of digits, which Python will not write as text, is refused
+    with the library's error naming its size, wherever it is given, rather than a ValueError
+    raised while writing the message."""
+    sahel(registry)
+    huge = 10**5000
+    shown = "<a whole number of 16610 bits>"
+    for ask in (lambda: registry.events(after=huge), lambda: registry.snapshot(huge),
+                lambda: registry.snapshot("2024-01-01").members(huge),
+                lambda: registry.create_post("AES/x", bloc="AES", title="X", on="2024-01-01", seats=huge)):
+        with pytest.raises(FieldError, match=f"got {re.escape(shown)}$|invalid date {re.escape(shown)}"):
+            ask()
+
+
 def test_a_position_of_another_integer_type_is_taken(registry: Registry) -> None:
     """A whole number of another type (NumPy's) stands for its position everywhere."""
     sahel(registry)

@@ -19,7 +19,7 @@ from typing import Literal, TypeAlias
 import attrs
 import pendulum
 
-from .errors import DateError
+from .errors import DateError, shown
 
 __all__ = [
     "PartialDate",
@@ -46,13 +46,6 @@ _WHEN_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?([?~%]?)", re.ASCII)
 def _check_qualifier(instance: PartialDate, attribute: attrs.Attribute[str], value: str) -> None:
     if value not in ("", "?", "~", "%"):
         raise DateError(value, "a qualifier '', '?', '~' or '%'", field=attribute.name)
-
-
-def _shown(part: object) -> str:
-    """``repr(part)``, but a number too long for Python to write (over 4,300 digits) by size."""
-    if isinstance(part, int) and part.bit_length() > 4000:
-        return f"<a whole number of {part.bit_length()} bits>"
-    return repr(part)
 
 
 def _too_large(date: PartialDate) -> bool:
@@ -91,8 +84,8 @@ class PartialDate:
                             _WHEN_FORMS) from None
 
     def _fields(self) -> str:
-        return (f"PartialDate(year={_shown(self.year)}, month={_shown(self.month)}, "
-                f"day={_shown(self.day)})")
+        return (f"PartialDate(year={shown(self.year)}, month={shown(self.month)}, "
+                f"day={shown(self.day)})")
 
     @property
     def precision(self) -> Precision:

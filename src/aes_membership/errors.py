@@ -29,6 +29,17 @@ __all__ = [
 ]
 
 
+def shown(value: object) -> str:
+    """``repr(value)`` for a message, or what the value is where Python will not write it (a
+    whole number of more than 4,300 digits), so that the error is raised rather than another."""
+    if isinstance(value, int) and value.bit_length() > 4000:
+        return f"<a whole number of {value.bit_length()} bits>"
+    try:
+        return repr(value)
+    except ValueError:  # (a number of that size inside a list, say)
+        return f"<{type(value).__name__} too large to write>"
+
+
 class MembershipError(Exception):
     """Base class of every error raised by aes_membership."""
 
@@ -65,7 +76,7 @@ class FieldError(MembershipError, ValueError):
 
     def _message(self) -> str:
         where = f"{self.field}: " if self.field else ""
-        got = repr(self.value) if self._shown is None else self._shown
+        got = shown(self.value) if self._shown is None else self._shown
         return f"{where}expected {self.expected}, got {got}"
 
 
@@ -80,7 +91,7 @@ class DateError(FieldError):
 
     def _message(self) -> str:
         where = f"{self.field}: " if self.field else ""
-        return f"{where}invalid date {self.value!r}: expected {self.expected}"
+        return f"{where}invalid date {shown(self.value)}: expected {self.expected}"
 
 
 class UnknownIdError(MembershipError, LookupError):

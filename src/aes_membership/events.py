@@ -203,9 +203,14 @@ def _check_kind(instance: object, attribute: attrs.Attribute[Any], value: object
         raise FieldError(attribute.name, value, f"one of {', '.join(KINDS)}")
 
 
+_MOST_SEATS: Final = 1_000_000
+
+
 def _check_seats(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if type(value) is not int or value < 1:
-        raise FieldError(attribute.name, value, "a whole number of seats ≥ 1")
+    # (bounded: a post of more seats is no post, and a number of thousands of digits would
+    # fail to be written as JSON)
+    if type(value) is not int or not 1 <= value <= _MOST_SEATS:
+        raise FieldError(attribute.name, value, "a whole number of seats from 1 to 1,000,000")
 
 
 @attrs.frozen(kw_only=True)
