@@ -851,6 +851,9 @@ def test_a_number_too_large_to_write_is_refused_by_its_size(registry: Registry) 
                 lambda: registry.create_post("AES/x", bloc="AES", title="X", on="2024-01-01", seats=huge)):
         with pytest.raises(FieldError, match=f"got {re.escape(shown)}$|invalid date {re.escape(shown)}"):
             ask()
+    for misuse in (lambda: Registry(huge), lambda: registry.record(huge)):  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=f"got int {re.escape(shown)}"):
+            misuse()
 
 
 def test_a_position_of_another_integer_type_is_taken(registry: Registry) -> None:

@@ -26,7 +26,7 @@ from cattrs.strategies import configure_tagged_union
 
 from ._memo import memo
 from .dates import PartialDate, When, parse_when
-from .errors import DateError, DecodeError, FieldError
+from .errors import DateError, DecodeError, FieldError, shown
 from .events import Event, as_recorded, event_classes
 
 __all__ = [
@@ -52,25 +52,25 @@ _MAKING: Final = threading.Lock()
 
 def _strict_str(value: object, _: object) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"expected text, got {type(value).__name__} {value!r}")
+        raise TypeError(f"expected text, got {type(value).__name__} {shown(value)}")
     return value
 
 
 def _strict_int(value: object, _: object) -> int:
     if type(value) is not int:
-        raise TypeError(f"expected a whole number, got {type(value).__name__} {value!r}")
+        raise TypeError(f"expected a whole number, got {type(value).__name__} {shown(value)}")
     return value
 
 
 def _strict_bool(value: object, _: object) -> bool:
     if type(value) is not bool:
-        raise TypeError(f"expected true or false, got {type(value).__name__} {value!r}")
+        raise TypeError(f"expected true or false, got {type(value).__name__} {shown(value)}")
     return value
 
 
 def _structure_when(value: object, _: object) -> When:
     if not isinstance(value, str):
-        raise TypeError(f"expected an ISO date text, got {type(value).__name__} {value!r}")
+        raise TypeError(f"expected an ISO date text, got {type(value).__name__} {shown(value)}")
     try:
         return parse_when(value)
     except DateError as error:
@@ -87,7 +87,7 @@ def _unstructure_when(value: When) -> str:
 
 def _structure_uuid(value: object, _: object) -> uuid.UUID:
     if not isinstance(value, str):
-        raise TypeError(f"expected a UUID text, got {type(value).__name__} {value!r}")
+        raise TypeError(f"expected a UUID text, got {type(value).__name__} {shown(value)}")
     try:
         return uuid.UUID(value)
     except ValueError:
@@ -190,7 +190,7 @@ class Codec:
                              if cls.VERSION > 1 else
                              f"a version below {type_tag}'s current one, 1: there is none")
         if not callable(upcaster):
-            raise TypeError(f"upcaster: expected a function of the payload, got {upcaster!r}")
+            raise TypeError(f"upcaster: expected a function of the payload, got {shown(upcaster)}")
         self._upcasters[(type_tag, from_version)] = upcaster
 
     def encode(self, event: Event) -> tuple[str, int, dict[str, Any]]:
@@ -295,7 +295,7 @@ def _check_event(method: str, value: object) -> None:
     """Refuse what is not an event, as Registry.record() does: a mistake in the program,
     named, rather than an AttributeError about a missing TYPE."""
     if not isinstance(value, Event):
-        raise TypeError(f"{method}() takes an event, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{method}() takes an event, got {type(value).__name__} {shown(value)}")
 
 
 # -- the fast path for the log's own rows ------------------------------------------------------

@@ -42,6 +42,7 @@ from .errors import (
     TamperWarning,
     UnknownIdError,
     check_number,
+    shown,
 )
 from .events import (
     BlocDissolved,
@@ -150,7 +151,7 @@ class Registry:
                             f"use Registry.open(target)")
         if not isinstance(store, Store):
             raise TypeError(f"store: expected a Store (see aes_membership.stores), "
-                            f"got {type(store).__name__} {store!r}")
+                            f"got {type(store).__name__} {shown(store)}")
         self._store: Store = store
         self._ambiguous: Ambiguity = ambiguous
         self._max_retries = max_retries
@@ -374,7 +375,7 @@ class Registry:
             event = stray[1]
             hint = (" (to record a list of events, unpack it: record(*events))"
                     if isinstance(event, (list, tuple)) else "")
-            raise TypeError(f"record() takes events, got {type(event).__name__} {event!r}{hint}")
+            raise TypeError(f"record() takes events, got {type(event).__name__} {shown(event)}{hint}")
         stamps: dict[uuid.UUID, pendulum.DateTime] | pendulum.DateTime | None = None
         if isinstance(recorded_at, (str, _dt.datetime)):
             stamps = parse_instant(recorded_at, field="recorded_at")
@@ -623,7 +624,7 @@ class Registry:
         recorded (the corrected one among them): its retraction would stand alone."""
         if not isinstance(replacement, Event):
             raise TypeError(f"correct() takes an event as its replacement, got "
-                            f"{type(replacement).__name__} {replacement!r}")
+                            f"{type(replacement).__name__} {shown(replacement)}")
         if isinstance(replacement, EventRetracted):
             raise FieldError("replacement", replacement, "an event that is not a retraction "
                              "(retract() retracts without a replacement)")

@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Iterator
 from typing import IO, Any, TypeGuard
 
-from ..errors import DecodeError
+from ..errors import DecodeError, shown
 
 __all__ = ["Source", "check_text", "parse_json", "reading", "writing"]
 
@@ -188,6 +188,6 @@ def _bytes_by_class(given: object) -> bool | None:
 
 def _stream(given: Any, method: str) -> IO[str]:
     if not callable(getattr(given, method, None)):
-        raise TypeError(f"expected a path or an open file, got {type(given).__name__} {given!r}")
+        raise TypeError(f"expected a path or an open file, got {type(given).__name__} {shown(given)}")
     stream: IO[str] = given
     return stream

@@ -21,7 +21,7 @@ import pendulum
 
 from ..codec import Codec, default_codec
 from ..dates import parse_instant
-from ..errors import DateError, DecodeError, DuplicateEventError, FieldError, UnknownIdError
+from ..errors import DateError, DecodeError, DuplicateEventError, FieldError, UnknownIdError, shown
 from ..events import Event
 from ..registry import KnownAt, Registry
 from ..stores.base import Recorded, format_instant
@@ -37,7 +37,7 @@ def _codec(codec: object) -> Codec:
         return default_codec()
     if not isinstance(codec, Codec):
         raise TypeError(f"codec: expected an aes_membership Codec, got {type(codec).__name__} "
-                        f"{codec!r}")
+                        f"{shown(codec)}")
     return codec
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import IO
 
-from ..errors import FieldError, check_number
+from ..errors import FieldError, check_number, shown
 
 __all__ = ["Progress", "TerminalProgress"]
 
@@ -25,7 +25,7 @@ def check_progress(progress: object) -> None:
     import had begun, with Python's own message about the object."""
     if progress is not None and not callable(progress):
         raise TypeError(f"progress: expected a function of (stage, done, total), got "
-                        f"{type(progress).__name__} {progress!r}")
+                        f"{type(progress).__name__} {shown(progress)}")
 
 
 class TerminalProgress:
@@ -40,7 +40,7 @@ class TerminalProgress:
                  columns: int | None = None) -> None:
         if stream is not None and not (hasattr(stream, "write") and hasattr(stream, "isatty")):
             raise TypeError(f"stream: expected a text stream to write to (such as sys.stderr), "
-                            f"got {type(stream).__name__} {stream!r}")
+                            f"got {type(stream).__name__} {shown(stream)}")
         check_number("delay", delay, least=0)
         if columns is not None and (type(columns) is not int or columns < 1):
             raise FieldError("columns", columns, "a whole number of columns ≥ 1, or None")

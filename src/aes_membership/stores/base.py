@@ -35,6 +35,7 @@ from ..errors import (
     FieldError,
     TamperError,
     check_number,
+    shown,
 )
 from ..events import Event
 
@@ -383,7 +384,7 @@ def check_batch(events: object, expected_position: object) -> int:
     stray = first_not_event(events)
     if stray is not None:
         index, item = stray
-        raise TypeError(f"append() takes events, got {type(item).__name__} {item!r} "
+        raise TypeError(f"append() takes events, got {type(item).__name__} {shown(item)} "
                         f"at index {index}")
     # (compared with the store's position, never bound: an error names it as given)
     return check_position("expected_position", expected_position, bound=False)
