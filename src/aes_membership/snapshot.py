@@ -18,7 +18,7 @@ import attrs
 import pendulum
 
 from ._pairmap import PART_MASK, Row
-from .errors import unknown_id
+from .errors import shown, unknown_id
 from .timeline import (
     CODE_KINDS,
     SUBJECT_KINDS,
@@ -417,7 +417,7 @@ class Snapshot:
     def diff(self, other: Snapshot) -> SnapshotDiff:
         """What changed from this snapshot to ``other`` (joins, exits, suspensions, holders)."""
         if not isinstance(other, Snapshot):
-            raise TypeError(f"diff() takes a Snapshot, got {type(other).__name__} {other!r}")
+            raise TypeError(f"diff() takes a Snapshot, got {type(other).__name__} {shown(other)}")
         before = {(m.state, m.bloc): m for m in self.memberships()}
         after = {(m.state, m.bloc): m for m in other.memberships()}
         common = before.keys() & after.keys()

@@ -323,14 +323,15 @@ class StoreContract:
         assert not report.ok and report.checked == 0
         assert store.wait(10**30, 0.01) is False
 
-    def test_wait_without_end_returns_on_news(self, store: Store) -> None:
-        """A timeout of math.inf waits as long as it takes, not an error for a number too
-        large for a lock."""
+    @pytest.mark.parametrize("timeout", [math.inf, 10**400])
+    def test_wait_without_end_returns_on_news(self, store: Store, timeout: float) -> None:
+        """A timeout of math.inf, or of more seconds than a float holds, waits as long as it
+        takes, not an error for a number too large for a lock or a float."""
         answers: list[object] = []
 
         def wait() -> None:
             try:
-                answers.append(store.wait(0, math.inf))
+                answers.append(store.wait(0, timeout))
             except Exception as error:  # (reported by the assertion below)
                 answers.append(error)
 

@@ -364,8 +364,9 @@ def check_wait(after: object, timeout: object) -> tuple[int, float]:
     a number of seconds ≥ 0; returns both, the time at most what a lock can wait (so that
     ``math.inf`` waits as long as there is)."""
     check_number("timeout", timeout, least=0)
-    seconds = float(timeout)  # type: ignore[arg-type]  # (a number: checked above)
-    return check_position("after", after), min(seconds, threading.TIMEOUT_MAX)
+    # (a number: checked above; a whole number too large for a float waits as long as there is)
+    seconds = min(timeout, threading.TIMEOUT_MAX)  # type: ignore[call-overload]
+    return check_position("after", after), float(seconds)
 
 
 def first_not_event(items: Sequence[object]) -> tuple[int, object] | None:
