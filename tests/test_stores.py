@@ -554,6 +554,19 @@ def test_follower_in_another_registry_sees_new_events(durable: Backend) -> None:
         assert follower.position == writer.position == 2
 
 
+def test_following_with_more_seconds_than_a_float_holds_waits_as_long_as_there_is(
+        durable: Backend) -> None:
+    """A poll or a timeout too large for a float is as long as there is: the follower still
+    sees news, and stops after a timeout it was given, rather than raising OverflowError."""
+    with durable.open() as writer, durable.open() as follower:
+        timer = threading.Timer(0.2, lambda: writer.register_state("NER", name="Niger"))
+        timer.start()
+        news = next(iter(follower.follow(poll=0.05, timeout=10**400)))
+        timer.join()
+        assert news.event.state == "NER"  # type: ignore[attr-defined]
+        assert list(follower.follow(poll=10**400, timeout=0.1)) == []
+
+
 def test_following_stops_after_its_timeout_without_news_counted_from_the_last(
         durable: Backend) -> None:
     """follow(timeout=...) stops once that long has passed without news: a follower that

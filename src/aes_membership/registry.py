@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
+import math
 import os
 import threading
 import time
@@ -120,6 +121,14 @@ def _restore(store: Store) -> _checkpoint.RegistryState | None:
             position, f"its content covers {state.position} events"), stacklevel=3)
         return None
     return state
+
+
+def _seconds(number: float) -> float:
+    """A number of seconds as a float: one too large for a float is as long as there is."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf
 
 
 class Registry:
@@ -334,7 +343,7 @@ class Registry:
         check_number("poll", poll, least=0, exclusive=True)  # (now, not at the first next())
         if timeout is not None:
             check_number("timeout", timeout, least=0)
-        return self._follow(poll, timeout)
+        return self._follow(_seconds(poll), None if timeout is None else _seconds(timeout))
 
     def _follow(self, poll: float, timeout: float | None) -> Iterator[Recorded]:
         # The time without news is counted from the last news (or the start), by the clock:
