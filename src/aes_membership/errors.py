@@ -291,7 +291,7 @@ class ConcurrencyError(StoreError):
             f"(after {attempts} attempt(s)); catch up and try again" if expected < actual
             # (no writer got there first: the caller's position is wrong, not stale)
             else f"the store is at position {actual}, behind the expected position "
-                 f"{expected}; append at the position it is at"
+                 f"{shown(expected)}; append at the position it is at"
         )
 
 

@@ -88,14 +88,16 @@ class StoreContract:
 
     def test_expected_position_ahead_of_the_store_is_named_as_given(self, store: Store) -> None:
         """Appending at a position the store has not reached raises ConcurrencyError naming
-        that position as given, however large, and saying the store is behind it."""
+        that position as given, however large (past what Python writes, by its size), and
+        saying the store is behind it."""
         store.append([_event(1)], expected_position=0)
-        for ahead in (5, 2**70):
+        for ahead, shown in ((5, "5"), (2**70, str(2**70)),
+                             (10**5000, "<a whole number of 16610 bits>")):
             with pytest.raises(ConcurrencyError) as caught:
                 store.append([_event(2)], expected_position=ahead)
             assert (caught.value.expected, caught.value.actual) == (ahead, 1)
             assert str(caught.value) == (f"the store is at position 1, behind the expected "
-                                         f"position {ahead}; append at the position it is at")
+                                         f"position {shown}; append at the position it is at")
         assert store.last_position() == 1
 
     def test_idempotent_retry(self, store: Store) -> None:
