@@ -491,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except MembershipError as error:
-        missing = isinstance(error, StoreError) and error.missing and hasattr(args, "db")
+        missing = isinstance(error, StoreError) and error.missing  # (every command has --db)
         sys.stderr.write(f"aes-membership: error: {_no_store(args) if missing else error}\n")
         return 2
     except BrokenPipeError:

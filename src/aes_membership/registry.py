@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
-import math
 import os
 import threading
 import time
@@ -77,6 +76,7 @@ from .stores.base import (
     check_position,
     first_not_event,
     instants_not_one_per_event,
+    seconds,
 )
 from .stores.memory import MemoryStore
 from .timeline import (
@@ -121,14 +121,6 @@ def _restore(store: Store) -> _checkpoint.RegistryState | None:
             position, f"its content covers {state.position} events"), stacklevel=3)
         return None
     return state
-
-
-def _seconds(number: float) -> float:
-    """A number of seconds as a float: one too large for a float is as long as there is."""
-    try:
-        return float(number)
-    except OverflowError:
-        return math.inf
 
 
 class Registry:
@@ -343,7 +335,7 @@ class Registry:
         check_number("poll", poll, least=0, exclusive=True)  # (now, not at the first next())
         if timeout is not None:
             check_number("timeout", timeout, least=0)
-        return self._follow(_seconds(poll), None if timeout is None else _seconds(timeout))
+        return self._follow(seconds(poll), None if timeout is None else seconds(timeout))
 
     def _follow(self, poll: float, timeout: float | None) -> Iterator[Recorded]:
         # The time without news is counted from the last news (or the start), by the clock:

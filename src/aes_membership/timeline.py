@@ -1010,10 +1010,10 @@ class Timeline:
                                       and subject in (self.ids.get(kind) or ()))
         known_as = [kind for kind in SUBJECT_KINDS if kind not in kinds
                     and isinstance(subject, str) and self.exists(kind, subject)]
-        if self.past is None:
-            return unknown_id(label, subject, known, retracted=retracted, known_as=known_as)
-        position, known_later = self.past
-        later = isinstance(subject, str) and any(known_later(kind, subject) for kind in kinds)
+        position, later = None, False
+        if self.past is not None:
+            position, known_later = self.past
+            later = isinstance(subject, str) and any(known_later(kind, subject) for kind in kinds)
         return unknown_id(label, subject, known, retracted=retracted, known_as=known_as,
                           as_known_at=position, recorded_later=later)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import math
 import operator
 import re
 import threading
@@ -65,6 +66,7 @@ __all__ = [
     "parse_stored_instant",
     "recorded_envelopes",
     "redact_dsn",
+    "seconds",
     "verify_rows",
 ]
 
@@ -364,9 +366,16 @@ def check_wait(after: object, timeout: object) -> tuple[int, float]:
     a number of seconds ≥ 0; returns both, the time at most what a lock can wait (so that
     ``math.inf`` waits as long as there is)."""
     check_number("timeout", timeout, least=0)
-    # (a number: checked above; a whole number too large for a float waits as long as there is)
-    seconds = min(timeout, threading.TIMEOUT_MAX)  # type: ignore[call-overload]
-    return check_position("after", after), float(seconds)
+    wait = seconds(timeout)  # type: ignore[arg-type]  # (a number: checked above)
+    return check_position("after", after), min(wait, threading.TIMEOUT_MAX)
+
+
+def seconds(number: float) -> float:
+    """A number of seconds as a float: one too large for a float is as long as there is."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf
 
 
 def first_not_event(items: Sequence[object]) -> tuple[int, object] | None:
