@@ -390,7 +390,9 @@ def _json_writer(cls: type[Event], plan: tuple[tuple[str, int], ...]) -> RowWrit
     (``on``), which the row needs too and which is written once. The id comes as text (the
     row needs it too). Ids and dates are digits, letters and dashes: they need no escaping."""
     text = {
-        _PLAIN: "(quote(v) if type(v := e.{0}) is str else 'null' if v is None else dumps(v))",
+        # A post's seats, the one whole number, need no call of json.dumps either.
+        _PLAIN: ("(quote(v) if type(v := e.{0}) is str else 'null' if v is None"
+                 " else str(v) if type(v) is int else dumps(v))"),
         _UUID: "'\"' + str(e.{0}) + '\"'",
         _OPTIONAL_UUID: "('null' if e.{0} is None else '\"' + str(e.{0}) + '\"')",
         _WHEN: "'\"' + e.{0}.isoformat() + '\"'",
