@@ -392,3 +392,15 @@ def test_a_byte_order_mark_is_not_part_of_the_text(tmp_path: Path) -> None:
     panel = tmp_path / "bom.csv"
     panel.write_bytes(b"\xef\xbb\xbf" + PANEL.encode())
     assert import_state_year(Registry(), panel) > 0
+
+
+def test_a_line_of_a_newer_schema_version_asks_for_a_newer_library() -> None:
+    """A line written at a schema version newer than the library's is refused as a version
+    mismatch naming its line, not read as it might be; nothing is recorded."""
+    registry = Registry()
+    with pytest.raises(DecodeError) as caught:
+        import_events(registry, io.StringIO(_line("NER") + _line("MLI", version=2)))
+    assert caught.value.line == 2 and caught.value.version_mismatch
+    assert str(caught.value) == ("line 2: state-registered schema version 2 is newer than this "
+                                 "library reads (1); upgrade aes_membership")
+    assert registry.position == 0

@@ -17,9 +17,11 @@ from typing import Any
 import attrs
 import pytest
 
-from aes_membership import FieldError, InvariantError, Registry, StoreError
+from aes_membership import DecodeError, FieldError, InvariantError, Registry, StoreError
+from aes_membership.codec import Codec
 from aes_membership.datasets import west_africa
 from aes_membership.errors import SchemaVersionError
+from aes_membership.events import StateRegistered
 from aes_membership.stores import MemoryStore, PostgresStore, SQLiteStore
 from aes_membership.testing import StoreContract
 from conftest import Backend, postgres_dsn
@@ -62,6 +64,38 @@ def test_reopen_gives_identical_answers(durable: Backend) -> None:
         assert (snap.members("ECOWAS"), snap.suspended("ECOWAS"),
                 again.tenures("AES/president")) == answers
         assert again.verify().ok
+
+
+def test_a_row_of_an_older_schema_version_is_read_through_an_upcaster_or_named_as_such(
+        durable: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row written at an older version of its type is read through the codec's upcaster,
+    and without one the error names the step and how to give it, not an edit of the row."""
+    with durable.open() as reg:
+        reg.register_state("MLI", name="Mali")
+    monkeypatch.setattr(StateRegistered, "VERSION", 2)  # as a later version of the library
+    with pytest.raises(DecodeError) as refused:
+        durable.open(checkpoint=False)
+    assert refused.value.version_mismatch and refused.value.position == 1
+    assert str(refused.value) == (
+        "the stored event at position 1 cannot be read: no upcaster from state-registered "
+        "version 1 to 2 (the codec that reads it needs one: "
+        "codec.register_upcaster('state-registered', 1, function))")
+    codec = Codec()
+    codec.register_upcaster("state-registered", 1, lambda p: {**p, "name": p["name"].upper()})
+    with durable.open(checkpoint=False, codec=codec) as reg:
+        assert reg.snapshot("2024-01-01").name("MLI") == "MALI"
+        assert reg.verify().ok  # the row itself is as it was written
+
+
+def test_a_row_whose_content_cannot_be_read_suggests_a_check_of_the_chain(durable: Backend) -> None:
+    """A stored row that is not a valid event of its version points to verify, as an edit would."""
+    with durable.open() as reg:
+        reg.register_state("MLI", name="Mali")
+    durable.execute("UPDATE {events} SET payload = ? WHERE position = 1", '{"state": 5}')
+    with pytest.raises(DecodeError, match=r"^the stored event at position 1 cannot be read "
+                                          r"\(run verify: it may have been changed") as refused:
+        durable.open(checkpoint=False, on_tamper="skip")  # (the chain check would say so first)
+    assert not refused.value.version_mismatch
 
 
 def test_rejected_events_leave_the_file_unchanged(tmp_path: Path) -> None:

@@ -250,14 +250,20 @@ class Codec:
                 [
                     f"{type_tag} schema version {version} is newer than this library reads "
                     f"({cls.VERSION}); upgrade aes_membership"
-                ]
+                ],
+                version_mismatch=True,
             )
         data = dict(payload)
         data.pop(TAG_KEY, None)
         while version < cls.VERSION:
             upcaster = self._upcasters.get((type_tag, version))
             if upcaster is None:
-                raise DecodeError([f"no upcaster from {type_tag} version {version}"])
+                raise DecodeError(
+                    [f"no upcaster from {type_tag} version {version} to {version + 1} (the "
+                     f"codec that reads it needs one: codec.register_upcaster({type_tag!r}, "
+                     f"{version}, function))"],
+                    version_mismatch=True,
+                )
             try:
                 data = upcaster(data)
             except Exception as error:  # the caller's code: say which step failed, and how

@@ -234,17 +234,24 @@ class DecodeError(MembershipError, ValueError):
 
     ``problems`` lists each fault with the path of the field at fault (``$.on``);
     ``line`` is the 1-based line number when the data came from a JSON Lines file, and
-    ``position`` the log position when it came from a store.
+    ``position`` the log position when it came from a store. ``version_mismatch`` is true
+    when the payload was refused for its schema version — newer than this library reads, or
+    older with no upcaster to the current one — rather than for its content.
     """
 
     def __init__(self, problems: Iterable[str], *, line: int | None = None,
-                 position: int | None = None) -> None:
+                 position: int | None = None, version_mismatch: bool = False) -> None:
         self.problems: tuple[str, ...] = tuple(problems)
         self.line = line
         self.position = position
+        self.version_mismatch = version_mismatch
         where = f"line {line}: " if line is not None else ""
         if position is not None:
-            where = (f"the stored event at position {position} cannot be read "
+            # A row of another schema version was written by another version of the library
+            # (or needs an upcaster): nothing points to an edit of the row.
+            where = (f"the stored event at position {position} cannot be read: "
+                     if version_mismatch else
+                     f"the stored event at position {position} cannot be read "
                      f"(run verify: it may have been changed behind the library's back): ")
         super().__init__(where + "; ".join(self.problems))
 

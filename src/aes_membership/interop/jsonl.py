@@ -108,7 +108,8 @@ def _read(source: Source, codec: Codec
             except DecodeError as error:  # the payload's paths are under $.event here
                 problems = [p if "@ $.type" in p or "@ $.version" in p
                             else p.replace("@ $", "@ $.event", 1) for p in error.problems]
-                raise DecodeError(problems, line=number) from None
+                raise DecodeError(problems, line=number,
+                                  version_mismatch=error.version_mismatch) from None
             stamp = data.get("recorded_at")
             try:
                 instant = parse_instant(stamp, field="recorded_at") if stamp is not None else None

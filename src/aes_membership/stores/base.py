@@ -239,7 +239,8 @@ def decode_stored(codec: Codec, position: int, type_tag: str, version: int, payl
     try:
         return codec.decode_stored(type_tag, version, json.loads(payload))
     except DecodeError as error:
-        raise DecodeError(error.problems, position=position) from None
+        raise DecodeError(error.problems, position=position,
+                          version_mismatch=error.version_mismatch) from None
     except ValueError as error:  # not JSON at all
         raise DecodeError([f"the payload is not JSON ({error})"], position=position) from None
 
