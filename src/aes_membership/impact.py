@@ -95,24 +95,6 @@ _NAMING_EVENTS: Final[dict[type[Event], str]] = {
     StateRegistered: "state", StateRenamed: "state", PersonRegistered: "person",
     PersonRenamed: "person", BlocFounded: "bloc", BlocRenamed: "bloc", PostCreated: "post",
 }
-# Where a subject's first name holds from: every date before its own too (Snapshot.name).
-_DAWN: Final = 1
-
-
-def _names(timeline: Timeline, kind: str, subject: str) -> tuple[list[int], list[str]]:
-    """The days from which each of ``subject``'s names holds, and the names."""
-    points: list[int] = []
-    names: list[str] = []
-    event_at = timeline.events.getter()
-    for entry in timeline.lifecycle(kind, subject):  # (sorted by date, as name_on reads them)
-        event = event_at(entry[3])
-        text = getattr(event, "name", None) or getattr(event, "title", None)
-        if text is not None:
-            points.append(entry[0] if points else _DAWN)
-            names.append(text)
-    return points, names
-
-
 def _subjects(timeline: Timeline, event: Event) -> set[tuple[str, ...]]:
     if isinstance(event, EventRetracted):
         return set()
@@ -155,8 +137,8 @@ def compare(before: Timeline, after: Timeline, events: Iterable[Event]) -> Impac
                 line_b.points if line_b else (), line_b.codes if line_b else (), 0,
             )
         elif subject[0] == "name":
-            ranges = _ranges(*_names(before, subject[1], subject[2]),
-                             *_names(after, subject[1], subject[2]), None)
+            ranges = _ranges(*before.names(subject[1], subject[2]),
+                             *after.names(subject[1], subject[2]), None)
         else:
             post_a = before.posts.get(subject[1])
             post_b = after.posts.get(subject[1])

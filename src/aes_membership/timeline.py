@@ -1037,17 +1037,25 @@ class Timeline:
                     ended = bloc_end
         return created, ended
 
-    def name_on(self, kind: str, subject: str, day: int) -> str | None:
-        name: str | None = None
+    def names(self, kind: str, subject: str) -> tuple[list[int], list[str]]:
+        """The days from which each of ``subject``'s names (a post's titles) holds, in order,
+        and the names. The first holds on every date before its own too: its day is 1
+        (0001-01-01)."""
+        points: list[int] = []
+        names: list[str] = []
         event_at = self.events.getter()
         for entry in self.lifecycle(kind, subject):  # stored sorted by date
             event = event_at(entry[3])
             text = getattr(event, "name", None) or getattr(event, "title", None)
-            if text is None:
-                continue
-            if name is None or entry[0] <= day:
-                name = text
-        return name
+            if text is not None:
+                points.append(entry[0] if points else 1)
+                names.append(text)
+        return points, names
+
+    def name_on(self, kind: str, subject: str, day: int) -> str | None:
+        points, names = self.names(kind, subject)
+        # (the first name for a day before any: day 0 asks for it)
+        return names[max(bisect.bisect_right(points, day) - 1, 0)] if names else None
 
     def alive_on(self, kind: str, subject: str, day: int) -> bool:
         created, ended = self.lifetime(kind, subject)

@@ -420,14 +420,14 @@ def _read_igo_year(registry: Registry, source: Source, states_file: Source | Non
                 raise DecodeError([f"expected {len(header)} cells, got {len(row)}"], line=line)
             name = row[0].strip()
             year = _year(row[2], line)
-            if name not in igos:
+            igo = igos.get(name)
+            if igo is None:  # (an IGO's first row: its name and orgname are checked once)
                 _igo_name(name, seen, line, "ioname")
-                if row[1].strip() and not valid_name(row[1].strip()):
-                    raise DecodeError([f"orgname {row[1].strip()!r}: expected a name without "
-                                       f"control characters, such as tabs or line breaks"],
-                                      line=line)
-            igo = igos.setdefault(name, {"orgname": row[1].strip(), "years": {}, "dead": False,
-                                         "lines": {}})
+                orgname = row[1].strip()
+                if orgname and not valid_name(orgname):
+                    raise DecodeError([f"orgname {orgname!r}: expected a name without control "
+                                       f"characters, such as tabs or line breaks"], line=line)
+                igo = igos[name] = {"orgname": orgname, "years": {}, "dead": False, "lines": {}}
             _first_time(igo["lines"], year, line, f"IGO {name!r} in {year}")
             if dead is not None:
                 igo["dead"] = igo["dead"] or row[dead].strip() in ("1", "1.0")
